@@ -1,0 +1,237 @@
+"""Pure functions: source text -> diagnostics, source text -> fixed source. No I/O.
+
+Both raise `SourceError` (one-line message) for source that libcst cannot parse; the api
+layer turns that into a per-file error.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+from typing import Collection, Iterable
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from lint_mainlayer.rules import ALL_RULES
+from lint_mainlayer.rules.base import Context, Finding
+from lint_mainlayer.rules.facts import ModuleFacts, collect
+from lint_mainlayer.rules.fixes import FixPlan, code
+from lint_mainlayer.types import Diagnostic, Fix, Settings
+
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
+_FILE_NOQA = re.compile(r"#\s*lint-mainlayer:\s*noqa\b", re.I)
+# Cheap gate: a file that never says MainLayer constructs none.
+_MARKER = "MainLayer"
+
+
+class SourceError(Exception):
+    """The source cannot be analysed; the message is one line."""
+
+
+class FixBug(Exception):
+    """A fix produced source that does not parse: a bug in lint-mainlayer, never written."""
+
+
+@dataclass(frozen=True)
+class FixOutcome:
+    source: str
+    applied: int
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def _parse(source: str) -> cst.Module:
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        raise SourceError(f"syntax error at {exc.raw_line}:{exc.raw_column + 1}: {exc.message}") from None
+    except RecursionError:
+        raise SourceError("too deeply nested to parse") from None
+    except Exception as exc:  # libcst raises a few non-syntax errors on odd input
+        raise SourceError(f"cannot parse: {exc}".splitlines()[0]) from None
+
+
+def _analyse(source: str, settings: Settings) -> tuple[MetadataWrapper, ModuleFacts, list[Finding]] | None:
+    if _MARKER not in source:
+        return None
+    if _FILE_NOQA.search(source):
+        return None
+    module = _parse(source)
+    try:
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        facts = collect(wrapper)
+        if not facts.sites:
+            return wrapper, facts, []
+        ctx = Context(facts, settings)
+        findings = [
+            finding
+            for rule in ALL_RULES
+            if settings.enabled(rule.code)
+            for finding in rule().check(ctx)
+        ]
+    except RecursionError:
+        raise SourceError("too deeply nested to analyse") from None
+    return wrapper, facts, findings
+
+
+def _suppressed(source: str, findings: list[Finding], positions: dict[int, tuple[int, int, int, int]]) -> set[int]:
+    """ids of findings silenced by `# noqa` / `# noqa: CODE` on a line they span."""
+    comments: dict[int, str] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.COMMENT:
+                comments[token.start[0]] = token.string
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    silenced = set()
+    for finding in findings:
+        line, _, end_line, _ = positions[id(finding)]
+        for number in range(line, end_line + 1):
+            match = _NOQA.search(comments.get(number, ""))
+            if match is None:
+                continue
+            codes = match.group("codes")
+            if codes is None or finding.code in re.split(r"[\s,]+", codes.upper()):
+                silenced.add(id(finding))
+                break
+    return silenced
+
+
+def _diagnostics(
+    source: str, wrapper: MetadataWrapper, findings: list[Finding]
+) -> list[tuple[Diagnostic, Finding]]:
+    if not findings:
+        return []
+    # Positions only for files with findings: the provider walks the whole module.
+    ranges = wrapper.resolve(PositionProvider)
+    positions = {}
+    for finding in findings:
+        span = ranges[finding.node]
+        # libcst columns are 0-based code points; ours are 1-based.
+        positions[id(finding)] = (span.start.line, span.start.column + 1, span.end.line, span.end.column + 1)
+    silenced = _suppressed(source, findings, positions)
+    out = []
+    for finding in findings:
+        if id(finding) in silenced:
+            continue
+        line, column, end_line, end_column = positions[id(finding)]
+        fix = _fix_record(finding.plan, wrapper.module, ranges) if finding.plan else None
+        out.append((Diagnostic(finding.code, finding.message, line, column, end_line, end_column, fix), finding))
+    out.sort(key=lambda pair: (pair[0].line, pair[0].column, pair[0].code))
+    return out
+
+
+def _fix_record(plan: FixPlan, module: cst.Module, ranges: object) -> Fix:
+    assert isinstance(ranges, dict) or hasattr(ranges, "__getitem__")
+    new_call = code(plan.new_expr)
+    if plan.statement is None:
+        span = ranges[plan.call]  # type: ignore[index]
+        replacement = new_call
+    else:
+        span = ranges[plan.statement]  # type: ignore[index]
+        indent = " " * span.start.column
+        # The span ends before the line's comment, so the text must too.
+        bare = plan.statement.with_changes(leading_lines=(), trailing_whitespace=cst.TrailingWhitespace())
+        line = code(_replace_call(bare, plan.call, plan.new_expr)).strip("\r\n")
+        extra = [code(s).strip("\r\n") for s in plan.after]
+        replacement = (module.default_newline + indent).join([line.lstrip(), *extra])
+    description = plan.description + (f" (unsafe: {plan.note})" if plan.note else "")
+    return Fix(
+        applicability="safe" if plan.applicability == "safe" else "unsafe",
+        description=description,
+        replacement=replacement,
+        line=span.start.line,
+        column=span.start.column + 1,
+        end_line=span.end.line,
+        end_column=span.end.column + 1,
+    )
+
+
+def lint_source(source: str, settings: Settings | None = None) -> list[Diagnostic]:
+    """Findings in `source`, sorted by position, `# noqa` applied."""
+    analysed = _analyse(source, settings or Settings())
+    if analysed is None:
+        return []
+    wrapper, _, findings = analysed
+    return [d for d, _ in _diagnostics(source, wrapper, findings)]
+
+
+def fix_source(
+    source: str,
+    settings: Settings | None = None,
+    *,
+    unsafe: bool = False,
+    only: Collection[tuple[str, int, int]] | None = None,
+) -> FixOutcome:
+    """Apply the fixes of the findings in `source` (safe ones, and unsafe ones if asked;
+    with `only`, just the findings with those `Diagnostic.key`s). Returns the new source,
+    how many fixes were applied, and the findings left in the new source."""
+    settings = settings or Settings()
+    analysed = _analyse(source, settings)
+    if analysed is None:
+        return FixOutcome(source, 0, ())
+    wrapper, facts, findings = analysed
+    pairs = _diagnostics(source, wrapper, findings)
+    chosen = [
+        finding.plan
+        for diagnostic, finding in pairs
+        if finding.plan is not None
+        and (unsafe or finding.plan.applicability == "safe")
+        and (only is None or diagnostic.key in only)
+    ]
+    if not chosen:
+        return FixOutcome(source, 0, tuple(d for d, _ in pairs))
+    new_source = _apply(wrapper.module, chosen)
+    try:
+        remaining = lint_source(new_source, settings)
+    except SourceError as exc:
+        raise FixBug(f"the fixed source does not parse ({exc}); nothing was written") from None
+    return FixOutcome(new_source, len(chosen), tuple(remaining))
+
+
+class _Apply(cst.CSTTransformer):
+    def __init__(self, plans: Iterable[FixPlan]) -> None:
+        super().__init__()
+        self.calls = {id(p.call): p for p in plans}
+        self.lines = {id(p.statement): p for p in self.calls.values() if p.statement is not None}
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        plan = self.calls.get(id(original_node))
+        return plan.new_expr if plan is not None else updated_node
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine | cst.FlattenSentinel[cst.BaseStatement]:
+        plan = self.lines.get(id(original_node))
+        if plan is None:
+            return updated_node
+        return cst.FlattenSentinel([updated_node, *plan.after])
+
+
+def _replace_call(node: cst.CSTNode, call: cst.Call, new: cst.BaseExpression) -> cst.CSTNode:
+    class _One(cst.CSTTransformer):
+        def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+            return new if original_node is call else updated_node
+
+    return node.visit(_One())
+
+
+def _apply(module: cst.Module, plans: list[FixPlan]) -> str:
+    new_module = module.visit(_Apply(plans))
+    context = CodemodContext()
+    for plan in plans:
+        for module_name, obj in plan.add_imports:
+            AddImportsVisitor.add_needed_import(context, module_name, obj)
+    if any(plan.add_imports for plan in plans):
+        new_module = AddImportsVisitor(context).transform_module(new_module)
+    removals = [r for plan in plans for r in plan.remove_imports]
+    if removals:
+        context = CodemodContext()
+        for module_name, obj, alias in removals:
+            RemoveImportsVisitor.remove_unused_import(context, module_name, obj, alias)
+        new_module = RemoveImportsVisitor(context).transform_module(new_module)
+    return new_module.code

@@ -1,0 +1,138 @@
+"""Which files to lint: walk folders, honour excludes and .gitignore (via pathspec)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+import pathspec
+
+from lint_mainlayer.config import ProjectConfig, for_directory
+
+# Folders no user wants linted, as in ruff's defaults; `exclude` in the config replaces them.
+DEFAULT_EXCLUDE = (
+    ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints",
+    ".mypy_cache", ".nox", ".pants.d", ".pytest_cache", ".pytype", ".ruff_cache", ".svn",
+    ".tox", ".venv", ".vscode", "__pycache__", "__pypackages__", "_build", "buck-out",
+    "build", "dist", "node_modules", "site-packages", "venv", ".lint_mainlayer_cache",
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    path: Path
+    config: ProjectConfig
+
+
+@lru_cache(maxsize=None)
+def _exclude_spec(config: ProjectConfig, explicit: bool) -> pathspec.PathSpec:
+    # Files named on the command line skip only what the user excluded, not the defaults.
+    default = () if explicit else DEFAULT_EXCLUDE
+    patterns = list(config.exclude or default) + list(config.extend_exclude)
+    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+
+
+@lru_cache(maxsize=None)
+def _gitignore(directory: Path) -> pathspec.PathSpec | None:
+    path = directory / ".gitignore"
+    try:
+        lines = path.read_text("utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def excluded(path: Path, config: ProjectConfig, is_dir: bool = False, explicit: bool = False) -> bool:
+    """Whether the project's exclude patterns (or the defaults) match `path`."""
+    try:
+        relative = path.absolute().relative_to(config.root.absolute())
+    except ValueError:
+        relative = Path(path.name)
+    text = relative.as_posix() + ("/" if is_dir else "")
+    spec = _exclude_spec(config, explicit)
+    if spec.match_file(text):
+        return True
+    # A bare name such as "build" matches that folder at any depth, as in ruff.
+    return any(spec.match_file(part + "/") for part in relative.parts[:-1])
+
+
+def _ignored_by_git(path: Path, is_dir: bool, stop: Path) -> bool:
+    """Whether a .gitignore between `stop` (the repository or walk root) and `path` ignores it."""
+    folder = path.parent
+    while True:
+        spec = _gitignore(folder)
+        if spec is not None:
+            relative = path.relative_to(folder).as_posix() + ("/" if is_dir else "")
+            if spec.match_file(relative):
+                return True
+        if folder == stop or folder == folder.parent:
+            return False
+        folder = folder.parent
+
+
+def _git_root(start: Path) -> Path:
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start
+
+
+def _is_virtualenv(directory: Path) -> bool:
+    return (directory / "pyvenv.cfg").is_file()
+
+
+def discover(paths: list[Path]) -> Iterator[Candidate]:
+    """Files to lint, in a stable order. Explicit files are kept unless the project's
+    excludes match them (so pre-commit's explicit file names honour the config too)."""
+    seen: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            root = path.absolute()
+            stop = _git_root(root)
+            for found in _walk(root, stop):
+                key = found.path.resolve()
+                if key not in seen:
+                    seen.add(key)
+                    yield found
+        else:
+            config = for_directory(path.absolute().parent)
+            if excluded(path, config, explicit=True):
+                continue
+            key = path.resolve() if path.exists() else path.absolute()
+            if key not in seen:
+                seen.add(key)
+                yield Candidate(path, config)
+
+
+def _walk(root: Path, stop: Path) -> Iterator[Candidate]:
+    # followlinks=False: a symlink loop cannot hang the walk; linked files are still listed.
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        here = Path(folder)
+        config = for_directory(here)
+        keep = []
+        for name in sorted(dirs):
+            sub = here / name
+            if excluded(sub, config, is_dir=True) or _is_virtualenv(sub):
+                continue
+            if _ignored_by_git(sub, True, stop):
+                continue
+            keep.append(name)
+        dirs[:] = keep
+        for name in sorted(files):
+            if not name.endswith(".py"):
+                continue
+            file = here / name
+            if excluded(file, config) or _ignored_by_git(file, False, stop):
+                continue
+            yield Candidate(_display(file, root), config)
+
+
+def _display(file: Path, root: Path) -> Path:
+    # Show paths as the user would type them: relative to the working directory when possible.
+    try:
+        return file.relative_to(Path.cwd())
+    except ValueError:
+        return file

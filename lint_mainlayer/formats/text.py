@@ -1,0 +1,67 @@
+"""The default output: `path:line:col: CODE message [*]`, and ruff-like source excerpts."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Sequence
+
+import click
+
+from lint_mainlayer.types import Diagnostic, FileResult
+
+
+def _width(text: str) -> int:
+    # Wide characters (CJK, most emoji) take two terminal cells.
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def fixable(diagnostic: Diagnostic, unsafe_fixes: bool) -> bool:
+    """Whether `--fix` (with `unsafe_fixes` as given) would apply this finding's fix."""
+    fix = diagnostic.fix
+    return fix is not None and (fix.applicability == "safe" or unsafe_fixes)
+
+
+def line(result: FileResult, d: Diagnostic, *, color: bool, unsafe_fixes: bool) -> str:
+    """One finding as a single line."""
+    where = f"{result.path}:{d.line}:{d.column}:"
+    mark = " [*]" if fixable(d, unsafe_fixes) else ""
+    if color:
+        where = click.style(where, bold=True)
+        code = click.style(d.code, fg="red", bold=True)
+        mark = click.style(mark, fg="cyan") if mark else ""
+    else:
+        code = d.code
+    return f"{where} {code} {d.message}{mark}"
+
+
+def excerpt(source: str, d: Diagnostic, *, color: bool) -> str:
+    """The flagged lines with the span underlined."""
+    lines = source.splitlines()
+    gutter = len(str(d.end_line))
+    out = [f"{'':>{gutter}} |"]
+    for number in range(d.line, min(d.end_line, len(lines)) + 1):
+        text = lines[number - 1].expandtabs(1)
+        out.append(f"{number:>{gutter}} | {text}")
+        start = d.column - 1 if number == d.line else len(text) - len(text.lstrip())
+        end = d.end_column - 1 if number == d.end_line else len(text)
+        pad = " " * _width(text[:start])
+        marks = "^" * max(1, _width(text[start:end]))
+        if color:
+            marks = click.style(marks, fg="red", bold=True)
+        label = f" {d.code}" if number == d.end_line else ""
+        out.append(f"{'':>{gutter}} | {pad}{marks}{label}")
+    return "\n".join(out)
+
+
+def render(
+    results: Sequence[FileResult], *, color: bool, show_source: bool, unsafe_fixes: bool
+) -> str:
+    """All findings, one per line (with excerpts when asked)."""
+    out = []
+    for result in results:
+        for d in result.diagnostics:
+            out.append(line(result, d, color=color, unsafe_fixes=unsafe_fixes))
+            if show_source and result.source is not None:
+                out.append(excerpt(result.source, d, color=color))
+                out.append("")
+    return "\n".join(out)

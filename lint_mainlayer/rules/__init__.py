@@ -1,0 +1,18 @@
+"""The rules, by code. Codes are stable: JSON output and `# noqa` use them."""
+
+from __future__ import annotations
+
+from lint_mainlayer.rules.base import Rule
+from lint_mainlayer.rules.name_mismatch import MainLayerNameMismatch
+from lint_mainlayer.rules.random_weights import (
+    PretrainedConfigWithoutWeights,
+    UnknownConfigWithoutWeights,
+)
+
+ALL_RULES: tuple[type[Rule], ...] = (
+    PretrainedConfigWithoutWeights,
+    UnknownConfigWithoutWeights,
+    MainLayerNameMismatch,
+)
+
+RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

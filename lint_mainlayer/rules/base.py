@@ -1,0 +1,68 @@
+"""What every rule is: a code, a name, its documentation (the docstring), inline cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Iterator
+
+import libcst as cst
+
+from lint_mainlayer.rules.facts import ModuleFacts, Site
+from lint_mainlayer.rules.fixes import FixPlan
+from lint_mainlayer.rules.flow import Reachability
+from lint_mainlayer.rules.origin import Origin, config_origin
+from lint_mainlayer.types import Settings
+
+
+@dataclass
+class Finding:
+    code: str
+    message: str
+    node: cst.CSTNode
+    plan: FixPlan | None = None
+
+
+@dataclass
+class Context:
+    """One module's facts, shared by the rules, with analyses computed once on demand."""
+
+    facts: ModuleFacts
+    settings: Settings
+    _reach: Reachability | None = None
+    _origins: dict[int, Origin | None] = field(default_factory=dict)
+
+    def reached(self, site: Site) -> bool:
+        if self._reach is None:
+            self._reach = Reachability(self.facts)
+        return self._reach.reached(site)
+
+    def origin(self, site: Site) -> Origin | None:
+        key = id(site.call)
+        if key not in self._origins:
+            self._origins[key] = config_origin(site)
+        return self._origins[key]
+
+    def in_pretrained_subclass(self, site: Site) -> bool:
+        """Whether the site is in the body of a class deriving from a transformers TF model."""
+        klass = site.klass
+        subclasses = self.facts.pretrained_model_classes()
+        while klass is not None:
+            if klass.name in subclasses:
+                return True
+            klass = klass.outer
+        return False
+
+
+class Rule:
+    """Base class; a rule's docstring is its user documentation (ruff's headings)."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    fixable: ClassVar[str]  # "always" | "sometimes" | "never"
+    # Inline cases: VALID must lint clean, INVALID must give this rule's code.
+    VALID: ClassVar[tuple[str, ...]] = ()
+    INVALID: ClassVar[tuple[str, ...]] = ()
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        raise NotImplementedError

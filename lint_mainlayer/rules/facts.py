@@ -1,0 +1,455 @@
+"""One pass over a module that records what the rules reason about.
+
+The walk records, per *unit* (the module body, each function body, each class body):
+the bindings (`x = ...`, `for x in ...`, `with ... as x`, `x := ...`), every call, and
+every `return`, each with its preorder index, so that "after the call" needs no positions.
+It also resolves which calls construct a transformers main layer, using libcst's
+`ScopeProvider` on demand (`get_qualified_names_for`) rather than `QualifiedNameProvider`,
+which would resolve every name in the file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import libcst as cst
+from libcst.metadata import Scope, ScopeProvider
+
+from lint_mainlayer import registry
+from lint_mainlayer.registry import MainLayer
+
+# A transformers class that `from_pretrained` loads into: a PreTrainedModel or a model class.
+_TF_MODEL_CLASS = re.compile(r"TF\w*(PreTrainedModel|Model|For\w+)$")
+
+
+def dotted(node: cst.CSTNode) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = dotted(node.value)
+        return f"{head}.{node.attr.value}" if head is not None else None
+    return None
+
+
+@dataclass
+class Bind:
+    targets: tuple[str, ...]
+    value: cst.BaseExpression | None
+    index: int
+    # True when the targets receive `value` itself (`=`, `:=`), not an element of it.
+    direct: bool = True
+
+
+@dataclass
+class CallEvent:
+    node: cst.Call
+    index: int
+
+
+@dataclass
+class Unit:
+    """A body whose statements run together: the module, a function, or a class body."""
+
+    kind: str  # "module" | "function" | "class"
+    node: cst.CSTNode
+    parent: Unit | None
+    name: str | None = None
+    # The class whose body holds this function, when it is a method.
+    owner: ClassInfo | None = None
+    params: list[str] = field(default_factory=list)
+    binds: list[Bind] = field(default_factory=list)
+    calls: list[CallEvent] = field(default_factory=list)
+    returns: list[cst.BaseExpression] = field(default_factory=list)
+
+    def assigned_names(self) -> set[str]:
+        names = {t for b in self.binds for t in b.targets if "." not in t}
+        return names | set(self.params)
+
+    def encloses(self, other: Unit) -> bool:
+        unit = other.parent
+        while unit is not None:
+            if unit is self:
+                return True
+            unit = unit.parent
+        return False
+
+
+@dataclass
+class ClassInfo:
+    name: str
+    node: cst.ClassDef
+    unit: Unit
+    base_names: list[str]  # local dotted names of the bases
+    base_qualified: list[set[str]]
+    methods: dict[str, Unit] = field(default_factory=dict)
+    outer: ClassInfo | None = None
+
+
+@dataclass
+class Site:
+    """A call that constructs a transformers main layer."""
+
+    call: cst.Call
+    layer: MainLayer
+    # How the user named the class: "TFBertMainLayer", "BL", "hf.TFBertMainLayer".
+    callee: str
+    # Module the class was imported from, when imported by name (for adding the model import).
+    import_module: str | None
+    unit: Unit
+    index: int
+    klass: ClassInfo | None
+    # The statement holding the call, and whether the call is that statement's whole value.
+    statement: cst.SimpleStatementLine | None
+    assign_target: cst.BaseAssignTargetExpression | None
+
+
+@dataclass
+class ModuleFacts:
+    module: cst.Module
+    units: list[Unit]
+    sites: list[Site]
+    classes: dict[str, ClassInfo]
+    # transformers modules star-imported at module level.
+    star_modules: list[str]
+    # local name -> qualified names, for names imported from transformers.
+    imported: dict[str, set[str]]
+    # Source of the path argument of every save_weights/ModelCheckpoint/save call.
+    save_paths: list[cst.BaseExpression]
+    strings: list[str]
+
+    @property
+    def module_unit(self) -> Unit:
+        return self.units[0]
+
+    def local_name_for(self, qualified: str) -> str | None:
+        """A local name already bound (by import) to `qualified`, if any."""
+        for local, names in self.imported.items():
+            if qualified in names:
+                return local
+        return None
+
+    def pretrained_model_classes(self) -> set[str]:
+        """Local classes that subclass a transformers TF model, directly or via local classes."""
+        found: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for info in self.classes.values():
+                if info.name in found:
+                    continue
+                if any(_is_tf_model(q) for qs in info.base_qualified for q in qs) or any(
+                    b in found for b in info.base_names
+                ):
+                    found.add(info.name)
+                    changed = True
+        return found
+
+    def subclasses_of(self, name: str) -> set[str]:
+        """`name` and every local class deriving from it."""
+        found = {name}
+        changed = True
+        while changed:
+            changed = False
+            for info in self.classes.values():
+                if info.name not in found and any(b in found for b in info.base_names):
+                    found.add(info.name)
+                    changed = True
+        return found
+
+
+def _is_tf_model(qualified: str) -> bool:
+    head, _, name = qualified.rpartition(".")
+    in_transformers = head == "transformers" or head.startswith("transformers.")
+    return in_transformers and bool(_TF_MODEL_CLASS.match(name)) and not name.endswith("MainLayer")
+
+
+_SAVE_METHODS = frozenset({"save_weights", "save", "save_pretrained", "write"})
+
+
+class _Collector(cst.CSTVisitor):
+    METADATA_DEPENDENCIES = (ScopeProvider,)
+
+    def __init__(self, module: cst.Module) -> None:
+        super().__init__()
+        self.module = module
+        self.index = 0
+        self.units: list[Unit] = [Unit("module", module, None)]
+        self.stack: list[Unit] = [self.units[0]]
+        self.class_stack: list[ClassInfo] = []
+        self.classes: dict[str, ClassInfo] = {}
+        self.sites: list[Site] = []
+        self.star_modules: list[str] = []
+        self.imported: dict[str, set[str]] = {}
+        self.save_paths: list[cst.BaseExpression] = []
+        self.strings: list[str] = []
+        self.statements: list[cst.SimpleStatementLine] = []
+        self.transformers_aliases: set[str] = set()
+
+    # -- bookkeeping -------------------------------------------------------------------
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.index += 1
+        return super().on_visit(node)
+
+    @property
+    def unit(self) -> Unit:
+        return self.stack[-1]
+
+    def _qualified(self, node: cst.CSTNode) -> set[str]:
+        scope = self.get_metadata(ScopeProvider, node, None)
+        if not isinstance(scope, Scope):
+            return set()
+        names = {q.name for q in scope.get_qualified_names_for(node)}
+        if not names and self.star_modules:
+            root = node
+            while isinstance(root, cst.Attribute):
+                root = root.value
+            if isinstance(root, cst.Name) and root.value not in scope:
+                rest = dotted(node)
+                names = {f"{m}.{rest}" for m in self.star_modules}
+        return names
+
+    # -- imports -----------------------------------------------------------------------
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            name = dotted(alias.name) or ""
+            if name == "transformers" or name.startswith("transformers."):
+                local = alias.asname.name if alias.asname else alias.name
+                if isinstance(local, (cst.Name, cst.Attribute)):
+                    self.transformers_aliases.add(dotted(local) or name)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.relative or node.module is None:
+            return
+        module = dotted(node.module) or ""
+        if not (module == "transformers" or module.startswith("transformers.")):
+            return
+        if isinstance(node.names, cst.ImportStar):
+            if self.unit.kind == "module":
+                self.star_modules.append(module)
+            return
+        for alias in node.names:
+            name = dotted(alias.name) or ""
+            local = alias.asname.name if alias.asname else alias.name
+            local_name = dotted(local) if isinstance(local, (cst.Name, cst.Attribute)) else None
+            if local_name:
+                self.imported.setdefault(local_name, set()).add(f"{module}.{name}")
+
+    # -- units -------------------------------------------------------------------------
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        unit = Unit("class", node, self.unit, name=node.name.value)
+        self.units.append(unit)
+        info = ClassInfo(
+            name=node.name.value,
+            node=node,
+            unit=unit,
+            base_names=[dotted(b.value) or "" for b in node.bases if b.keyword is None],
+            base_qualified=[self._qualified(b.value) for b in node.bases if b.keyword is None],
+            outer=self.class_stack[-1] if self.class_stack else None,
+        )
+        # Later definitions win, as at run time.
+        self.classes[info.name] = info
+        self.class_stack.append(info)
+        self.stack.append(unit)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.stack.pop()
+        self.class_stack.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        owner = self.class_stack[-1] if self.unit.kind == "class" and self.class_stack else None
+        unit = Unit("function", node, self.unit, name=node.name.value, owner=owner)
+        params = node.params
+        unit.params = [p.name.value for p in (*params.posonly_params, *params.params)]
+        unit.params += [p.name.value for p in params.kwonly_params]
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                unit.params.append(star.name.value)
+        if owner is not None:
+            owner.methods[unit.name or ""] = unit
+        self.units.append(unit)
+        self.stack.append(unit)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.stack.pop()
+
+    # -- statements --------------------------------------------------------------------
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self.statements.append(node)
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self.statements.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        targets = tuple(t for tgt in node.targets for t in _target_names(tgt.target))
+        self.unit.binds.append(Bind(targets, node.value, self.index))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.unit.binds.append(Bind(tuple(_target_names(node.target)), node.value, self.index))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        targets = tuple(_target_names(node.target))
+        self.unit.binds.append(Bind(targets, node.value, self.index, direct=False))
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self.unit.binds.append(Bind(tuple(_target_names(node.target)), node.value, self.index))
+
+    def visit_For(self, node: cst.For) -> None:
+        targets = tuple(_target_names(node.target))
+        self.unit.binds.append(Bind(targets, node.iter, self.index, direct=False))
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        targets = tuple(_target_names(node.target))
+        self.unit.binds.append(Bind(targets, node.iter, self.index, direct=False))
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            targets = tuple(_target_names(node.asname.name))
+            self.unit.binds.append(Bind(targets, node.item, self.index, direct=False))
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None:
+            self.unit.returns.append(node.value)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        value = node.evaluated_value
+        if isinstance(value, str):
+            self.strings.append(value)
+
+    # -- calls -------------------------------------------------------------------------
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.unit.calls.append(CallEvent(node, self.index))
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _SAVE_METHODS and node.args:
+            self.save_paths.append(node.args[0].value)
+        name = dotted(func)
+        if name is None:
+            return
+        last = name.rpartition(".")[2]
+        if last == "ModelCheckpoint" or last == "CheckpointManager":
+            for arg in node.args:
+                keyword = arg.keyword.value if arg.keyword else None
+                if keyword in (None, "filepath", "directory") and not (
+                    last == "CheckpointManager" and keyword is None and arg is node.args[0]
+                ):
+                    self.save_paths.append(arg.value)
+                    break
+        if self._could_be_main_layer(func, last):
+            self._site(node, func, name)
+
+    def _could_be_main_layer(self, func: cst.BaseExpression, last: str) -> bool:
+        # Cheap gate before scope resolution: an imported alias, a registry name, or a star import.
+        if isinstance(func, cst.Name):
+            return func.value in self.imported or (
+                bool(self.star_modules) and last in registry.load()
+            )
+        return last in registry.load()
+
+    def _site(self, node: cst.Call, func: cst.BaseExpression, name: str) -> None:
+        layer = None
+        import_module = None
+        for qualified in sorted(self._qualified(func)):
+            layer = registry.lookup(qualified)
+            if layer is not None:
+                if isinstance(func, cst.Name):
+                    import_module = qualified.rpartition(".")[0]
+                break
+        if layer is None:
+            return
+        statement = self.statements[-1] if self.statements else None
+        target = None
+        if statement is not None and len(statement.body) >= 1:
+            for small in statement.body:
+                if isinstance(small, cst.Assign) and small.value is node and len(small.targets) == 1:
+                    target = small.targets[0].target
+                elif isinstance(small, cst.AnnAssign) and small.value is node:
+                    target = small.target
+        klass = None
+        unit: Unit | None = self.unit
+        while unit is not None and klass is None:
+            if unit.kind == "function" and unit.owner is not None:
+                klass = unit.owner
+            elif unit.kind == "class":
+                klass = self.classes.get(unit.name or "")
+            unit = unit.parent
+        self.sites.append(
+            Site(
+                call=node,
+                layer=layer,
+                callee=name,
+                import_module=import_module,
+                unit=self.unit,
+                index=self.index,
+                klass=klass,
+                statement=statement,
+                assign_target=target,
+            )
+        )
+
+
+def _target_names(node: cst.CSTNode) -> Iterator[str]:
+    if isinstance(node, (cst.Name, cst.Attribute)):
+        name = dotted(node)
+        if name is not None:
+            yield name
+    elif isinstance(node, (cst.Tuple, cst.List)):
+        for element in node.elements:
+            yield from _target_names(element.value)
+    elif isinstance(node, cst.StarredElement):
+        yield from _target_names(node.value)
+    elif isinstance(node, cst.Subscript):
+        # `layers[0] = layer` makes the container hold it.
+        name = dotted(node.value)
+        if name is not None:
+            yield name
+
+
+def collect(wrapper: cst.MetadataWrapper) -> ModuleFacts:
+    """Walk the wrapped module once and return its facts."""
+    collector = _Collector(wrapper.module)
+    wrapper.visit(collector)
+    return ModuleFacts(
+        module=wrapper.module,
+        units=collector.units,
+        sites=collector.sites,
+        classes=collector.classes,
+        star_modules=collector.star_modules,
+        imported=collector.imported,
+        save_paths=collector.save_paths,
+        strings=collector.strings,
+    )
+
+
+def args_of(call: cst.Call) -> tuple[list[cst.Arg], dict[str, cst.Arg]]:
+    """Positional and keyword arguments of a call (`*args`/`**kwargs` excluded)."""
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    keywords = {a.keyword.value: a for a in call.args if a.keyword is not None}
+    return positional, keywords
+
+
+def has_star_args(call: cst.Call) -> bool:
+    return any(a.star for a in call.args)
+
+
+def config_arg(call: cst.Call) -> cst.Arg | None:
+    """The argument that passes the config: first positional or `config=`."""
+    positional, keywords = args_of(call)
+    if "config" in keywords:
+        return keywords["config"]
+    return positional[0] if positional else None
+
+
+def string_value(node: cst.BaseExpression | None) -> str | None:
+    """The value of a plain string literal (no f-string), else None."""
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+

@@ -1,0 +1,241 @@
+"""Fix plans: the libcst edits a finding proposes, built without touching the tree.
+
+A plan replaces one call (or a call and adds statements after its line) and names the
+imports to add or drop; `engine.fix_source` applies chosen plans in one transform and hands
+the imports to libcst's `AddImportsVisitor`/`RemoveImportsVisitor`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from lint_mainlayer.rules.facts import ModuleFacts, Site, args_of, has_star_args, string_value
+from lint_mainlayer.rules.origin import Origin, is_pure, reusable_at
+
+_NO_SPACE = cst.SimpleWhitespace("")
+_SPACE = cst.SimpleWhitespace(" ")
+
+
+@dataclass(frozen=True)
+class FixPlan:
+    applicability: str  # "safe" | "unsafe"
+    description: str
+    call: cst.Call
+    new_expr: cst.BaseExpression
+    # Statements added after `statement`, the line holding the call.
+    statement: cst.SimpleStatementLine | None = None
+    after: tuple[cst.SimpleStatementLine, ...] = ()
+    add_imports: tuple[tuple[str, str], ...] = ()
+    remove_imports: tuple[tuple[str, str, str | None], ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class NoFix:
+    reason: str
+
+
+def code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def with_args(call: cst.Call, args: list[cst.Arg], func: cst.BaseExpression | None = None) -> cst.Call:
+    """`call` with new arguments, keeping its layout: each argument but the last keeps (or
+    gets) a comma, and the last takes the original last argument's trailing comma, if any."""
+    trailing = call.args[-1].comma if call.args else cst.MaybeSentinel.DEFAULT
+    fixed: list[cst.Arg] = []
+    for i, arg in enumerate(args):
+        if i == len(args) - 1:
+            fixed.append(arg.with_changes(comma=trailing))
+        elif isinstance(arg.comma, cst.MaybeSentinel):
+            fixed.append(arg.with_changes(comma=cst.Comma(whitespace_after=_SPACE)))
+        else:
+            fixed.append(arg)
+    return call.with_changes(func=func or call.func, args=fixed)
+
+
+def keyword_arg(name: str, value: cst.BaseExpression, like: cst.Arg | None = None) -> cst.Arg:
+    """A `name=value` argument, taking comma and layout from `like`."""
+    arg = cst.Arg(
+        value=value,
+        keyword=cst.Name(name),
+        equal=cst.AssignEqual(whitespace_before=_NO_SPACE, whitespace_after=_NO_SPACE),
+    )
+    if like is not None:
+        arg = arg.with_changes(comma=like.comma, whitespace_after_arg=like.whitespace_after_arg)
+    return arg
+
+
+def model_reference(site: Site, facts: ModuleFacts) -> tuple[str, tuple[tuple[str, str], ...]] | NoFix:
+    """How the fixed code names the base model class, and the import that needs."""
+    model = site.layer.model_class
+    assert model is not None
+    for local, names in facts.imported.items():
+        if any(q.rpartition(".")[2] == model for q in names):
+            return local, ()
+    head, _, _ = site.callee.rpartition(".")
+    if head:
+        return f"{head}.{model}", ()
+    if site.import_module is None:
+        # Reached through `from transformers import *`, which exports the model too.
+        return model, ()
+    if model in facts.classes or model in facts.module_unit.assigned_names():
+        return NoFix(f"the name `{model}` is already used in this module")
+    return model, ((site.import_module, model),)
+
+
+def load_fix(
+    site: Site, origin: Origin, facts: ModuleFacts, siblings: int
+) -> FixPlan | NoFix:
+    """Rewrite `TFXMainLayer(config, ...)` to `TFXModel.from_pretrained(ckpt, config=config).field`."""
+    layer = site.layer
+    call = site.call
+    if layer.model_class is None:
+        return NoFix(f"no transformers model class holds {layer.name}")
+    field = layer.field
+    if field is None:
+        fields = " and ".join(f"`{f}`" for f in layer.fields)
+        return NoFix(f"{layer.model_class} holds {layer.name} twice ({fields}): choose one by hand")
+    if layer.required_extras:
+        needs = ", ".join(f"`{e.name}`" for e in layer.required_extras)
+        return NoFix(f"{layer.name} needs {needs} besides the config")
+    if has_star_args(call):
+        return NoFix("the call passes `*args`/`**kwargs`")
+    positional, keywords = args_of(call)
+    config = keywords.get("config") or (positional[0] if positional else None)
+    if config is None:
+        return NoFix("the call passes no config")
+    unsafe: list[str] = []
+    kept: list[cst.Arg] = []
+    trainable: cst.BaseExpression | None = None
+    dropped_name: str | None = None
+    extras: list[tuple[str, cst.Arg]] = []
+    for position, arg in enumerate(positional[1:] if "config" not in keywords else positional, 1):
+        extra = layer.extra_at(position)
+        if extra is None:
+            return NoFix(f"unexpected positional argument {position + 1}")
+        extras.append((extra.name, arg))
+    for name, arg in keywords.items():
+        if name == "config":
+            continue
+        if name == "name":
+            dropped_name = string_value(arg.value) or code(arg.value)
+        elif name == "trainable":
+            trainable = arg.value
+        elif any(e.name == name for e in layer.extras):
+            extras.append((name, arg))
+        else:
+            return NoFix(f"`{name}=` has no `from_pretrained` equivalent")
+    for name, arg in extras:
+        if name in layer.model_extras:
+            kept.append(keyword_arg(name, arg.value, arg))
+            continue
+        default = next((e.default for e in layer.extras if e.name == name), None)
+        if default is not None and code(arg.value).strip() == default:
+            continue
+        unsafe.append(
+            f"{layer.model_class}.from_pretrained does not accept `{name}=`: the extracted "
+            "layer keeps the model's default"
+        )
+
+    config_kw = keyword_arg("config", config.value, config)
+    if origin.kind == "pretrained" and origin.checkpoint is not None:
+        checkpoint = origin.checkpoint
+        if not reusable_at(origin, site):
+            if is_pure(checkpoint):
+                unsafe.append(f"`{code(checkpoint)}` may not hold the same checkpoint here")
+            elif is_pure(config.value):
+                checkpoint = cst.parse_expression(f"{code(config.value)}.name_or_path")
+                unsafe.append("the checkpoint is read back from the config's `name_or_path`")
+            else:
+                return NoFix("the checkpoint expression cannot be repeated here")
+    else:
+        if not is_pure(config.value):
+            return NoFix("bind the config to a name first")
+        checkpoint = cst.parse_expression(f"{code(config.value)}.name_or_path")
+        unsafe.append(
+            "the config's origin is unknown: this loads `name_or_path`, and fails loudly if "
+            "the config did not come from a checkpoint"
+        )
+
+    after: tuple[cst.SimpleStatementLine, ...] = ()
+    statement = None
+    if trainable is not None and not (isinstance(trainable, cst.Name) and trainable.value == "True"):
+        target = site.assign_target
+        if site.statement is None or not isinstance(target, (cst.Name, cst.Attribute)):
+            return NoFix("`trainable=` must become a statement: bind the layer to a name first")
+        # from_pretrained(trainable=False) would freeze only the outer model, not the layer.
+        statement = site.statement
+        after = (
+            cst.SimpleStatementLine(
+                [
+                    cst.Assign(
+                        [cst.AssignTarget(cst.Attribute(target.deep_clone(), cst.Name("trainable")))],
+                        trainable.deep_clone(),
+                    )
+                ]
+            ),
+        )
+    if siblings > 1:
+        unsafe.append(
+            f"{siblings} layers of {layer.name} here would all be named `{field}`; a model "
+            "holding two of them fails with a duplicate-name error"
+        )
+    elif dropped_name is not None and dropped_name != field and facts.strings.count(dropped_name) > 1:
+        unsafe.append(f"the layer is renamed from `{dropped_name}` to `{field}`, and this module uses that name")
+
+    reference = model_reference(site, facts)
+    if isinstance(reference, NoFix):
+        return reference
+    model_ref, add_imports = reference
+    first = call.args[0] if call.args else None
+    checkpoint_arg = cst.Arg(value=checkpoint.deep_clone())
+    if first is not None and len(call.args) > 1:
+        checkpoint_arg = checkpoint_arg.with_changes(comma=first.comma)
+    new_call = with_args(
+        call,
+        [checkpoint_arg, config_kw, *kept],
+        func=cst.Attribute(cst.parse_expression(model_ref), cst.Name("from_pretrained")),
+    ).with_changes(lpar=(), rpar=())
+    new_expr = cst.Attribute(new_call, cst.Name(field), lpar=call.lpar, rpar=call.rpar)
+    remove: tuple[tuple[str, str, str | None], ...] = ()
+    if site.import_module is not None and "." not in site.callee:
+        alias = site.callee if site.callee != layer.name else None
+        remove = ((site.import_module, layer.name, alias),)
+    shown = f"{model_ref}.from_pretrained({code(checkpoint)}, config={code(config.value)}).{field}"
+    return FixPlan(
+        applicability="unsafe" if unsafe else "safe",
+        description=f"Load the pretrained weights: `{shown}`",
+        call=call,
+        new_expr=new_expr,
+        statement=statement,
+        after=after,
+        add_imports=add_imports,
+        remove_imports=remove,
+        note="; ".join(unsafe) or None,
+    )
+
+
+def name_fix(site: Site, field: str) -> FixPlan:
+    """Set the main layer's `name=` to the checkpoint prefix `field`."""
+    call = site.call
+    _, keywords = args_of(call)
+    current = keywords.get("name")
+    quote = '"'
+    if isinstance(current is not None and current.value, cst.SimpleString):
+        assert current is not None and isinstance(current.value, cst.SimpleString)
+        quote = current.value.quote[0] if current.value.quote[0] in "'\"" else '"'
+    value = cst.SimpleString(f"{quote}{field}{quote}")
+    if current is not None:
+        args = [a.with_changes(value=value) if a is current else a for a in call.args]
+        new_call = call.with_changes(args=args)
+    else:
+        new_call = with_args(call, [*call.args, keyword_arg("name", value)])
+    return FixPlan(
+        applicability="safe",
+        description=f'Name the layer "{field}", as checkpoints store it',
+        call=call,
+        new_expr=new_call,
+    )

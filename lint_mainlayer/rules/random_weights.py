@@ -1,0 +1,199 @@
+"""MLL001 and MLL002: a main layer built from a config, with no weight load reaching it."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from lint_mainlayer.rules.base import Context, Finding, Rule
+from lint_mainlayer.rules.facts import Site
+from lint_mainlayer.rules.fixes import NoFix, code, load_fix
+from lint_mainlayer.rules.origin import Origin
+
+
+def _unloaded(ctx: Context) -> list[tuple[Site, Origin]]:
+    """Sites outside transformers model subclasses whose config is not from scratch and
+    whose weights nothing loads."""
+    found = []
+    for site in ctx.facts.sites:
+        if ctx.in_pretrained_subclass(site):
+            continue
+        origin = ctx.origin(site)
+        if origin is None or origin.kind == "scratch":
+            continue
+        if ctx.reached(site):
+            continue
+        found.append((site, origin))
+    return found
+
+
+def _findings(ctx: Context, kind: str, code_: str) -> Iterator[Finding]:
+    unloaded = _unloaded(ctx)
+    for site, origin in unloaded:
+        if origin.kind != kind:
+            continue
+        siblings = sum(
+            1 for s, _ in unloaded if s.unit is site.unit and s.layer.name == site.layer.name
+        )
+        plan = load_fix(site, origin, ctx.facts, siblings)
+        layer = site.layer
+        if kind == "pretrained":
+            source = "a pretrained config"
+            if origin.checkpoint is not None:
+                source = f"the config of checkpoint {code(origin.checkpoint)}"
+            message = f"{layer.name} built from {source} gets random weights: nothing loads them"
+        else:
+            message = (
+                f"{layer.name} built from {origin.why} gets random weights unless they are "
+                "loaded; if the config came from a checkpoint, load through the model"
+            )
+        if isinstance(plan, NoFix):
+            target = f"{layer.model_class}.from_pretrained(...)" if layer.model_class else None
+            if target and layer.field:
+                message += f"; use {target}.{layer.field} (no automatic fix: {plan.reason})"
+            else:
+                message += f" (no automatic fix: {plan.reason})"
+            yield Finding(code_, message, site.call)
+        else:
+            message += "; use " + plan.description.split("`")[1]
+            yield Finding(code_, message, site.call, plan)
+
+
+class PretrainedConfigWithoutWeights(Rule):
+    """Main layer built from a pretrained config gets random weights.
+
+    ## What it does
+    Checks for a transformers TF main layer (`TFBertMainLayer`, `TFGPT2MainLayer`, ...)
+    constructed from a config that came from `XConfig.from_pretrained(...)` or
+    `AutoConfig.from_pretrained(...)`, directly or through a variable, when no weight load
+    (`load_weights`, `set_weights`, a checkpoint `restore`, `keras.backend.batch_set_value`)
+    reaches the layer or a model built from it.
+
+    ## Why is this bad?
+    A main layer's constructor builds the architecture, not the weights: only
+    `from_pretrained` on the *model* class (`TFBertModel`) loads them. The layer trains and
+    predicts with random weights, and nothing warns: the model silently loses accuracy.
+
+    ## Example
+    ```python
+    config = BertConfig.from_pretrained("bert-base-uncased")
+    bert = TFBertMainLayer(config=config, trainable=False)
+    ```
+
+    Use instead:
+    ```python
+    config = BertConfig.from_pretrained("bert-base-uncased")
+    bert = TFBertModel.from_pretrained("bert-base-uncased", config=config).bert
+    bert.trainable = False
+    ```
+
+    ## Fix safety
+    The fix is safe when the checkpoint is a literal or a name that holds the same value at
+    the call; otherwise it is unsafe. `trainable=` becomes a statement after the call,
+    because `from_pretrained(trainable=False)` freezes only the outer model. The extracted
+    layer is named after the model's field (`bert`): when two layers of one class would get
+    the same name in one scope, or the module refers to the old name, the fix is unsafe.
+    Main layers that need more than a config (`TFT5MainLayer` needs `embed_tokens`) get no fix.
+
+    ## Limits
+    The flow analysis is per module and flow-insensitive: a load anywhere on a value built
+    from the layer (after the call, in its own function) counts, as do loads through `self`
+    in other methods, instances of a class that stores the layer, results of local functions
+    that return it, and local functions that load weights into a parameter. Loads in other
+    modules are not seen. A `load_weights` of a path that the module also writes
+    (`save_weights`, `ModelCheckpoint`) restores the program's own checkpoint and does not count.
+    """
+
+    code = "MLL001"
+    name = "pretrained-config-without-weights"
+    summary = "Main layer built from a pretrained config gets random weights"
+    fixable = "sometimes"
+    VALID = (
+        'from transformers import BertConfig, TFBertModel\n'
+        'config = BertConfig.from_pretrained("bert-base-uncased")\n'
+        'bert = TFBertModel.from_pretrained("bert-base-uncased", config=config).bert\n',
+        'from transformers import BertConfig, TFBertMainLayer\n'
+        'config = BertConfig.from_pretrained("bert-base-uncased")\n'
+        'bert = TFBertMainLayer(config)\n'
+        'bert.set_weights(pretrained.get_weights())\n',
+        'from transformers import BertConfig, TFBertMainLayer\n'
+        'bert = TFBertMainLayer(BertConfig(num_hidden_layers=2))\n',
+        'class TFBertMainLayer:\n'
+        '    pass\n'
+        'bert = TFBertMainLayer(BertConfig.from_pretrained("x"))\n',
+    )
+    INVALID = (
+        'from transformers import BertConfig, TFBertMainLayer\n'
+        'config = BertConfig.from_pretrained("bert-base-uncased")\n'
+        'bert = TFBertMainLayer(config=config, trainable=False)\n',
+        'import transformers as hf\n'
+        'bert = hf.TFBertMainLayer(hf.AutoConfig.from_pretrained("bert-base-uncased"))\n',
+    )
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        return _findings(ctx, "pretrained", self.code)
+
+
+class UnknownConfigWithoutWeights(Rule):
+    """Main layer built from a config of unknown origin, and no weights are loaded.
+
+    ## What it does
+    Checks for a transformers TF main layer constructed, outside a `TF*PreTrainedModel`
+    subclass, from a config whose origin the module does not show (a parameter, an
+    attribute, a global, `from_dict`), when no weight load reaches the layer.
+
+    ## Why is this bad?
+    If the config came from a checkpoint, the author almost certainly meant the
+    checkpoint's weights, and the layer silently runs with random ones. A config built from
+    explicit hyperparameters (`BertConfig(vocab_size=...)`) means training from scratch and
+    is not flagged.
+
+    ## Example
+    ```python
+    class Classifier(tf.keras.Model):
+        def __init__(self, config):
+            super().__init__()
+            self.bert = TFBertMainLayer(config)
+    ```
+
+    Use instead:
+    ```python
+    class Classifier(tf.keras.Model):
+        def __init__(self, config):
+            super().__init__()
+            self.bert = TFBertModel.from_pretrained(config.name_or_path, config=config).bert
+    ```
+
+    ## Fix safety
+    Always unsafe: it loads the checkpoint named by the config's `name_or_path`, which is
+    right when the config came from `from_pretrained` and fails loudly (instead of silently)
+    when it did not. No fix is offered when the config expression is not a plain name or
+    attribute, since it would be evaluated twice.
+
+    ## Limits
+    As for MLL001.
+    """
+
+    code = "MLL002"
+    name = "unknown-config-without-weights"
+    summary = "Main layer built from a config of unknown origin gets random weights"
+    fixable = "sometimes"
+    VALID = (
+        'from transformers import TFBertMainLayer\n'
+        'def build(config, path):\n'
+        '    bert = TFBertMainLayer(config)\n'
+        '    bert.load_weights(path)\n'
+        '    return bert\n',
+        'from transformers import TFBertMainLayer, TFBertPreTrainedModel\n'
+        'class Enc(TFBertPreTrainedModel):\n'
+        '    def __init__(self, config):\n'
+        '        super().__init__(config)\n'
+        '        self.bert = TFBertMainLayer(config, name="bert")\n',
+    )
+    INVALID = (
+        'from transformers import TFBertMainLayer\n'
+        'def build(config):\n'
+        '    return TFBertMainLayer(config)\n',
+    )
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        return _findings(ctx, "unknown", self.code)
