@@ -34,7 +34,8 @@ def settings_for(config: ProjectConfig, options: Options) -> Settings:
     """The project's settings with the command line's overrides applied."""
     settings = config.settings
     if options.select is not None:
-        settings = replace(settings, select=options.select)
+        # An explicit --select on the command line outranks the config's select and ignore.
+        settings = replace(settings, select=options.select, ignore=frozenset())
     if options.extend_ignore:
         settings = replace(settings, ignore=settings.ignore | options.extend_ignore)
     if options.target_transformers is not None:

@@ -144,7 +144,7 @@ def _run(paths: list[Path], options: api.Options, output_format: str, quiet: boo
 def _run_stdin(
     options: api.Options, filename: str | None, output_format: str, quiet: bool, exit_zero: bool
 ) -> int:
-    data = click.get_binary_stream("stdin").read()
+    data = sys.stdin.buffer.read()
     try:
         result, new_data = api.check_stdin(data, filename, options)
     except ConfigError as exc:
@@ -155,7 +155,8 @@ def _run_stdin(
         return EXIT_ERROR
     if options.fix:
         # As ruff does: the fixed source goes to stdout, findings left to stderr.
-        click.get_binary_stream("stdout").write(new_data if new_data is not None else data)
+        sys.stdout.buffer.write(new_data if new_data is not None else data)
+        sys.stdout.buffer.flush()
         for d in result.diagnostics:
             click.echo(text.line(result, d, color=False, unsafe_fixes=options.unsafe_fixes), err=True)
         return EXIT_FINDINGS if result.diagnostics and not exit_zero else EXIT_CLEAN

@@ -6,16 +6,17 @@ layer turns that into a per-file error.
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import tokenize
 from dataclasses import dataclass
-from typing import Collection, Iterable
+from typing import Collection, Iterable, Mapping, cast
 
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from lint_mainlayer.rules import ALL_RULES
 from lint_mainlayer.rules.base import Context, Finding
@@ -48,11 +49,22 @@ def _parse(source: str) -> cst.Module:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        raise SourceError(f"syntax error at {exc.raw_line}:{exc.raw_column + 1}: {exc.message}") from None
+        raise SourceError(_syntax_error(source) or f"cannot parse: {exc.message}") from None
     except RecursionError:
         raise SourceError("too deeply nested to parse") from None
     except Exception as exc:  # libcst raises a few non-syntax errors on odd input
         raise SourceError(f"cannot parse: {exc}".splitlines()[0]) from None
+
+
+def _syntax_error(source: str) -> str | None:
+    # Python's own message and position read better than libcst's parser trace.
+    try:
+        compile(source, "<source>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        return f"syntax error at {exc.lineno}:{exc.offset}: {exc.msg}"
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None
 
 
 def _analyse(source: str, settings: Settings) -> tuple[MetadataWrapper, ModuleFacts, list[Finding]] | None:
@@ -125,14 +137,13 @@ def _diagnostics(
     return out
 
 
-def _fix_record(plan: FixPlan, module: cst.Module, ranges: object) -> Fix:
-    assert isinstance(ranges, dict) or hasattr(ranges, "__getitem__")
+def _fix_record(plan: FixPlan, module: cst.Module, ranges: Mapping[cst.CSTNode, CodeRange]) -> Fix:
     new_call = code(plan.new_expr)
     if plan.statement is None:
-        span = ranges[plan.call]  # type: ignore[index]
+        span = ranges[plan.call]
         replacement = new_call
     else:
-        span = ranges[plan.statement]  # type: ignore[index]
+        span = ranges[plan.statement]
         indent = " " * span.start.column
         # The span ends before the line's comment, so the text must too.
         bare = plan.statement.with_changes(leading_lines=(), trailing_whitespace=cst.TrailingWhitespace())
@@ -217,7 +228,7 @@ def _replace_call(node: cst.CSTNode, call: cst.Call, new: cst.BaseExpression) ->
         def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
             return new if original_node is call else updated_node
 
-    return node.visit(_One())
+    return cast(cst.CSTNode, node.visit(_One()))
 
 
 def _apply(module: cst.Module, plans: list[FixPlan]) -> str:

@@ -28,15 +28,15 @@ class Candidate:
 
 
 @lru_cache(maxsize=None)
-def _exclude_spec(config: ProjectConfig, explicit: bool) -> pathspec.PathSpec:
+def _exclude_spec(config: ProjectConfig, explicit: bool) -> pathspec.GitIgnoreSpec:
     # Files named on the command line skip only what the user excluded, not the defaults.
     default = () if explicit else DEFAULT_EXCLUDE
     patterns = list(config.exclude or default) + list(config.extend_exclude)
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 @lru_cache(maxsize=None)
-def _gitignore(directory: Path) -> pathspec.PathSpec | None:
+def _gitignore(directory: Path) -> pathspec.GitIgnoreSpec | None:
     path = directory / ".gitignore"
     try:
         lines = path.read_text("utf-8", errors="replace").splitlines()

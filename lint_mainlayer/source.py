@@ -28,6 +28,8 @@ def decode(data: bytes) -> DecodedSource:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
+        if "invalid or missing encoding declaration" in str(exc):
+            raise DecodeError("cannot decode as utf-8, and no coding declaration says otherwise") from None
         raise DecodeError(_first_line(str(exc))) from None
     try:
         codecs.lookup(encoding)

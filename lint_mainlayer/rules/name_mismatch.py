@@ -12,7 +12,9 @@ from lint_mainlayer.rules.fixes import name_fix
 
 def keras_default_name(class_name: str) -> str:
     """The name Keras gives an unnamed layer of this class (before uniquifying)."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
+    # Keras' own `to_snake_case`.
+    intermediate = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", intermediate).lower()
 
 
 class MainLayerNameMismatch(Rule):
@@ -82,7 +84,7 @@ class MainLayerNameMismatch(Rule):
             _, keywords = args_of(site.call)
             name_arg = keywords.get("name")
             if name_arg is None:
-                current = f"has no name= (Keras names it \"{keras_default_name(site.layer.name)}\")"
+                current = f'has no `name=` (Keras names it "{keras_default_name(site.layer.name)}")'
             else:
                 value = string_value(name_arg.value)
                 if value is None or value in fields:
@@ -90,11 +92,11 @@ class MainLayerNameMismatch(Rule):
                 current = f'is named "{value}"'
             wanted = " or ".join(f'"{f}"' for f in fields)
             message = (
-                f"{site.layer.name} {current}, but checkpoints store it as {wanted}: "
-                "from_pretrained leaves it with random weights"
+                f"`{site.layer.name}` {current}, but checkpoints store it as {wanted}: "
+                "`from_pretrained` leaves it with random weights"
             )
             if len(fields) == 1:
-                yield Finding(self.code, message + f'; pass name="{fields[0]}"', site.call,
+                yield Finding(self.code, message + f'; pass `name="{fields[0]}"`', site.call,
                               name_fix(site, fields[0]))
             else:
                 yield Finding(self.code, message + " (no automatic fix: choose the name)", site.call)

@@ -39,22 +39,20 @@ def _findings(ctx: Context, kind: str, code_: str) -> Iterator[Finding]:
         if kind == "pretrained":
             source = "a pretrained config"
             if origin.checkpoint is not None:
-                source = f"the config of checkpoint {code(origin.checkpoint)}"
-            message = f"{layer.name} built from {source} gets random weights: nothing loads them"
+                source = f"the config of checkpoint `{code(origin.checkpoint)}`"
+            message = f"`{layer.name}` built from {source} gets random weights: nothing loads them"
         else:
             message = (
-                f"{layer.name} built from {origin.why} gets random weights unless they are "
+                f"`{layer.name}` built from {origin.why} gets random weights unless they are "
                 "loaded; if the config came from a checkpoint, load through the model"
             )
         if isinstance(plan, NoFix):
-            target = f"{layer.model_class}.from_pretrained(...)" if layer.model_class else None
-            if target and layer.field:
-                message += f"; use {target}.{layer.field} (no automatic fix: {plan.reason})"
-            else:
-                message += f" (no automatic fix: {plan.reason})"
+            if layer.model_class and layer.field:
+                message += f"; use `{layer.model_class}.from_pretrained(...).{layer.field}`"
+            message += f" (no automatic fix: {plan.reason})"
             yield Finding(code_, message, site.call)
         else:
-            message += "; use " + plan.description.split("`")[1]
+            message += "; use `" + plan.description.split("`")[1] + "`"
             yield Finding(code_, message, site.call, plan)
 
 
@@ -92,7 +90,8 @@ class PretrainedConfigWithoutWeights(Rule):
     because `from_pretrained(trainable=False)` freezes only the outer model. The extracted
     layer is named after the model's field (`bert`): when two layers of one class would get
     the same name in one scope, or the module refers to the old name, the fix is unsafe.
-    Main layers that need more than a config (`TFT5MainLayer` needs `embed_tokens`) get no fix.
+    No fix for a layer the base model holds twice (`TFT5MainLayer`: `encoder` and `decoder`)
+    or one that needs more than a config.
 
     ## Limits
     The flow analysis is per module and flow-insensitive: a load anywhere on a value built

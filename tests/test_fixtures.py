@@ -1,0 +1,73 @@
+"""Every fixture: findings match the markers, the fix gives the expected file, a second fix
+changes nothing, the fixed file has no fixable finding, and CRLF/BOM files keep them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from lint_mainlayer import api, engine
+from lint_mainlayer.types import Settings
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+CASES = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name != "runtime")
+FIXABLE = [c for c in CASES if (c / "expected.py").exists()]
+_MARKER = re.compile(r"#\s*error:\s*(?P<codes>MLL\d{3}(?:\s*,\s*MLL\d{3})*)")
+
+
+def markers(source: str) -> set[tuple[int, str]]:
+    found = set()
+    for number, line in enumerate(source.splitlines(), 1):
+        match = _MARKER.search(line)
+        if match:
+            found |= {(number, c.strip()) for c in match.group("codes").split(",")}
+    return found
+
+
+def expected(case: Path, name: str) -> str:
+    path = case / name
+    return path.read_text("utf-8") if path.exists() else (case / "input.py").read_text("utf-8")
+
+
+def test_fixtures_exist() -> None:
+    assert len(CASES) >= 20 and len(FIXABLE) >= 12
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_findings_match_markers(case: Path) -> None:
+    source = (case / "input.py").read_text("utf-8")
+    found = {(d.line, d.code) for d in engine.lint_source(source)}
+    assert found == markers(source)
+
+
+@pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_fix_gives_expected_and_is_idempotent(case: Path, unsafe: bool) -> None:
+    source = (case / "input.py").read_text("utf-8")
+    want = expected(case, "expected.py")
+    if unsafe:
+        want = expected(case, "expected_unsafe.py") if (case / "expected_unsafe.py").exists() else want
+    first = engine.fix_source(source, unsafe=unsafe)
+    assert first.source == want
+    second = engine.fix_source(first.source, unsafe=unsafe)
+    assert second.source == first.source and second.applied == 0
+    left = engine.lint_source(first.source)
+    assert not [d for d in left if d.fix is not None and (unsafe or d.fix.applicability == "safe")]
+
+
+@pytest.mark.parametrize("case", FIXABLE, ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "prefix, newline",
+    [(b"", b"\r\n"), (b"\xef\xbb\xbf", b"\n"), (b"\xef\xbb\xbf", b"\r\n")],
+    ids=["crlf", "bom", "bom-crlf"],
+)
+def test_fix_keeps_bom_and_line_endings(case: Path, prefix: bytes, newline: bytes) -> None:
+    def shaped(text: str) -> bytes:
+        return prefix + text.encode("utf-8").replace(b"\n", newline)
+
+    data = shaped((case / "input.py").read_text("utf-8"))
+    result, new = api.check_source(data, "x.py", Settings(), api.Options(fix=True))
+    assert result.error is None
+    assert new == shaped(expected(case, "expected.py"))
