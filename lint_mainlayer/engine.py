@@ -138,11 +138,10 @@ def _diagnostics(
 
 
 def _fix_record(plan: FixPlan, module: cst.Module, ranges: Mapping[cst.CSTNode, CodeRange]) -> Fix:
-    new_call = code(plan.new_expr)
-    if plan.statement is None:
-        span = ranges[plan.call]
-        replacement = new_call
-    else:
+    if plan.klass is not None and plan.method is not None:
+        span = ranges[plan.klass]
+        replacement = code(_with_method(plan.klass, plan.method))
+    elif plan.statement is not None and plan.call is not None and plan.new_expr is not None:
         span = ranges[plan.statement]
         indent = " " * span.start.column
         # The span ends before the line's comment, so the text must too.
@@ -150,11 +149,15 @@ def _fix_record(plan: FixPlan, module: cst.Module, ranges: Mapping[cst.CSTNode, 
         line = code(_replace_call(bare, plan.call, plan.new_expr)).strip("\r\n")
         extra = [code(s).strip("\r\n") for s in plan.after]
         replacement = (module.default_newline + indent).join([line.lstrip(), *extra])
+    else:
+        assert plan.call is not None and plan.new_expr is not None
+        span = ranges[plan.call]
+        replacement = code(plan.new_expr)
     description = plan.description + (f" (unsafe: {plan.note})" if plan.note else "")
     return Fix(
         applicability="safe" if plan.applicability == "safe" else "unsafe",
         description=description,
-        replacement=replacement,
+        replacement=replacement.strip("\r\n") if plan.klass is not None else replacement,
         line=span.start.line,
         column=span.start.column + 1,
         end_line=span.end.line,
@@ -207,12 +210,14 @@ def fix_source(
 class _Apply(cst.CSTTransformer):
     def __init__(self, plans: Iterable[FixPlan]) -> None:
         super().__init__()
-        self.calls = {id(p.call): p for p in plans}
+        self.calls = {id(p.call): p for p in plans if p.call is not None}
         self.lines = {id(p.statement): p for p in self.calls.values() if p.statement is not None}
+        # Several findings may share one class plan (one build() for all its layers).
+        self.classes = {id(p.klass): p for p in plans if p.klass is not None}
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         plan = self.calls.get(id(original_node))
-        return plan.new_expr if plan is not None else updated_node
+        return plan.new_expr if plan is not None and plan.new_expr is not None else updated_node
 
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
@@ -221,6 +226,21 @@ class _Apply(cst.CSTTransformer):
         if plan is None:
             return updated_node
         return cst.FlattenSentinel([updated_node, *plan.after])
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        plan = self.classes.get(id(original_node))
+        if plan is None or plan.method is None:
+            return updated_node
+        return _with_method(updated_node, plan.method)
+
+
+def _with_method(klass: cst.ClassDef, method: cst.FunctionDef) -> cst.ClassDef:
+    body = klass.body
+    if not isinstance(body, cst.IndentedBlock):
+        # `class A(B): pass` on one line: give it a block first.
+        body = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=list(body.body))])
+    method = method.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+    return klass.with_changes(body=body.with_changes(body=[*body.body, method]))
 
 
 def _replace_call(node: cst.CSTNode, call: cst.Call, new: cst.BaseExpression) -> cst.CSTNode:
@@ -235,8 +255,8 @@ def _apply(module: cst.Module, plans: list[FixPlan]) -> str:
     new_module = module.visit(_Apply(plans))
     context = CodemodContext()
     for plan in plans:
-        for module_name, obj in plan.add_imports:
-            AddImportsVisitor.add_needed_import(context, module_name, obj)
+        for module_name, obj, alias in plan.add_imports:
+            AddImportsVisitor.add_needed_import(context, module_name, obj, alias)
     if any(plan.add_imports for plan in plans):
         new_module = AddImportsVisitor(context).transform_module(new_module)
     removals = [r for plan in plans for r in plan.remove_imports]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lint_mainlayer.rules.base import Rule
+from lint_mainlayer.rules.missing_build import MissingBuild
 from lint_mainlayer.rules.name_mismatch import MainLayerNameMismatch
 from lint_mainlayer.rules.random_weights import (
     PretrainedConfigWithoutWeights,
@@ -13,6 +14,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     PretrainedConfigWithoutWeights,
     UnknownConfigWithoutWeights,
     MainLayerNameMismatch,
+    MissingBuild,
 )
 
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

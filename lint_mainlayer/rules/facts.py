@@ -119,6 +119,8 @@ class ModuleFacts:
     # Source of the path argument of every save_weights/ModelCheckpoint/save call.
     save_paths: list[cst.BaseExpression]
     strings: list[str]
+    # Local names of `import tensorflow [as tf]`.
+    tf_names: list[str]
 
     @property
     def module_unit(self) -> Unit:
@@ -186,7 +188,7 @@ class _Collector(cst.CSTVisitor):
         self.save_paths: list[cst.BaseExpression] = []
         self.strings: list[str] = []
         self.statements: list[cst.SimpleStatementLine] = []
-        self.transformers_aliases: set[str] = set()
+        self.tf_names: list[str] = []
 
     # -- bookkeeping -------------------------------------------------------------------
 
@@ -216,11 +218,10 @@ class _Collector(cst.CSTVisitor):
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
-            name = dotted(alias.name) or ""
-            if name == "transformers" or name.startswith("transformers."):
+            if dotted(alias.name) == "tensorflow":
                 local = alias.asname.name if alias.asname else alias.name
-                if isinstance(local, (cst.Name, cst.Attribute)):
-                    self.transformers_aliases.add(dotted(local) or name)
+                if isinstance(local, cst.Name):
+                    self.tf_names.append(local.value)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if node.relative or node.module is None:
@@ -424,6 +425,7 @@ def collect(wrapper: cst.MetadataWrapper) -> ModuleFacts:
         imported=collector.imported,
         save_paths=collector.save_paths,
         strings=collector.strings,
+        tf_names=collector.tf_names,
     )
 
 

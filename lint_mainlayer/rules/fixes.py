@@ -22,12 +22,17 @@ _SPACE = cst.SimpleWhitespace(" ")
 class FixPlan:
     applicability: str  # "safe" | "unsafe"
     description: str
-    call: cst.Call
-    new_expr: cst.BaseExpression
-    # Statements added after `statement`, the line holding the call.
+    # Either a call and its replacement...
+    call: cst.Call | None = None
+    new_expr: cst.BaseExpression | None = None
+    # ...with statements added after `statement`, the line holding the call;
     statement: cst.SimpleStatementLine | None = None
     after: tuple[cst.SimpleStatementLine, ...] = ()
-    add_imports: tuple[tuple[str, str], ...] = ()
+    # ...or a method appended to a class.
+    klass: cst.ClassDef | None = None
+    method: cst.FunctionDef | None = None
+    # (module, name, alias): `from module import name`, or `import module as alias` (name None).
+    add_imports: tuple[tuple[str, str | None, str | None], ...] = ()
     remove_imports: tuple[tuple[str, str, str | None], ...] = ()
     note: str | None = None
 
@@ -68,7 +73,9 @@ def keyword_arg(name: str, value: cst.BaseExpression, like: cst.Arg | None = Non
     return arg
 
 
-def model_reference(site: Site, facts: ModuleFacts) -> tuple[str, tuple[tuple[str, str], ...]] | NoFix:
+def model_reference(
+    site: Site, facts: ModuleFacts
+) -> tuple[str, tuple[tuple[str, str | None, str | None], ...]] | NoFix:
     """How the fixed code names the base model class, and the import that needs."""
     model = site.layer.model_class
     assert model is not None
@@ -83,7 +90,7 @@ def model_reference(site: Site, facts: ModuleFacts) -> tuple[str, tuple[tuple[st
         return model, ()
     if model in facts.classes or model in facts.module_unit.assigned_names():
         return NoFix(f"the name `{model}` is already used in this module")
-    return model, ((site.import_module, model),)
+    return model, ((site.import_module, model, None),)
 
 
 def load_fix(

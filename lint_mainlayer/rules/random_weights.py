@@ -182,11 +182,18 @@ class UnknownConfigWithoutWeights(Rule):
         '    bert = TFBertMainLayer(config)\n'
         '    bert.load_weights(path)\n'
         '    return bert\n',
+        'import tensorflow as tf\n'
         'from transformers import TFBertMainLayer, TFBertPreTrainedModel\n'
         'class Enc(TFBertPreTrainedModel):\n'
         '    def __init__(self, config):\n'
         '        super().__init__(config)\n'
-        '        self.bert = TFBertMainLayer(config, name="bert")\n',
+        '        self.bert = TFBertMainLayer(config, name="bert")\n'
+        "    def build(self, input_shape=None):\n"
+        "        if self.built:\n"
+        "            return\n"
+        "        self.built = True\n"
+        "        with tf.name_scope(self.bert.name):\n"
+        "            self.bert.build(None)\n",
     )
     INVALID = (
         'from transformers import TFBertMainLayer\n'
