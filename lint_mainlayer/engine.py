@@ -251,6 +251,25 @@ def _replace_call(node: cst.CSTNode, call: cst.Call, new: cst.BaseExpression) ->
     return cast(cst.CSTNode, node.visit(_One()))
 
 
+class _AddImports(AddImportsVisitor):
+    """libcst's AddImportsVisitor, but new names go after the user's, in their layout."""
+
+    def leave_ImportFrom(self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom) -> cst.ImportFrom:
+        result = super().leave_ImportFrom(original_node, updated_node)
+        if isinstance(result.names, cst.ImportStar) or isinstance(updated_node.names, cst.ImportStar):
+            return result
+        added = len(result.names) - len(updated_node.names)
+        if added <= 0:
+            return result
+        new, old = list(result.names[:added]), list(updated_node.names)
+        separator = old[0].comma if len(old) > 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        trailing = old[-1].comma
+        names = [*old[:-1], old[-1].with_changes(comma=separator)]
+        names += [alias.with_changes(comma=separator) for alias in new[:-1]]
+        names.append(new[-1].with_changes(comma=trailing))
+        return result.with_changes(names=names)
+
+
 def _apply(module: cst.Module, plans: list[FixPlan]) -> str:
     new_module = module.visit(_Apply(plans))
     context = CodemodContext()
@@ -258,7 +277,7 @@ def _apply(module: cst.Module, plans: list[FixPlan]) -> str:
         for module_name, obj, alias in plan.add_imports:
             AddImportsVisitor.add_needed_import(context, module_name, obj, alias)
     if any(plan.add_imports for plan in plans):
-        new_module = AddImportsVisitor(context).transform_module(new_module)
+        new_module = _AddImports(context).transform_module(new_module)
     removals = [r for plan in plans for r in plan.remove_imports]
     if removals:
         context = CodemodContext()

@@ -20,7 +20,7 @@ BUGGY = (
     "bert = TFBertMainLayer(config)\n"
 )
 FIXED = (
-    "from transformers import TFBertModel, BertConfig\n"
+    "from transformers import BertConfig, TFBertModel\n"
     'config = BertConfig.from_pretrained("bert-base-uncased")\n'
     'bert = TFBertModel.from_pretrained("bert-base-uncased", config=config).bert\n'
 )
