@@ -201,6 +201,8 @@ def fix_source(
         return FixOutcome(source, 0, tuple(d for d, _ in pairs))
     new_source = _apply(wrapper.module, chosen)
     try:
+        # Parsed explicitly: lint_source's fast path would skip text without "MainLayer".
+        _parse(new_source)
         remaining = lint_source(new_source, settings)
     except SourceError as exc:
         raise FixBug(f"the fixed source does not parse ({exc}); nothing was written") from None

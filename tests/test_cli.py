@@ -232,3 +232,28 @@ def test_help_documents_options_and_commands(capsys: pytest.CaptureFixture[str])
     for option in ("--fix", "--diff", "--unsafe-fixes", "--select", "--ignore", "--format", "--show-source",
                    "--exit-zero", "--quiet", "--stdin-filename", "--target-transformers", "verify", "lsp"):
         assert option in out, option
+
+
+def test_file_changed_on_disk_is_not_overwritten(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from lint_mainlayer import api, engine
+
+    real = engine.fix_source
+
+    def edit_meanwhile(source: str, *args: object, **kwargs: object) -> engine.FixOutcome:
+        (project / "buggy.py").write_text(BUGGY + "# edited by the user\n")
+        return real(source, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api.engine, "fix_source", edit_meanwhile)
+    assert main(["--fix", "buggy.py"]) == 2
+    assert "buggy.py: error: file changed on disk since it was read; not overwritten" in capsys.readouterr().err
+    assert (project / "buggy.py").read_text() == BUGGY + "# edited by the user\n"
+
+
+def test_fix_that_does_not_parse_is_never_written(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from lint_mainlayer import engine
+
+    monkeypatch.setattr(engine, "_apply", lambda module, plans: "def broken(:\n")
+    assert main(["--fix", "buggy.py"]) == 2
+    err = capsys.readouterr().err
+    assert "buggy.py: error: internal error, please report: the fixed source does not parse" in err
+    assert (project / "buggy.py").read_text() == BUGGY
