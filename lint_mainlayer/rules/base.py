@@ -44,10 +44,18 @@ class Context:
 
     def in_pretrained_subclass(self, site: Site) -> bool:
         """Whether the site is in the body of a class deriving from a transformers TF model."""
+        return self._in_classes(site, self.facts.pretrained_model_classes())
+
+    def loaded_by_pretrained_model(self, site: Site) -> bool:
+        """Whether a transformers model's `from_pretrained` loads the site's layer: it is in
+        a model subclass, or in a class such a model constructs."""
+        return self._in_classes(site, self.facts.loaded_by_pretrained_models())
+
+    @staticmethod
+    def _in_classes(site: Site, names: set[str]) -> bool:
         klass = site.klass
-        subclasses = self.facts.pretrained_model_classes()
         while klass is not None:
-            if klass.name in subclasses:
+            if klass.name in names:
                 return True
             klass = klass.outer
         return False

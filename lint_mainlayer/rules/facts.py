@@ -149,6 +149,26 @@ class ModuleFacts:
                     changed = True
         return found
 
+    def loaded_by_pretrained_models(self) -> set[str]:
+        """Classes whose layers a transformers model's `from_pretrained` loads: the model
+        subclasses, and local classes they construct in their methods (a wrapper layer
+        holding a main layer), transitively."""
+        found = set(self.pretrained_model_classes())
+        changed = True
+        while changed:
+            changed = False
+            for name in list(found):
+                info = self.classes.get(name)
+                if info is None:
+                    continue
+                for method in info.methods.values():
+                    for event in method.calls:
+                        callee = dotted(event.node.func)
+                        if callee in self.classes and callee not in found:
+                            found.add(callee)
+                            changed = True
+        return found
+
     def subclasses_of(self, name: str) -> set[str]:
         """`name` and every local class deriving from it."""
         found = {name}

@@ -15,7 +15,7 @@ def _unloaded(ctx: Context) -> list[tuple[Site, Origin]]:
     whose weights nothing loads."""
     found = []
     for site in ctx.facts.sites:
-        if ctx.in_pretrained_subclass(site):
+        if ctx.loaded_by_pretrained_model(site):
             continue
         origin = ctx.origin(site)
         if origin is None or origin.kind == "scratch":
@@ -136,9 +136,11 @@ class UnknownConfigWithoutWeights(Rule):
     """Main layer built from a config of unknown origin, and no weights are loaded.
 
     ## What it does
-    Checks for a transformers TF main layer constructed, outside a `TF*PreTrainedModel`
-    subclass, from a config whose origin the module does not show (a parameter, an
-    attribute, a global, `from_dict`), when no weight load reaches the layer.
+    Checks for a transformers TF main layer constructed from a config whose origin the
+    module does not show (a parameter, an attribute, a global, `from_dict`), when no weight
+    load reaches the layer. Layers that a transformers model's `from_pretrained` loads are
+    not checked: those built in a `TF*PreTrainedModel` subclass, or in a class of the same
+    module that such a subclass constructs (a wrapper layer).
 
     ## Why is this bad?
     If the config came from a checkpoint, the author almost certainly meant the
@@ -177,6 +179,16 @@ class UnknownConfigWithoutWeights(Rule):
     summary = "Main layer built from a config of unknown origin gets random weights"
     fixable = "sometimes"
     VALID = (
+        'import tensorflow as tf\n'
+        'from transformers import TFBertMainLayer, TFBertPreTrainedModel\n'
+        'class Wrapper(tf.keras.layers.Layer):\n'
+        '    def __init__(self, config, **kwargs):\n'
+        '        super().__init__(**kwargs)\n'
+        '        self.bert = TFBertMainLayer(config, name="bert")\n'
+        'class Encoder(TFBertPreTrainedModel):\n'
+        '    def __init__(self, config, *inputs, **kwargs):\n'
+        '        super().__init__(config, *inputs, **kwargs)\n'
+        '        self.wrapper = Wrapper(config, name="wrapper")\n',
         'from transformers import TFBertMainLayer\n'
         'def build(config, path):\n'
         '    bert = TFBertMainLayer(config)\n'
