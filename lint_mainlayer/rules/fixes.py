@@ -150,7 +150,10 @@ def load_fix(
     config_kw = keyword_arg("config", config.value, config)
     if origin.kind == "pretrained" and origin.checkpoint is not None:
         checkpoint = origin.checkpoint
-        if not reusable_at(origin, site):
+        if origin.via_default and is_pure(config.value):
+            checkpoint = cst.parse_expression(f"{code(config.value)}.name_or_path")
+            unsafe.append(f"{origin.why} defaults to a pretrained config, but callers may pass another")
+        elif not reusable_at(origin, site):
             if is_pure(checkpoint):
                 unsafe.append(f"`{code(checkpoint)}` may not hold the same checkpoint here")
             elif is_pure(config.value):

@@ -8,7 +8,7 @@ anything else (a parameter, an attribute, `from_dict`, a conditional that mixes 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
@@ -26,6 +26,8 @@ class Origin:
     checkpoint: cst.BaseExpression | None = None
     unit: Unit | None = None
     index: int = 0
+    # The config is a parameter whose default is this pretrained config: callers may pass another.
+    via_default: bool = False
 
 
 def config_origin(site: Site) -> Origin | None:
@@ -53,6 +55,11 @@ def _classify(expr: cst.BaseExpression, unit: Unit, index: int, depth: int) -> O
     found = _binding(name, unit, index)
     if found is None:
         if "." not in name and name in unit.params:
+            default = _default(unit, name)
+            if default is not None:
+                origin = _classify(default, unit, index, depth + 1)
+                if origin.kind == "pretrained":
+                    return replace(origin, why=f"the parameter `{name}`", via_default=True)
             return Origin("unknown", f"the parameter `{name}`")
         what = "attribute" if "." in name else "name"
         return Origin("unknown", f"the {what} `{name}`")
@@ -60,6 +67,16 @@ def _classify(expr: cst.BaseExpression, unit: Unit, index: int, depth: int) -> O
     if not bind.direct or bind.value is None or len(bind.targets) != 1:
         return Origin("unknown", f"`{name}`, bound indirectly")
     return _classify(bind.value, bind_unit, bind.index, depth + 1)
+
+
+def _default(unit: Unit, name: str) -> cst.BaseExpression | None:
+    if not isinstance(unit.node, cst.FunctionDef):
+        return None
+    params = unit.node.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.name.value == name:
+            return param.default
+    return None
 
 
 def _classify_call(call: cst.Call, unit: Unit, index: int) -> Origin:
@@ -102,6 +119,8 @@ def _binding(name: str, unit: Unit, index: int) -> tuple[Bind, Unit] | None:
 def reusable_at(origin: Origin, site: Site) -> bool:
     """Whether the checkpoint expression means the same value at the site (a safe fix)."""
     expr = origin.checkpoint
+    if origin.via_default:
+        return False
     if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
         return isinstance(expr.evaluated_value, str)
     if not isinstance(expr, cst.Name) or origin.unit is None:
