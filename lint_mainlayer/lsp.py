@@ -1,0 +1,544 @@
+"""The language server: lint-mainlayer findings as LSP diagnostics and code actions (pygls 2).
+
+Transport only: findings come from `engine`, settings from `config`. Diagnostics are
+published on open and save, on change after a short pause (debounced), and cleared on close.
+Code actions: a quick fix per fixable finding (computed when asked, through
+`engine.fix_source`, and sent as one minimal edit), "suppress with `# noqa: CODE`", and
+`source.fixAll.lint-mainlayer` for all safe fixes.
+
+Positions: the engine counts columns in code points; LSP clients count in the encoding
+negotiated at initialisation (UTF-16 unless the client offers UTF-8 or UTF-32), so every
+column crossing the wire goes through `client_column`. The converters below are pure
+functions, tested without a server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+import tokenize
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.capabilities import get_capability
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from lint_mainlayer import __version__, engine
+from lint_mainlayer.config import (
+    ConfigError,
+    ProjectConfig,
+    for_directory,
+    installed_transformers,
+)
+from lint_mainlayer.files import excluded
+from lint_mainlayer.types import Diagnostic, Fix, Settings
+
+SOURCE = "lint-mainlayer"
+DEBOUNCE_SECONDS = 0.3
+QUICK_FIX = types.CodeActionKind.QuickFix.value
+FIX_ALL = f"{types.CodeActionKind.SourceFixAll.value}.{SOURCE}"
+
+Key = tuple[str, int, int]
+
+
+# LSP and libcst both end lines at \r\n, \r or \n (str.splitlines also splits at \f, \x1c, ...).
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# The engine's `# noqa` syntax (engine._NOQA), which decides what is suppressed.
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+
+
+# -- pure converters ---------------------------------------------------------------------
+
+
+def split_lines(source: str) -> list[str]:
+    """The lines of `source` without their terminators, split where LSP splits them."""
+    return _LINE_BREAK.split(source)
+
+
+def client_units(text: str, encoding: str) -> int:
+    """The length of `text` in the client's position encoding ("utf-8", "utf-16", "utf-32")."""
+    if encoding == types.PositionEncodingKind.Utf32.value:
+        return len(text)
+    if encoding == types.PositionEncodingKind.Utf8.value:
+        return len(text.encode("utf-8", "surrogatepass"))
+    # UTF-16 is the protocol's default, and the fallback for anything unknown.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def client_column(line: str, column: int, encoding: str) -> int:
+    """A 0-based code-point offset into `line`, in the client's units."""
+    return client_units(line[:column], encoding)
+
+
+def to_position(lines: Sequence[str], line: int, column: int, encoding: str) -> types.Position:
+    """A 1-based line and 1-based code-point column (the engine's) as an LSP position."""
+    index = min(max(line - 1, 0), max(len(lines) - 1, 0))
+    text = lines[index] if lines else ""
+    return types.Position(line=index, character=client_column(text, max(column - 1, 0), encoding))
+
+
+def to_range(lines: Sequence[str], diagnostic: Diagnostic, encoding: str) -> types.Range:
+    """The span of a finding as an LSP range."""
+    return types.Range(
+        start=to_position(lines, diagnostic.line, diagnostic.column, encoding),
+        end=to_position(lines, diagnostic.end_line, diagnostic.end_column, encoding),
+    )
+
+
+def to_lsp_diagnostic(diagnostic: Diagnostic, lines: Sequence[str], encoding: str) -> types.Diagnostic:
+    """A finding as an LSP diagnostic; the whole finding (with its fix) travels in `data`."""
+    return types.Diagnostic(
+        range=to_range(lines, diagnostic, encoding),
+        message=diagnostic.message,
+        # Warning, as linters do in editors: errors are for code that cannot run.
+        severity=types.DiagnosticSeverity.Warning,
+        code=diagnostic.code,
+        source=SOURCE,
+        data=asdict(diagnostic),
+    )
+
+
+def from_lsp_data(data: Any) -> Diagnostic | None:
+    """The finding a diagnostic's `data` carries, or None when it carries none (or garbage)."""
+    if not isinstance(data, Mapping):
+        return None
+    try:
+        fix_data = data.get("fix")
+        fix = Fix(**fix_data) if isinstance(fix_data, Mapping) else None
+        fields = {k: v for k, v in data.items() if k != "fix"}
+        return Diagnostic(**fields, fix=fix)
+    except TypeError:
+        return None
+
+
+def _position_at(source: str, offset: int, encoding: str) -> types.Position:
+    breaks = list(_LINE_BREAK.finditer(source, 0, offset))
+    start = breaks[-1].end() if breaks else 0
+    return types.Position(line=len(breaks), character=client_units(source[start:offset], encoding))
+
+
+def minimal_edit(old: str, new: str, encoding: str) -> types.TextEdit | None:
+    """One edit turning `old` into `new`: the differing middle, common prefix and suffix kept."""
+    if old == new:
+        return None
+    limit = min(len(old), len(new))
+    prefix = 0
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    # A position between \r and \n does not exist in LSP: widen the edit around the pair.
+    if 0 < prefix < len(old) and old[prefix - 1] == "\r" and old[prefix] == "\n":
+        prefix -= 1
+    end = len(old) - suffix
+    if 0 < end < len(old) and old[end - 1] == "\r" and old[end] == "\n":
+        end += 1
+        suffix -= 1
+    return types.TextEdit(
+        range=types.Range(start=_position_at(old, prefix, encoding), end=_position_at(old, end, encoding)),
+        new_text=new[prefix : len(new) - suffix],
+    )
+
+
+def _line_facts(source: str) -> tuple[set[int], dict[int, tuple[int, str]]]:
+    """Lines that end where a comment may be added, and each line's comment (column, text)."""
+    endings: set[int] = set()
+    comments: dict[int, tuple[int, str]] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type in (tokenize.NEWLINE, tokenize.NL):
+                endings.add(token.start[0])
+            elif token.type == tokenize.COMMENT:
+                comments[token.start[0]] = (token.start[1], token.string)
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return endings, comments
+
+
+def noqa_edit(source: str, diagnostic: Diagnostic, encoding: str) -> types.TextEdit | None:
+    """The edit adding `# noqa: CODE` for a finding: to the codes of an existing `noqa`
+    comment, or as a new comment at the end of the first line of the finding that can hold
+    one (not a line continued by a backslash or inside a string)."""
+    lines = split_lines(source)
+    endings, comments = _line_facts(source)
+    target = next((n for n in range(diagnostic.line, diagnostic.end_line + 1) if n in endings), diagnostic.line)
+    if not 1 <= target <= len(lines):
+        return None
+    text = lines[target - 1]
+    comment = comments.get(target)
+    if comment is not None:
+        column, comment_text = comment
+        match = _NOQA.search(comment_text)
+        if match is not None and match.group("codes") is None:
+            # A bare `# noqa` already silences every code.
+            return None
+        if match is not None:
+            at = column + match.end("codes")
+            position = types.Position(line=target - 1, character=client_column(text, at, encoding))
+            return types.TextEdit(
+                range=types.Range(start=position, end=position), new_text=f", {diagnostic.code}"
+            )
+    content_end = len(text.rstrip(" \t\f"))
+    return types.TextEdit(
+        range=types.Range(
+            start=types.Position(line=target - 1, character=client_column(text, content_end, encoding)),
+            end=types.Position(line=target - 1, character=client_units(text, encoding)),
+        ),
+        new_text=f"  # noqa: {diagnostic.code}",
+    )
+
+
+def kind_wanted(kind: str, only: Sequence[str] | None) -> bool:
+    """Whether a code action of `kind` passes the client's `only` filter (kinds are
+    hierarchical: "source" admits "source.fixAll.lint-mainlayer")."""
+    if only is None:
+        return True
+    return any(kind == wanted or kind.startswith(wanted + ".") for wanted in only)
+
+
+def _workspace_edit(
+    uri: str, version: int | None, edit: types.TextEdit, document_changes: bool
+) -> types.WorkspaceEdit:
+    if document_changes:
+        identifier = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
+        return types.WorkspaceEdit(
+            document_changes=[types.TextDocumentEdit(text_document=identifier, edits=[edit])]
+        )
+    return types.WorkspaceEdit(changes={uri: [edit]})
+
+
+def _fix_title(diagnostic: Diagnostic, fix: Fix) -> str:
+    # The engine appends the reason a fix is unsafe; a menu entry only needs the marker.
+    description = fix.description.split(" (unsafe: ")[0]
+    marker = " (unsafe)" if fix.applicability == "unsafe" else ""
+    return f"Fix {diagnostic.code}: {description}{marker}"
+
+
+def to_code_actions(
+    uri: str,
+    version: int | None,
+    source: str,
+    findings: Sequence[tuple[types.Diagnostic, Diagnostic]],
+    fixed: Mapping[Key, str],
+    fix_all: str | None,
+    *,
+    encoding: str,
+    document_changes: bool,
+    only: Sequence[str] | None = None,
+) -> list[types.CodeAction]:
+    """The code actions for `findings` (client diagnostic, engine finding) in `source`.
+
+    `fixed` maps a finding's key to the whole source with just its fix applied; `fix_all`
+    is the source with all safe fixes applied (None: no fix-all action).
+    """
+    actions: list[types.CodeAction] = []
+    if kind_wanted(QUICK_FIX, only):
+        for lsp_diagnostic, diagnostic in findings:
+            new_source = fixed.get(diagnostic.key)
+            edit = minimal_edit(source, new_source, encoding) if new_source is not None else None
+            if edit is not None and diagnostic.fix is not None:
+                actions.append(
+                    types.CodeAction(
+                        title=_fix_title(diagnostic, diagnostic.fix),
+                        kind=QUICK_FIX,
+                        diagnostics=[lsp_diagnostic],
+                        edit=_workspace_edit(uri, version, edit, document_changes),
+                        is_preferred=diagnostic.fix.applicability == "safe",
+                    )
+                )
+        seen: set[tuple[str, int, int, str]] = set()
+        for lsp_diagnostic, diagnostic in findings:
+            edit = noqa_edit(source, diagnostic, encoding)
+            if edit is None:
+                continue
+            where = (diagnostic.code, edit.range.start.line, edit.range.start.character, edit.new_text)
+            if where in seen:
+                continue
+            seen.add(where)
+            actions.append(
+                types.CodeAction(
+                    title=f"Suppress {diagnostic.code} on this line (# noqa: {diagnostic.code})",
+                    kind=QUICK_FIX,
+                    diagnostics=[lsp_diagnostic],
+                    edit=_workspace_edit(uri, version, edit, document_changes),
+                )
+            )
+    if fix_all is not None and kind_wanted(FIX_ALL, only):
+        edit = minimal_edit(source, fix_all, encoding)
+        if edit is not None:
+            actions.append(
+                types.CodeAction(
+                    title=f"{SOURCE}: fix all safely fixable findings",
+                    kind=FIX_ALL,
+                    edit=_workspace_edit(uri, version, edit, document_changes),
+                )
+            )
+    return actions
+
+
+# -- the server --------------------------------------------------------------------------
+
+
+def _encoding_name(encoding: Any) -> str:
+    value = getattr(encoding, "value", encoding)
+    return value if isinstance(value, str) else types.PositionEncodingKind.Utf16.value
+
+
+def _lint(source: str, settings: Settings) -> tuple[Diagnostic, ...]:
+    try:
+        return tuple(engine.lint_source(source, settings))
+    except engine.SourceError:
+        # Mid-edit source often does not parse: show nothing rather than stale findings.
+        return ()
+
+
+class MainLayerServer(LanguageServer):
+    """pygls server holding per-document lint state; handlers are added by `make_server`."""
+
+    def __init__(self, debounce: float = DEBOUNCE_SECONDS) -> None:
+        super().__init__(SOURCE, __version__)
+        self.debounce = debounce
+        self._pending: dict[str, asyncio.Task[None]] = {}
+        # uri -> (text, findings): the last lint, reused by code actions on the same text.
+        self._linted: dict[str, tuple[str, tuple[Diagnostic, ...]]] = {}
+        self._reported: set[str] = set()
+
+    @property
+    def encoding(self) -> str:
+        """The negotiated position encoding."""
+        return _encoding_name(self.workspace.position_encoding)
+
+    def _message(self, text: str, kind: types.MessageType) -> None:
+        if text in self._reported:
+            return
+        self._reported.add(text)
+        self.window_show_message(types.ShowMessageParams(type=kind, message=f"{SOURCE}: {text}"))
+
+    def _log(self, text: str, kind: types.MessageType = types.MessageType.Log) -> None:
+        self.window_log_message(types.LogMessageParams(type=kind, message=text))
+
+    def config_for(self, uri: str) -> ProjectConfig | None:
+        """The project config for a document (its folder's pyproject.toml; the working
+        folder's for unsaved documents), or None when the config excludes the file."""
+        path_text = to_fs_path(uri) if uri.startswith("file:") else None
+        path = Path(path_text) if path_text else None
+        folder = path.parent if path is not None else Path.cwd()
+        try:
+            config = for_directory(folder)
+        except ConfigError as exc:
+            self._message(f"{exc}; using the default settings", types.MessageType.Warning)
+            return ProjectConfig(root=folder, settings=Settings(target_transformers=installed_transformers()))
+        if path is not None and excluded(path, config, explicit=True):
+            return None
+        return config
+
+    def schedule(self, uri: str, delay: float) -> None:
+        """Lint `uri` after `delay` seconds, replacing any lint already waiting for it."""
+        pending = self._pending.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        task = asyncio.get_running_loop().create_task(self._lint_and_publish(uri, delay))
+        self._pending[uri] = task
+        task.add_done_callback(lambda done: self._done(uri, done))
+
+    def _done(self, uri: str, task: asyncio.Task[None]) -> None:
+        if self._pending.get(uri) is task:
+            del self._pending[uri]
+        if not task.cancelled() and task.exception() is not None:
+            self._log(f"linting {uri} failed: {task.exception()!r}", types.MessageType.Error)
+
+    async def findings(self, uri: str, text: str) -> tuple[Diagnostic, ...]:
+        """The findings in `text` (the document's current text), from the last lint when
+        the text has not changed since."""
+        cached = self._linted.get(uri)
+        if cached is not None and cached[0] == text:
+            return cached[1]
+        config = self.config_for(uri)
+        found = () if config is None else await asyncio.to_thread(_lint, text, config.settings)
+        self._linted[uri] = (text, found)
+        return found
+
+    async def _lint_and_publish(self, uri: str, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        document = self.workspace.get_text_document(uri)
+        text, version = document.source, document.version
+        found = await self.findings(uri, text)
+        lines = split_lines(text)
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=uri,
+                version=version,
+                diagnostics=[to_lsp_diagnostic(d, lines, self.encoding) for d in found],
+            )
+        )
+
+    def forget(self, uri: str) -> None:
+        """Stop linting a closed document and clear its diagnostics."""
+        pending = self._pending.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        self._linted.pop(uri, None)
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    def reload_config(self) -> None:
+        """Forget cached project configs and lint the open documents again."""
+        for_directory.cache_clear()
+        self._reported.clear()
+        self._linted.clear()
+        for uri in list(self.workspace.text_documents):
+            self.schedule(uri, 0)
+
+    async def watch_configs(self) -> None:
+        """Ask the client to report pyproject.toml changes, when it can."""
+        if not get_capability(
+            self.client_capabilities, "workspace.did_change_watched_files.dynamic_registration", False
+        ):
+            return
+        registration = types.Registration(
+            id=f"{SOURCE}-pyproject",
+            method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                watchers=[types.FileSystemWatcher(glob_pattern="**/pyproject.toml")]
+            ),
+        )
+        try:
+            await self.client_register_capability_async(types.RegistrationParams(registrations=[registration]))
+        except Exception as exc:  # noqa: BLE001  (a refusal must not stop the server; saves still count)
+            self._log(f"could not watch pyproject.toml files: {exc}")
+
+    def _matching(
+        self, requested: Iterable[types.Diagnostic], current: Sequence[Diagnostic], lines: Sequence[str]
+    ) -> list[tuple[types.Diagnostic, Diagnostic]]:
+        """The client's diagnostics that are still current findings, paired with them.
+
+        Matched by the finding in `data` (some clients, such as Neovim 0.7, send ranges back
+        in their own units), else by code and range.
+        """
+        pairs = []
+        for lsp_diagnostic in requested:
+            if lsp_diagnostic.source != SOURCE:
+                continue
+            carried = from_lsp_data(lsp_diagnostic.data)
+            if carried is not None:
+                match = carried if carried in current else None
+            else:
+                match = next(
+                    (
+                        d
+                        for d in current
+                        if d.code == lsp_diagnostic.code
+                        and to_range(lines, d, self.encoding) == lsp_diagnostic.range
+                    ),
+                    None,
+                )
+            if match is not None:
+                pairs.append((lsp_diagnostic, match))
+        return pairs
+
+    async def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        """Quick fixes, noqa suppressions and fix-all for the requested diagnostics."""
+        uri = params.text_document.uri
+        document = self.workspace.get_text_document(uri)
+        text = document.source
+        config = self.config_for(uri)
+        if config is None:
+            return None
+        settings = config.settings
+        current = await self.findings(uri, text)
+        if not current:
+            return None
+        lines = split_lines(text)
+        only = params.context.only
+        pairs = self._matching(params.context.diagnostics, current, lines)
+        fixed: dict[Key, str] = {}
+        if kind_wanted(QUICK_FIX, only):
+            for _, diagnostic in pairs:
+                if diagnostic.fix is None:
+                    continue
+                unsafe = diagnostic.fix.applicability == "unsafe"
+                outcome = await self._fix(text, settings, unsafe=unsafe, only={diagnostic.key})
+                if outcome is not None and outcome.applied:
+                    fixed[diagnostic.key] = outcome.source
+        fix_all = None
+        if kind_wanted(FIX_ALL, only) and any(d.fix is not None and d.fix.applicability == "safe" for d in current):
+            outcome = await self._fix(text, settings, unsafe=False, only=None)
+            if outcome is not None and outcome.applied:
+                fix_all = outcome.source
+        document_changes = bool(
+            get_capability(self.client_capabilities, "workspace.workspace_edit.document_changes", False)
+        )
+        return to_code_actions(
+            uri,
+            document.version,
+            text,
+            pairs,
+            fixed,
+            fix_all,
+            encoding=self.encoding,
+            document_changes=document_changes,
+            only=only,
+        )
+
+    async def _fix(
+        self, text: str, settings: Settings, *, unsafe: bool, only: set[Key] | None
+    ) -> engine.FixOutcome | None:
+        try:
+            return await asyncio.to_thread(engine.fix_source, text, settings, unsafe=unsafe, only=only)
+        except (engine.SourceError, engine.FixBug) as exc:
+            self._log(f"no fix offered: {exc}", types.MessageType.Warning)
+            return None
+
+
+def make_server(debounce: float = DEBOUNCE_SECONDS) -> MainLayerServer:
+    """A server with its handlers registered."""
+    server = MainLayerServer(debounce)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: MainLayerServer, params: types.InitializedParams) -> None:
+        await ls.watch_configs()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: MainLayerServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, 0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: MainLayerServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, ls.debounce)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
+    def did_save(ls: MainLayerServer, params: types.DidSaveTextDocumentParams) -> None:
+        if params.text_document.uri.endswith("/pyproject.toml"):
+            ls.reload_config()
+        else:
+            ls.schedule(params.text_document.uri, 0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: MainLayerServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.forget(params.text_document.uri)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def watched_files(ls: MainLayerServer, params: types.DidChangeWatchedFilesParams) -> None:
+        ls.reload_config()
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[QUICK_FIX, FIX_ALL], resolve_provider=False),
+    )
+    async def code_action(
+        ls: MainLayerServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction] | None:
+        return await ls.code_actions(params)
+
+    return server
+
+
+def serve() -> None:
+    """Run the server over standard input and output until the client ends it."""
+    make_server().start_io()
