@@ -7,6 +7,7 @@ command can print them and a test can compare them without the runtime extra.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
@@ -42,6 +43,20 @@ class LayerReport:
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data (keys as in the dataclass)."""
         return asdict(self)
+
+
+def relative_location(location: str | None) -> str | None:
+    """`file:line` with the file relative to the working directory when it is below it."""
+    if location is None:
+        return None
+    path, _, line = location.rpartition(":")
+    try:
+        shown = os.path.relpath(path)
+    except ValueError:  # another drive, on Windows
+        shown = path
+    if shown.startswith(os.pardir):
+        shown = path
+    return f"{shown}:{line}"
 
 
 def exit_code(reports: Sequence[LayerReport]) -> int:
