@@ -94,7 +94,7 @@ def model_reference(
 
 
 def load_fix(
-    site: Site, origin: Origin, facts: ModuleFacts, siblings: int
+    site: Site, origin: Origin, facts: ModuleFacts, siblings: int, target: tuple[int, int] | None = None
 ) -> FixPlan | NoFix:
     """Rewrite `TFXMainLayer(config, ...)` to `TFXModel.from_pretrained(ckpt, config=config).field`."""
     layer = site.layer
@@ -188,18 +188,15 @@ def load_fix(
                 ]
             ),
         )
-    if siblings > 1:
-        unsafe.append(
-            f"{siblings} layers of {layer.name} here would all be named `{field}`; a model "
-            "holding two of them fails with a duplicate-name error"
-        )
-    elif dropped_name is not None and dropped_name != field and facts.strings.count(dropped_name) > 1:
+    if siblings == 1 and dropped_name is not None and dropped_name != field and facts.strings.count(dropped_name) > 1:
         unsafe.append(f"the layer is renamed from `{dropped_name}` to `{field}`, and this module uses that name")
 
     reference = model_reference(site, facts)
     if isinstance(reference, NoFix):
         return reference
     model_ref, add_imports = reference
+    if siblings > 1:
+        return _load_into(site, checkpoint, config_kw, kept, model_ref, add_imports, unsafe, siblings, target)
     first = call.args[0] if call.args else None
     checkpoint_arg = cst.Arg(value=checkpoint.deep_clone())
     if first is not None and len(call.args) > 1:
@@ -224,6 +221,49 @@ def load_fix(
         after=after,
         add_imports=add_imports,
         remove_imports=remove,
+        note="; ".join(unsafe) or None,
+    )
+
+
+def _load_into(
+    site: Site,
+    checkpoint: cst.BaseExpression,
+    config_kw: cst.Arg,
+    kept: list[cst.Arg],
+    model_ref: str,
+    add_imports: tuple[tuple[str, str | None, str | None], ...],
+    unsafe: list[str],
+    siblings: int,
+    target: tuple[int, int] | None,
+) -> FixPlan | NoFix:
+    """Keep the user's layer, and its name, and copy the pretrained weights into it.
+
+    Layers extracted with `.from_pretrained(...).<field>` are all named `<field>`, and a
+    model holding two of them fails; building the named layer and `set_weights` from the
+    extracted one keeps each name through `.keras`/`.h5` saves (measured)."""
+    layer = site.layer
+    holder = site.assign_target
+    if site.statement is None or not isinstance(holder, (cst.Name, cst.Attribute)):
+        return NoFix(
+            f"{siblings} layers of {layer.name} here would all be named `{layer.field}`: "
+            "bind each to a name so the fix can keep its own"
+        )
+    args = ", ".join([code(checkpoint), *(code(a.with_changes(comma=cst.MaybeSentinel.DEFAULT)) for a in [config_kw, *kept])])
+    source = f"{model_ref}.from_pretrained({args}).{layer.field}"
+    name = code(holder)
+    after = []
+    for line in (f"{name}.build(None)", f"{name}.set_weights({source}.get_weights())"):
+        statement = cst.parse_statement(line + "\n")
+        assert isinstance(statement, cst.SimpleStatementLine)
+        after.append(statement)
+    if target is not None and target < (4, 37):
+        unsafe.append("before transformers 4.37, `build(None)` may create no weights, and `set_weights` then fails")
+    return FixPlan(
+        applicability="unsafe" if unsafe else "safe",
+        description=f"Load the pretrained weights into the layer, keeping its name: `{name}.set_weights({source}.get_weights())`",
+        statement=site.statement,
+        after=tuple(after),
+        add_imports=add_imports,
         note="; ".join(unsafe) or None,
     )
 

@@ -34,7 +34,7 @@ def _findings(ctx: Context, kind: str, code_: str) -> Iterator[Finding]:
         siblings = sum(
             1 for s, _ in unloaded if s.unit is site.unit and s.layer.name == site.layer.name
         )
-        plan = load_fix(site, origin, ctx.facts, siblings)
+        plan = load_fix(site, origin, ctx.facts, siblings, ctx.settings.target_transformers)
         layer = site.layer
         if kind == "pretrained":
             source = "a pretrained config"
@@ -88,8 +88,12 @@ class PretrainedConfigWithoutWeights(Rule):
     The fix is safe when the checkpoint is a literal or a name that holds the same value at
     the call; otherwise it is unsafe. `trainable=` becomes a statement after the call,
     because `from_pretrained(trainable=False)` freezes only the outer model. The extracted
-    layer is named after the model's field (`bert`): when two layers of one class would get
-    the same name in one scope, or the module refers to the old name, the fix is unsafe.
+    layer is named after the model's field (`bert`), so when the module refers to the
+    layer's old `name=`, the fix is unsafe. When one scope builds several layers of one
+    class (a siamese model), extracting each would name them all `bert` and a model holding
+    two fails; the fix then keeps each layer, and its name, and loads the weights into it:
+    `left.build(None)` and `left.set_weights(TFBertModel.from_pretrained(...).bert.get_weights())`
+    (unsafe when targeting transformers < 4.37, whose `build(None)` may create no weights).
     No fix for a layer the base model holds twice (`TFT5MainLayer`: `encoder` and `decoder`)
     or one that needs more than a config.
 
@@ -166,8 +170,10 @@ class UnknownConfigWithoutWeights(Rule):
 
     ## Fix safety
     Always unsafe: it loads the checkpoint named by the config's `name_or_path`, which is
-    right when the config came from `from_pretrained` and fails loudly (instead of silently)
-    when it did not. No fix is offered when the config expression is not a plain name or
+    right when the config came from `AutoConfig.from_pretrained` and fails loudly (instead
+    of silently) when it did not. In transformers 4.x, `XConfig.from_pretrained` (say
+    `BertConfig`) leaves `name_or_path` empty, so the fixed code fails loudly there too:
+    pass the checkpoint instead. No fix is offered when the config expression is not a plain name or
     attribute, since it would be evaluated twice.
 
     ## Limits

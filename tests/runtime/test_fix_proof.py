@@ -44,13 +44,7 @@ def _fix(path: Path) -> str:
     return path.read_text("utf-8")
 
 
-_SIAMESE_GAP = pytest.mark.xfail(
-    strict=True,
-    reason="the fixer's only fix for two layers of one class (unsafe: `.bert` twice) names "
-    "both `bert`, and the functional model then fails to build; expected.py shows a fix "
-    "that keeps the names (build, then set_weights)",
-)
-_CASES = [pytest.param(case, marks=_SIAMESE_GAP) if case == "siamese" else case for case in FIX_FIXTURES]
+_CASES = list(FIX_FIXTURES)
 
 
 @pytest.mark.parametrize("case", _CASES)
