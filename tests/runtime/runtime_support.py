@@ -121,9 +121,9 @@ def subprocess_env(checkpoint: Path | None = None) -> dict[str, str]:
 
 
 def verify_subprocess(*argv: str, checkpoint: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """`python -m lint_mainlayer.runtime.command ARGV` (becomes `lint-mainlayer verify`)."""
+    """`lint-mainlayer verify ARGV`, as a user runs it."""
     return subprocess.run(
-        [sys.executable, "-m", "lint_mainlayer.runtime.command", *argv],
+        [sys.executable, "-m", "lint_mainlayer", "verify", *argv],
         cwd=REPO,
         env=subprocess_env(checkpoint),
         capture_output=True,

@@ -1,6 +1,6 @@
 """`verify` as a separate process, the way users run it (a handful: each imports TF, ~3 s).
 
-Runs `python -m lint_mainlayer.runtime.command` until `lint-mainlayer verify` is wired in.
+Runs `lint-mainlayer verify` (through `python -m lint_mainlayer verify`).
 """
 
 from __future__ import annotations
