@@ -173,8 +173,8 @@ def load_fix(
     after: tuple[cst.SimpleStatementLine, ...] = ()
     statement = None
     if trainable is not None and not (isinstance(trainable, cst.Name) and trainable.value == "True"):
-        target = site.assign_target
-        if site.statement is None or not isinstance(target, (cst.Name, cst.Attribute)):
+        holder = site.assign_target
+        if site.statement is None or not isinstance(holder, (cst.Name, cst.Attribute)):
             return NoFix("`trainable=` must become a statement: bind the layer to a name first")
         # from_pretrained(trainable=False) would freeze only the outer model, not the layer.
         statement = site.statement
@@ -182,7 +182,7 @@ def load_fix(
             cst.SimpleStatementLine(
                 [
                     cst.Assign(
-                        [cst.AssignTarget(cst.Attribute(target.deep_clone(), cst.Name("trainable")))],
+                        [cst.AssignTarget(cst.Attribute(holder.deep_clone(), cst.Name("trainable")))],
                         trainable.deep_clone(),
                     )
                 ]
