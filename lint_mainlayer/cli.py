@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 import click
 
 from lint_mainlayer import __version__, api
+from lint_mainlayer.cache import default_directory as default_cache_directory
 from lint_mainlayer.config import ConfigError, parse_version
 from lint_mainlayer.formats import json_format, text
 from lint_mainlayer.types import FileResult
@@ -54,6 +55,14 @@ def _color() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
+def _cores() -> int:
+    # The cores this process may run on, which a container or taskset can limit.
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -85,6 +94,20 @@ def _plural(n: int, word: str) -> str:
     metavar="VERSION",
     help="The transformers version the code runs with (default: the installed one, else the newest 4.x).",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Processes for the files that need the full rules (default: the number of cores; 1: this process).",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Where to keep the result cache (default: .lint_mainlayer_cache in the project root).",
+)
 @click.version_option(__version__, "--version", prog_name="lint-mainlayer")
 def check(
     paths: tuple[Path, ...],
@@ -99,6 +122,9 @@ def check(
     quiet: bool,
     stdin_filename: str | None,
     target_transformers: str | None,
+    jobs: int | None,
+    no_cache: bool,
+    cache_dir: Path | None,
 ) -> None:
     """Find transformers TensorFlow main layers that silently run with random weights.
 
@@ -118,6 +144,8 @@ def check(
         extend_ignore=_codes(ignore),
         target_transformers=target,
         keep_source=show_source,
+        jobs=jobs or _cores(),
+        cache_dir=None if no_cache else cache_dir or default_cache_directory(),
     )
     if list(paths) == [Path("-")]:
         code = _run_stdin(options, stdin_filename, output_format, quiet, exit_zero)

@@ -54,6 +54,13 @@ def installed_transformers() -> tuple[int, int] | None:
     return version if version[0] == 4 else None
 
 
+@lru_cache(maxsize=1)
+def _default_target() -> tuple[int, int] | None:
+    # Reading installed metadata scans every distribution on sys.path (milliseconds each
+    # time): once per run, not once per folder.
+    return installed_transformers()
+
+
 def _codes(value: Any, key: str, path: Path) -> frozenset[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{path}: [tool.{SECTION}] {key} must be a list of rule codes")
@@ -87,7 +94,7 @@ def load_file(path: Path) -> ProjectConfig | None:
     settings = Settings(
         select=_codes(table["select"], "select", path) if "select" in table else defaults.select,
         ignore=_codes(table["ignore"], "ignore", path) if "ignore" in table else defaults.ignore,
-        target_transformers=parse_version(target) if target else installed_transformers(),
+        target_transformers=parse_version(target) if target else _default_target(),
     )
     return ProjectConfig(
         root=path.parent,
@@ -108,4 +115,4 @@ def for_directory(directory: Path) -> ProjectConfig:
             found = load_file(candidate)
             if found is not None:
                 return found
-    return ProjectConfig(root=directory, settings=Settings(target_transformers=installed_transformers()))
+    return ProjectConfig(root=directory, settings=Settings(target_transformers=_default_target()))

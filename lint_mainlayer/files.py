@@ -27,11 +27,16 @@ class Candidate:
     config: ProjectConfig
 
 
-@lru_cache(maxsize=None)
 def _exclude_spec(config: ProjectConfig, explicit: bool) -> pathspec.GitIgnoreSpec:
     # Files named on the command line skip only what the user excluded, not the defaults.
     default = () if explicit else DEFAULT_EXCLUDE
-    patterns = list(config.exclude or default) + list(config.extend_exclude)
+    return _compiled(tuple(config.exclude or default) + tuple(config.extend_exclude))
+
+
+@lru_cache(maxsize=None)
+def _compiled(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    # Keyed by the patterns, not the config: every folder without a pyproject.toml has its
+    # own config but the same default patterns, compiled once.
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
@@ -87,13 +92,13 @@ def _is_virtualenv(directory: Path) -> bool:
 def discover(paths: list[Path]) -> Iterator[Candidate]:
     """Files to lint, in a stable order. Explicit files are kept unless the project's
     excludes match them (so pre-commit's explicit file names honour the config too)."""
-    seen: set[Path] = set()
+    seen: set[object] = set()
     for path in paths:
         if path.is_dir():
             root = path.absolute()
             stop = _git_root(root)
             for found in _walk(root, stop):
-                key = found.path.resolve()
+                key = _identity(found.path)
                 if key not in seen:
                     seen.add(key)
                     yield found
@@ -101,13 +106,24 @@ def discover(paths: list[Path]) -> Iterator[Candidate]:
             config = for_directory(path.absolute().parent)
             if excluded(path, config, explicit=True):
                 continue
-            key = path.resolve() if path.exists() else path.absolute()
+            key = _identity(path)
             if key not in seen:
                 seen.add(key)
                 yield Candidate(path, config)
 
 
+def _identity(path: Path) -> object:
+    # One stat instead of resolve()'s lstat of every component: the same file reached
+    # through two paths or a link has the same device and inode.
+    try:
+        info = os.stat(path)
+    except OSError:
+        return path.absolute()
+    return (info.st_dev, info.st_ino)
+
+
 def _walk(root: Path, stop: Path) -> Iterator[Candidate]:
+    cwd = Path.cwd()  # once per walk, not once per file
     # followlinks=False: a symlink loop cannot hang the walk; linked files are still listed.
     for folder, dirs, files in os.walk(root, followlinks=False):
         here = Path(folder)
@@ -127,12 +143,13 @@ def _walk(root: Path, stop: Path) -> Iterator[Candidate]:
             file = here / name
             if excluded(file, config) or _ignored_by_git(file, False, stop):
                 continue
-            yield Candidate(_display(file, root), config)
+            yield Candidate(_display(file, cwd), config)
 
 
-def _display(file: Path, root: Path) -> Path:
+def _display(file: Path, cwd: Path) -> Path:
     # Show paths as the user would type them: relative to the working directory when possible.
     try:
-        return file.relative_to(Path.cwd())
+        return file.relative_to(cwd)
     except ValueError:
         return file
+

@@ -91,7 +91,7 @@ def test_select_and_ignore_options(project: Path, capsys: pytest.CaptureFixture[
 
 
 def test_bad_files_are_reported_and_the_rest_still_linted(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (project / "syntax.py").write_text("def f(:\n    TFBertMainLayer\n")
+    (project / "syntax.py").write_text("from transformers import TFBertMainLayer\ndef f(:\n    TFBertMainLayer\n")
     (project / "latin.py").write_bytes(b"x = '\xe9' # MainLayer\n")
     (project / "nul.py").write_bytes(b"x = 1\x00 # MainLayer\n")
     (project / "cookie.py").write_bytes(b"# -*- coding: latin-1 -*-\nx = '\xe9'  # MainLayer\n")
@@ -99,7 +99,7 @@ def test_bad_files_are_reported_and_the_rest_still_linted(project: Path, capsys:
     captured = capsys.readouterr()
     assert code == 2
     errors = captured.err.splitlines()
-    assert errors[0] == "syntax.py: error: syntax error at 1:7: invalid syntax"
+    assert errors[0] == "syntax.py: error: syntax error at 2:7: invalid syntax"
     assert errors[1].startswith("latin.py: error: cannot decode as utf-8")
     assert errors[2].startswith("nul.py: error:")
     assert len(errors) == 3

@@ -61,6 +61,17 @@ def with_args(call: cst.Call, args: list[cst.Arg], func: cst.BaseExpression | No
     return call.with_changes(func=func or call.func, args=fixed)
 
 
+def with_method(klass: cst.ClassDef, method: cst.FunctionDef) -> cst.ClassDef:
+    """`klass` with `method` appended to its body, after a blank line."""
+    body = klass.body
+    if isinstance(body, cst.SimpleStatementSuite):
+        # `class A(B): pass` on one line: give it a block first.
+        body = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=list(body.body))])
+    assert isinstance(body, cst.IndentedBlock)
+    method = method.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+    return klass.with_changes(body=body.with_changes(body=[*body.body, method]))
+
+
 def keyword_arg(name: str, value: cst.BaseExpression, like: cst.Arg | None = None) -> cst.Arg:
     """A `name=value` argument, taking comma and layout from `like`."""
     arg = cst.Arg(

@@ -6,7 +6,6 @@ import re
 from typing import Iterator
 
 import libcst as cst
-import libcst.matchers as m
 
 from lint_mainlayer.rules.base import Context, Finding, Rule
 from lint_mainlayer.rules.facts import ClassInfo, ModuleFacts, Site, Unit, dotted
@@ -73,10 +72,19 @@ def _build_method(klass: ClassInfo, facts: ModuleFacts) -> Unit | None:
     return None
 
 
+def _descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = list(node.children)
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
 def builds(method: cst.CSTNode, attr: str) -> bool:
     """Whether `method` runs `self.<attr>.build(...)` inside `tf.name_scope(self.<attr>.name)`."""
-    for block in m.findall(method, m.With()):
-        assert isinstance(block, cst.With)
+    for block in _descendants(method):
+        if not isinstance(block, cst.With):
+            continue
         scoped = any(
             isinstance(item.item, cst.Call)
             and (dotted(item.item.func) or "").endswith("name_scope")
@@ -85,9 +93,8 @@ def builds(method: cst.CSTNode, attr: str) -> bool:
             for item in block.items
         )
         if scoped and any(
-            dotted(call.func) == f"self.{attr}.build"
-            for call in m.findall(block.body, m.Call())
-            if isinstance(call, cst.Call)
+            isinstance(call, cst.Call) and dotted(call.func) == f"self.{attr}.build"
+            for call in _descendants(block.body)
         ):
             return True
     return False

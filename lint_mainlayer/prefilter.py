@@ -1,0 +1,166 @@
+"""Cheap stages before the libcst rules: is there anything in this source they could flag?
+
+Every rule reports on a *site*, a call whose callee resolves to a registry main layer
+imported from transformers (`rules/facts.py`); the stages below test necessary conditions
+for one. A rule that flags anything else must extend them (its INVALID cases are checked
+against them in `tests/test_prefilter.py`).
+
+Each stage is much cheaper than the next and answers "skip" only when the rules cannot
+flag the source; when in doubt it answers "analyse". The rules stay the only source of
+findings and fixes: these stages may over-approximate, never under-approximate
+(`tests/test_prefilter.py` checks that on the fixtures, on transformers' source and on
+generated sources).
+
+1. Text: the rules flag only calls whose callee resolves to a registry name, and every
+   registry name contains `MainLayer` (a test checks), so a source without that word, or
+   with `# lint-mainlayer: noqa`, is skipped. This stage imports nothing.
+2. Imports: a callee resolves to a main layer only through an absolute import of
+   `transformers` (`from transformers... import`, `import transformers...`). Each has the
+   word `transformers` right after `from`, `import` or a comma; occurrences on a comment line
+   or a doctest line (`# Copied from transformers...`, `>>> from transformers import ...`)
+   do not count when nothing before them on that line could end a string or a statement.
+3. Python's `ast`: some call's callee is a name imported from transformers as a
+   `...MainLayer` class, an attribute `...MainLayer` of a name bound by a transformers
+   import, or a `...MainLayer` name or attribute in a module with a transformers star
+   import. Scopes and shadowing are ignored (the rules resolve those). Source that `ast`
+   cannot parse goes to libcst, which decides.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import threading
+import warnings
+from functools import lru_cache
+
+MARKER = "MainLayer"
+# The same pattern as the engine's, so that this stage skips exactly the files it skips.
+FILE_NOQA = re.compile(r"#\s*lint-mainlayer:\s*noqa\b", re.IGNORECASE)
+
+_TRANSFORMERS = re.compile(r"transformers\b")
+# Between `from`/`import`/`,` and the module name: blanks and backslash continuations
+# (more than the tokenizer allows, which only makes the stage keep more files).
+_BLANKS = frozenset(" \t\f\v\r\n\\")
+# A physical line that starts as a comment or a doctest prompt. Without a quote or a
+# semicolon before the match, nothing can end that comment or string before the match, and
+# code cannot start with `>>>`, nor continue after `...` without `;`.
+_COMMENT_OR_DOCTEST = re.compile(r"[ \t\f]*(?:#|>>>|\.\.\.)[^'\";\r\n]*")
+
+
+def mentions_main_layer(source: str) -> bool:
+    """Stage 1: whether `source` says `MainLayer` and has no file-wide `# lint-mainlayer: noqa`."""
+    return MARKER in source and FILE_NOQA.search(source) is None
+
+
+def imports_transformers(source: str) -> bool:
+    """Stage 2: whether `source` may hold an absolute import of transformers (as code)."""
+    for match in _TRANSFORMERS.finditer(source):
+        start = _import_keyword_before(source, match.start())
+        if start is None:
+            continue
+        line_start = max(source.rfind("\n", 0, start), source.rfind("\r", 0, start)) + 1
+        if not _COMMENT_OR_DOCTEST.fullmatch(source, line_start, start):
+            return True
+    return False
+
+
+def _import_keyword_before(source: str, end: int) -> int | None:
+    """Where `from`, `import` or `,` ends right before `end`, blanks skipped; else None."""
+    # A plain loop: a regex cannot look back over blanks of any length.
+    while end > 0 and source[end - 1] in _BLANKS:
+        end -= 1
+    if source[end - 1 : end] == ",":
+        return end - 1
+    for keyword in ("from", "import"):
+        start = end - len(keyword)
+        if start >= 0 and source.startswith(keyword, start) and not _identifier_char(source, start - 1):
+            return start
+    return None
+
+
+def _identifier_char(source: str, index: int) -> bool:
+    # Only ASCII counts: treating any other character as a boundary keeps more files.
+    if index < 0:
+        return False
+    char = source[index]
+    return char.isascii() and (char.isalnum() or char == "_")
+
+
+def _is_transformers(module: str | None) -> bool:
+    return module is not None and (module == "transformers" or module.startswith("transformers."))
+
+
+def calls_imported_main_layer(tree: ast.AST) -> bool:
+    """Stage 3: whether a call in `tree` may construct a main layer imported from transformers."""
+    star = False
+    # Names bound by a transformers import: modules, or anything taken from one.
+    roots: set[str] = set()
+    # Names bound to a `...MainLayer` object of a transformers module.
+    layers: set[str] = set()
+    callees: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            callees.append(node.func)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level or not _is_transformers(node.module):
+                continue
+            for alias in node.names:
+                if alias.name == "*":
+                    star = True
+                    continue
+                local = alias.asname or alias.name
+                roots.add(local)
+                if MARKER in alias.name:
+                    layers.add(local)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if not _is_transformers(alias.name):
+                    continue
+                if alias.asname is None:
+                    roots.add("transformers")
+                    continue
+                roots.add(alias.asname)
+                # `import transformers.x.TFBertMainLayer as L` names a class, not a module.
+                if MARKER in alias.name.rpartition(".")[2]:
+                    layers.add(alias.asname)
+    if not (star or roots):
+        return False
+    for func in callees:
+        if isinstance(func, ast.Name):
+            if func.id in layers or (star and MARKER in func.id):
+                return True
+        elif isinstance(func, ast.Attribute) and MARKER in func.attr:
+            root: ast.expr = func.value
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and (star or root.id in roots):
+                return True
+    return False
+
+
+# `catch_warnings` swaps process-wide state: two threads (the language server lints in
+# several) must not interleave it, or the "ignore" filter could outlive the parse.
+_WARNINGS_LOCK = threading.Lock()
+
+
+def _parse(source: str) -> ast.AST | None:
+    try:
+        with _WARNINGS_LOCK, warnings.catch_warnings():
+            # Invalid escapes and the like warn at parse time; the rules report nothing of that.
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+# The api asks before importing the engine, and the engine asks again for the same string:
+# the second answer comes from here (a str caches its hash, so a hit costs one comparison).
+@lru_cache(maxsize=4)
+def needs_rules(source: str) -> bool:
+    """Whether the libcst rules could flag anything in `source` (False only when they cannot)."""
+    if not mentions_main_layer(source) or not imports_transformers(source):
+        return False
+    tree = _parse(source)
+    # Source that Python's ast rejects may still parse with libcst: let the rules decide.
+    return tree is None or calls_imported_main_layer(tree)
