@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Collection, Mapping, cast
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange
 
+from lint_mainlayer.positions import locate
 from lint_mainlayer.rules import ALL_RULES
 from lint_mainlayer.rules.base import Context, Finding
 from lint_mainlayer.rules.facts import ModuleFacts, collect
@@ -65,7 +66,7 @@ def _syntax_error(source: str) -> str | None:
     return None
 
 
-def _analyse(source: str, settings: Settings) -> tuple[MetadataWrapper, ModuleFacts, list[Finding]] | None:
+def _analyse(source: str, settings: Settings) -> tuple[cst.Module, ModuleFacts, list[Finding]] | None:
     if _MARKER not in source:
         return None
     if _FILE_NOQA.search(source):
@@ -77,10 +78,9 @@ def _analyse(source: str, settings: Settings) -> tuple[MetadataWrapper, ModuleFa
         return None
     module = _parse(source)
     try:
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        facts = collect(wrapper)
+        facts = collect(module)
         if not facts.sites:
-            return wrapper, facts, []
+            return module, facts, []
         ctx = Context(facts, settings)
         findings = [
             finding
@@ -90,7 +90,7 @@ def _analyse(source: str, settings: Settings) -> tuple[MetadataWrapper, ModuleFa
         ]
     except RecursionError:
         raise SourceError("too deeply nested to analyse") from None
-    return wrapper, facts, findings
+    return module, facts, findings
 
 
 def _suppressed(source: str, findings: list[Finding], positions: dict[int, tuple[int, int, int, int]]) -> set[int]:
@@ -117,12 +117,18 @@ def _suppressed(source: str, findings: list[Finding], positions: dict[int, tuple
 
 
 def _diagnostics(
-    source: str, wrapper: MetadataWrapper, findings: list[Finding]
+    source: str, module: cst.Module, findings: list[Finding]
 ) -> list[tuple[Diagnostic, Finding]]:
     if not findings:
         return []
-    # Positions only for files with findings: the provider walks the whole module.
-    ranges = wrapper.resolve(PositionProvider)
+    # Positions only for files with findings, and only for the statements that hold them.
+    wanted = []
+    for finding in findings:
+        wanted.append((finding.node, finding.top))
+        plan = finding.plan
+        if plan is not None:
+            wanted += [(n, finding.top) for n in (plan.call, plan.statement, plan.klass) if n is not None]
+    ranges = locate(module, source, wanted)
     positions = {}
     for finding in findings:
         span = ranges[finding.node]
@@ -134,7 +140,7 @@ def _diagnostics(
         if id(finding) in silenced:
             continue
         line, column, end_line, end_column = positions[id(finding)]
-        fix = _fix_record(finding.plan, wrapper.module, ranges) if finding.plan else None
+        fix = _fix_record(finding.plan, module, ranges) if finding.plan else None
         out.append((Diagnostic(finding.code, finding.message, line, column, end_line, end_column, fix), finding))
     out.sort(key=lambda pair: (pair[0].line, pair[0].column, pair[0].code))
     return out
@@ -177,8 +183,8 @@ def lint_source(source: str, settings: Settings | None = None) -> list[Diagnosti
     analysed = _analyse(source, settings or Settings())
     if analysed is None:
         return []
-    wrapper, _, findings = analysed
-    return [d for d, _ in _diagnostics(source, wrapper, findings)]
+    module, _, findings = analysed
+    return [d for d, _ in _diagnostics(source, module, findings)]
 
 
 def fix_source(
@@ -195,8 +201,8 @@ def fix_source(
     analysed = _analyse(source, settings)
     if analysed is None:
         return FixOutcome(source, 0, ())
-    wrapper, facts, findings = analysed
-    pairs = _diagnostics(source, wrapper, findings)
+    module, facts, findings = analysed
+    pairs = _diagnostics(source, module, findings)
     chosen = [
         finding.plan
         for diagnostic, finding in pairs
@@ -206,7 +212,7 @@ def fix_source(
     ]
     if not chosen:
         return FixOutcome(source, 0, tuple(d for d, _ in pairs))
-    new_source = _apply(wrapper.module, chosen)
+    new_source = _apply(module, chosen)
     try:
         # Parsed explicitly: lint_source's fast path would skip text without "MainLayer".
         _parse(new_source)

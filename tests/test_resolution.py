@@ -19,6 +19,9 @@ FLAGGED = {
     "star": "from transformers import *\n" + CONFIG + "TFBertMainLayer(config)\n",
     "multiline": "from transformers import (\n    BertConfig,\n    TFBertMainLayer,\n)\n" + CONFIG + "TFBertMainLayer(\n    config,\n)\n",
     "import_in_function": "from transformers import BertConfig\n" + CONFIG + "def f():\n    from transformers import TFBertMainLayer\n    return TFBertMainLayer(config)\n",
+    "class_body_name_not_seen_in_method": "from transformers import BertConfig, TFBertMainLayer\n" + CONFIG + "class A:\n    TFBertMainLayer = None\n    def f(self):\n        return TFBertMainLayer(config)\n",
+    "nested_function_sees_outer_import": "from transformers import BertConfig\n" + CONFIG + "def outer():\n    from transformers import TFBertMainLayer as L\n    def inner():\n        return L(config)\n    return inner\n",
+    "import_after_use_in_module": CONFIG + "def f():\n    return TFBertMainLayer(config)\nfrom transformers import BertConfig, TFBertMainLayer\n",
     "deprecated_model": "from transformers import TransfoXLConfig, TFTransfoXLMainLayer\nc = TransfoXLConfig.from_pretrained('transfo-xl-wt103')\nTFTransfoXLMainLayer(c)\n",
 }
 
@@ -32,6 +35,8 @@ CLEAN = {
     "other_package": "from mylib import TFBertMainLayer, BertConfig\n" + CONFIG + "TFBertMainLayer(config)\n",
     "relative_import": "from .modeling import TFBertMainLayer\nfrom transformers import BertConfig\n" + CONFIG + "TFBertMainLayer(config)\n",
     "shadowed": "from transformers import BertConfig, TFBertMainLayer\n" + CONFIG + "def f(TFBertMainLayer):\n    return TFBertMainLayer(config)\n",
+    "except_as_shadows": "from transformers import BertConfig, TFBertMainLayer\n" + CONFIG + "def f():\n    try:\n        pass\n    except Exception as TFBertMainLayer:\n        TFBertMainLayer(config)\n",
+    "local_assignment_later_shadows": "from transformers import BertConfig, TFBertMainLayer\n" + CONFIG + "def f():\n    TFBertMainLayer(config)\n    TFBertMainLayer = None\n",
     "no_marker": "import os\nprint(os.getcwd())\n",
 }
 

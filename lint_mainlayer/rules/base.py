@@ -20,6 +20,8 @@ class Finding:
     message: str
     node: cst.CSTNode
     plan: FixPlan | None = None
+    # The module-level statement holding `node` and the plan's nodes.
+    top: cst.CSTNode | None = None
 
 
 @dataclass

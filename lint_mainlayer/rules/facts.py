@@ -3,9 +3,10 @@
 The walk records, per *unit* (the module body, each function body, each class body):
 the bindings (`x = ...`, `for x in ...`, `with ... as x`, `x := ...`), every call, and
 every `return`, each with its preorder index, so that "after the call" needs no positions.
-It also resolves which calls construct a transformers main layer, using libcst's
-`ScopeProvider` on demand (`get_qualified_names_for`) rather than `QualifiedNameProvider`,
-which would resolve every name in the file.
+It also records which names each unit binds, and to what when the binding is an import, so
+that callees resolve by Python's scoping rules (local, enclosing functions, module, star
+imports) after the walk. That is the part of libcst's `ScopeProvider` the rules need, at a
+fraction of its cost: the provider alone took longer than the whole analysis.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 import libcst as cst
-from libcst.metadata import Scope, ScopeProvider
 
 from lint_mainlayer import registry
 from lint_mainlayer.registry import MainLayer
@@ -60,6 +60,11 @@ class Unit:
     # The class whose body holds this function, when it is a method.
     owner: ClassInfo | None = None
     params: list[str] = field(default_factory=list)
+    # Names bound here other than by assignment (imports, def, class, except, global).
+    bound: set[str] = field(default_factory=set)
+    # Import bindings into transformers: local name -> qualified names.
+    imports: dict[str, set[str]] = field(default_factory=dict)
+    declared_global: set[str] = field(default_factory=set)
     binds: list[Bind] = field(default_factory=list)
     calls: list[CallEvent] = field(default_factory=list)
     returns: list[cst.BaseExpression] = field(default_factory=list)
@@ -67,6 +72,12 @@ class Unit:
     def assigned_names(self) -> set[str]:
         names = {t for b in self.binds for t in b.targets if "." not in t}
         return names | set(self.params)
+
+    def binds_name(self, name: str) -> bool:
+        """Whether `name` is local to this unit (bound anywhere in it, as Python decides)."""
+        if name in self.declared_global:
+            return False
+        return name in self.bound or name in self.imports or name in self.assigned_names()
 
     def encloses(self, other: Unit) -> bool:
         unit = other.parent
@@ -104,6 +115,8 @@ class Site:
     # The statement holding the call, and whether the call is that statement's whole value.
     statement: cst.SimpleStatementLine | None
     assign_target: cst.BaseAssignTargetExpression | None
+    # The module-level statement that holds the call (positions are computed per statement).
+    top: cst.CSTNode | None = None
 
 
 @dataclass
@@ -192,8 +205,6 @@ _SAVE_METHODS = frozenset({"save_weights", "save", "save_pretrained", "write"})
 
 
 class _Collector(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (ScopeProvider,)
-
     def __init__(self, module: cst.Module) -> None:
         super().__init__()
         self.module = module
@@ -202,77 +213,107 @@ class _Collector(cst.CSTVisitor):
         self.stack: list[Unit] = [self.units[0]]
         self.class_stack: list[ClassInfo] = []
         self.classes: dict[str, ClassInfo] = {}
-        self.sites: list[Site] = []
         self.star_modules: list[str] = []
         self.imported: dict[str, set[str]] = {}
         self.save_paths: list[cst.BaseExpression] = []
         self.strings: list[str] = []
         self.statements: list[cst.SimpleStatementLine] = []
         self.tf_names: list[str] = []
+        self.top_level = {id(statement) for statement in module.body}
+        self.top: cst.CSTNode | None = None
+        # Calls that may construct a main layer, resolved once every binding is known.
+        self.candidates: list[_Candidate] = []
+        self.aliases: set[str] = set()
+        self.bases: list[tuple[ClassInfo, Unit, list[cst.BaseExpression]]] = []
 
     # -- bookkeeping -------------------------------------------------------------------
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.index += 1
+        if id(node) in self.top_level:
+            self.top = node
         return super().on_visit(node)
 
     @property
     def unit(self) -> Unit:
         return self.stack[-1]
 
-    def _qualified(self, node: cst.CSTNode) -> set[str]:
-        scope = self.get_metadata(ScopeProvider, node, None)
-        if not isinstance(scope, Scope):
+    def qualified(self, node: cst.CSTNode, unit: Unit) -> set[str]:
+        """What a Name/Attribute chain names in transformers, by Python's scoping rules."""
+        name = dotted(node)
+        if name is None:
             return set()
-        names = {q.name for q in scope.get_qualified_names_for(node)}
-        if not names and self.star_modules:
-            root = node
-            while isinstance(root, cst.Attribute):
-                root = root.value
-            if isinstance(root, cst.Name) and root.value not in scope:
-                rest = dotted(node)
-                names = {f"{m}.{rest}" for m in self.star_modules}
-        return names
+        root, _, rest = name.partition(".")
+        suffix = f".{rest}" if rest else ""
+        current: Unit | None = unit
+        while current is not None:
+            # A class body's names are not visible in the functions it holds.
+            if current.kind != "class" or current is unit:
+                if current.binds_name(root):
+                    return {q + suffix for q in current.imports.get(root, ())}
+            current = current.parent
+        return {f"{m}.{name}" for m in self.star_modules}
 
     # -- imports -----------------------------------------------------------------------
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
-            if dotted(alias.name) == "tensorflow":
-                local = alias.asname.name if alias.asname else alias.name
-                if isinstance(local, cst.Name):
-                    self.tf_names.append(local.value)
+            module = dotted(alias.name) or ""
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local, target = alias.asname.name.value, module
+            else:
+                # `import a.b.c` binds `a`.
+                local = target = module.partition(".")[0]
+            self.unit.bound.add(local)
+            if module == "tensorflow" and local:
+                self.tf_names.append(local)
+            if _in_transformers(module):
+                self.unit.imports.setdefault(local, set()).add(target)
+                self.aliases.add(local)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.relative or node.module is None:
-            return
-        module = dotted(node.module) or ""
-        if not (module == "transformers" or module.startswith("transformers.")):
-            return
+        module = dotted(node.module) if node.module is not None else None
+        ours = not node.relative and module is not None and _in_transformers(module)
         if isinstance(node.names, cst.ImportStar):
-            if self.unit.kind == "module":
+            if ours and module is not None and self.unit.kind == "module":
                 self.star_modules.append(module)
             return
         for alias in node.names:
             name = dotted(alias.name) or ""
             local = alias.asname.name if alias.asname else alias.name
             local_name = dotted(local) if isinstance(local, (cst.Name, cst.Attribute)) else None
-            if local_name:
-                self.imported.setdefault(local_name, set()).add(f"{module}.{name}")
+            if not local_name:
+                continue
+            self.unit.bound.add(local_name)
+            if ours:
+                qualified = f"{module}.{name}"
+                self.unit.imports.setdefault(local_name, set()).add(qualified)
+                self.imported.setdefault(local_name, set()).add(qualified)
+                self.aliases.add(local_name)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.unit.declared_global.update(n.name.value for n in node.names)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            self.unit.bound.add(node.name.name.value)
 
     # -- units -------------------------------------------------------------------------
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.unit.bound.add(node.name.value)
         unit = Unit("class", node, self.unit, name=node.name.value)
         self.units.append(unit)
+        bases = [b.value for b in node.bases if b.keyword is None]
         info = ClassInfo(
             name=node.name.value,
             node=node,
             unit=unit,
-            base_names=[dotted(b.value) or "" for b in node.bases if b.keyword is None],
-            base_qualified=[self._qualified(b.value) for b in node.bases if b.keyword is None],
+            base_names=[dotted(b) or "" for b in bases],
+            base_qualified=[],
             outer=self.class_stack[-1] if self.class_stack else None,
         )
+        self.bases.append((info, self.unit, bases))
         # Later definitions win, as at run time.
         self.classes[info.name] = info
         self.class_stack.append(info)
@@ -283,6 +324,7 @@ class _Collector(cst.CSTVisitor):
         self.class_stack.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.unit.bound.add(node.name.value)
         owner = self.class_stack[-1] if self.unit.kind == "class" and self.class_stack else None
         unit = Unit("function", node, self.unit, name=node.name.value, owner=owner)
         params = node.params
@@ -362,57 +404,73 @@ class _Collector(cst.CSTVisitor):
                 ):
                     self.save_paths.append(arg.value)
                     break
-        if self._could_be_main_layer(func, last):
-            self._site(node, func, name)
+        # Cheap gate; the callee is resolved after the walk, when every binding is known.
+        if last in registry.load() or (isinstance(func, cst.Name) and func.value in self.aliases):
+            klass = None
+            unit: Unit | None = self.unit
+            while unit is not None and klass is None:
+                if unit.kind == "function" and unit.owner is not None:
+                    klass = unit.owner
+                elif unit.kind == "class":
+                    klass = self.classes.get(unit.name or "")
+                unit = unit.parent
+            statement = self.statements[-1] if self.statements else None
+            self.candidates.append(_Candidate(node, self.unit, self.index, klass, statement, self.top))
 
-    def _could_be_main_layer(self, func: cst.BaseExpression, last: str) -> bool:
-        # Cheap gate before scope resolution: an imported alias, a registry name, or a star import.
-        if isinstance(func, cst.Name):
-            return func.value in self.imported or (
-                bool(self.star_modules) and last in registry.load()
-            )
-        return last in registry.load()
+    def finish(self) -> list[Site]:
+        """Resolve class bases and candidate calls now that all bindings are known."""
+        for info, unit, bases in self.bases:
+            info.base_qualified = [self.qualified(b, unit) for b in bases]
+        sites = (self._site(c) for c in self.candidates)
+        return [site for site in sites if site is not None]
 
-    def _site(self, node: cst.Call, func: cst.BaseExpression, name: str) -> None:
+    def _site(self, candidate: _Candidate) -> Site | None:
+        node = candidate.call
+        func = node.func
         layer = None
         import_module = None
-        for qualified in sorted(self._qualified(func)):
+        for qualified in sorted(self.qualified(func, candidate.unit)):
             layer = registry.lookup(qualified)
             if layer is not None:
                 if isinstance(func, cst.Name):
                     import_module = qualified.rpartition(".")[0]
                 break
         if layer is None:
-            return
-        statement = self.statements[-1] if self.statements else None
+            return None
         target = None
-        if statement is not None and len(statement.body) >= 1:
+        statement = candidate.statement
+        if statement is not None:
             for small in statement.body:
                 if isinstance(small, cst.Assign) and small.value is node and len(small.targets) == 1:
                     target = small.targets[0].target
                 elif isinstance(small, cst.AnnAssign) and small.value is node:
                     target = small.target
-        klass = None
-        unit: Unit | None = self.unit
-        while unit is not None and klass is None:
-            if unit.kind == "function" and unit.owner is not None:
-                klass = unit.owner
-            elif unit.kind == "class":
-                klass = self.classes.get(unit.name or "")
-            unit = unit.parent
-        self.sites.append(
-            Site(
-                call=node,
-                layer=layer,
-                callee=name,
-                import_module=import_module,
-                unit=self.unit,
-                index=self.index,
-                klass=klass,
-                statement=statement,
-                assign_target=target,
-            )
+        return Site(
+            call=node,
+            layer=layer,
+            callee=dotted(func) or "",
+            import_module=import_module,
+            unit=candidate.unit,
+            index=candidate.index,
+            klass=candidate.klass,
+            statement=statement,
+            assign_target=target,
+            top=candidate.top,
         )
+
+
+@dataclass
+class _Candidate:
+    call: cst.Call
+    unit: Unit
+    index: int
+    klass: ClassInfo | None
+    statement: cst.SimpleStatementLine | None
+    top: cst.CSTNode | None
+
+
+def _in_transformers(module: str) -> bool:
+    return module == "transformers" or module.startswith("transformers.")
 
 
 def _target_names(node: cst.CSTNode) -> Iterator[str]:
@@ -432,14 +490,15 @@ def _target_names(node: cst.CSTNode) -> Iterator[str]:
             yield name
 
 
-def collect(wrapper: cst.MetadataWrapper) -> ModuleFacts:
-    """Walk the wrapped module once and return its facts."""
-    collector = _Collector(wrapper.module)
-    wrapper.visit(collector)
+def collect(module: cst.Module) -> ModuleFacts:
+    """Walk the module once and return its facts."""
+    collector = _Collector(module)
+    module.visit(collector)
+    sites = collector.finish()
     return ModuleFacts(
-        module=wrapper.module,
+        module=module,
         units=collector.units,
-        sites=collector.sites,
+        sites=sites,
         classes=collector.classes,
         star_modules=collector.star_modules,
         imported=collector.imported,

@@ -312,4 +312,4 @@ class MissingBuild(Rule):
                     f"`from_pretrained` loads no weights into it (and logs success)"
                 )
                 message += "; add a `build()`" if plan is not None else " (no automatic fix: add the block to `build()`)"
-                yield Finding(self.code, message, site.call, plan)
+                yield Finding(self.code, message, site.call, plan, top=site.top)

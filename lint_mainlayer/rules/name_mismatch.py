@@ -104,6 +104,6 @@ class MainLayerNameMismatch(Rule):
             )
             if len(fields) == 1:
                 yield Finding(self.code, message + f'; pass `name="{fields[0]}"`', site.call,
-                              name_fix(site, fields[0]))
+                              name_fix(site, fields[0]), top=site.top)
             else:
-                yield Finding(self.code, message + " (no automatic fix: choose the name)", site.call)
+                yield Finding(self.code, message + " (no automatic fix: choose the name)", site.call, top=site.top)

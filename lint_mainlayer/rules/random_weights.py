@@ -50,10 +50,10 @@ def _findings(ctx: Context, kind: str, code_: str) -> Iterator[Finding]:
             if layer.model_class and layer.field:
                 message += f"; use `{layer.model_class}.from_pretrained(...).{layer.field}`"
             message += f" (no automatic fix: {plan.reason})"
-            yield Finding(code_, message, site.call)
+            yield Finding(code_, message, site.call, top=site.top)
         else:
             message += "; use `" + plan.description.split("`")[1] + "`"
-            yield Finding(code_, message, site.call, plan)
+            yield Finding(code_, message, site.call, plan, top=site.top)
 
 
 class PretrainedConfigWithoutWeights(Rule):
