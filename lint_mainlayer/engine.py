@@ -23,7 +23,8 @@ from lint_mainlayer.rules.facts import ModuleFacts, collect
 from lint_mainlayer.rules.fixes import FixPlan, code, with_method
 from lint_mainlayer.types import Diagnostic, Fix, Settings
 
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
+# `# noqa` / `# noqa: MLL001,MLL002` (the language server offers edits in this syntax).
+NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
 _FILE_NOQA = re.compile(r"#\s*lint-mainlayer:\s*noqa\b", re.I)
 # Cheap gate: a file that never says MainLayer constructs none.
 _MARKER = "MainLayer"
@@ -106,7 +107,7 @@ def _suppressed(source: str, findings: list[Finding], positions: dict[int, tuple
     for finding in findings:
         line, _, end_line, _ = positions[id(finding)]
         for number in range(line, end_line + 1):
-            match = _NOQA.search(comments.get(number, ""))
+            match = NOQA.search(comments.get(number, ""))
             if match is None:
                 continue
             codes = match.group("codes")

@@ -48,8 +48,6 @@ Key = tuple[str, int, int]
 
 # LSP and libcst both end lines at \r\n, \r or \n (str.splitlines also splits at \f, \x1c, ...).
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-# The engine's `# noqa` syntax (engine._NOQA), which decides what is suppressed.
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 
 
 # -- pure converters ---------------------------------------------------------------------
@@ -174,7 +172,7 @@ def noqa_edit(source: str, diagnostic: Diagnostic, encoding: str) -> types.TextE
     comment = comments.get(target)
     if comment is not None:
         column, comment_text = comment
-        match = _NOQA.search(comment_text)
+        match = engine.NOQA.search(comment_text)
         if match is not None and match.group("codes") is None:
             # A bare `# noqa` already silences every code.
             return None
