@@ -23,7 +23,7 @@ from lint_mainlayer.rules.facts import ModuleFacts, collect
 from lint_mainlayer.rules.fixes import FixPlan, code, with_method
 from lint_mainlayer.types import Diagnostic, Fix, Settings
 
-# `# noqa` / `# noqa: MLL001,MLL002` (the language server offers edits in this syntax).
+# Suppression comments, bare or with codes (the language server writes this syntax too).
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
 _FILE_NOQA = re.compile(r"#\s*lint-mainlayer:\s*noqa\b", re.I)
 # Cheap gate: a file that never says MainLayer constructs none.

@@ -174,7 +174,7 @@ def noqa_edit(source: str, diagnostic: Diagnostic, encoding: str) -> types.TextE
         column, comment_text = comment
         match = engine.NOQA.search(comment_text)
         if match is not None and match.group("codes") is None:
-            # A bare `# noqa` already silences every code.
+            # A bare noqa comment already silences every code.
             return None
         if match is not None:
             at = column + match.end("codes")
