@@ -57,6 +57,8 @@ FIX_FIXTURES: dict[str, str] = {
     "siamese": "bert",
     "mll003_subclass": "bert",
     "mll004_missing_build": "bert",
+    **{f"mll004_{arch}_{kind}": arch for arch in ("bert", "distilbert", "roberta") for kind in ("head", "plain")
+       if (arch, kind) != ("bert", "head")},
 }
 
 #: Token ids every fixture model accepts (the tiny vocabularies have 99 entries).
