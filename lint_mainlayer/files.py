@@ -64,18 +64,32 @@ def excluded(path: Path, config: ProjectConfig, is_dir: bool = False, explicit: 
     return any(spec.match_file(part + "/") for part in relative.parts[:-1])
 
 
-def _ignored_by_git(path: Path, is_dir: bool, stop: Path) -> bool:
-    """Whether a .gitignore between `stop` (the repository or walk root) and `path` ignores it."""
-    folder = path.parent
+Specs = tuple[tuple[str, pathspec.GitIgnoreSpec], ...]
+
+
+def _specs_above(folder: Path, stop: Path) -> Specs:
+    """The .gitignore specs of `folder` and its parents up to `stop`, innermost last."""
+    chain = []
+    current = folder
     while True:
-        spec = _gitignore(folder)
+        spec = _gitignore(current)
         if spec is not None:
-            relative = path.relative_to(folder).as_posix() + ("/" if is_dir else "")
-            if spec.match_file(relative):
-                return True
-        if folder == stop or folder == folder.parent:
-            return False
-        folder = folder.parent
+            chain.append((str(current), spec))
+        if current == stop or current == current.parent:
+            break
+        current = current.parent
+    return tuple(reversed(chain))
+
+
+def _ignored(path: str, is_dir: bool, specs: Specs) -> bool:
+    """Whether the .gitignore `specs` (each with its folder) ignore `path`: as in git, the
+    deepest file with a pattern that matches decides, so `!name` there re-includes."""
+    for base, spec in reversed(specs):
+        relative = path[len(base) + 1 :].replace(os.sep, "/") + ("/" if is_dir else "")
+        verdict = spec.check_file(relative).include
+        if verdict is not None:
+            return bool(verdict)
+    return False
 
 
 def _git_root(start: Path) -> Path:
@@ -124,26 +138,34 @@ def _identity(path: Path) -> object:
 
 def _walk(root: Path, stop: Path) -> Iterator[Candidate]:
     cwd = Path.cwd()  # once per walk, not once per file
+    # Each folder's .gitignore specs are its parent's plus its own: computed once per folder.
+    specs: dict[str, Specs] = {str(root): _specs_above(root, stop)}
     # followlinks=False: a symlink loop cannot hang the walk; linked files are still listed.
     for folder, dirs, files in os.walk(root, followlinks=False):
         here = Path(folder)
         config = for_directory(here)
+        inherited = specs.pop(folder, ())
         keep = []
         for name in sorted(dirs):
-            sub = here / name
-            if excluded(sub, config, is_dir=True) or _is_virtualenv(sub):
+            sub = os.path.join(folder, name)
+            if excluded(Path(sub), config, is_dir=True) or _is_virtualenv(Path(sub)):
                 continue
-            if _ignored_by_git(sub, True, stop):
+            if _ignored(sub, True, inherited):
                 continue
             keep.append(name)
+            own = _gitignore(Path(sub))
+            specs[sub] = inherited + ((sub, own),) if own is not None else inherited
         dirs[:] = keep
+        # The default excludes name folders, already pruned above: files need checking
+        # only against the project's own patterns.
+        own_patterns = bool(config.exclude or config.extend_exclude)
         for name in sorted(files):
             if not name.endswith(".py"):
                 continue
-            file = here / name
-            if excluded(file, config) or _ignored_by_git(file, False, stop):
+            file = os.path.join(folder, name)
+            if (own_patterns and excluded(Path(file), config)) or _ignored(file, False, inherited):
                 continue
-            yield Candidate(_display(file, cwd), config)
+            yield Candidate(_display(Path(file), cwd), config)
 
 
 def _display(file: Path, cwd: Path) -> Path:

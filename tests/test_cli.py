@@ -257,3 +257,15 @@ def test_fix_that_does_not_parse_is_never_written(project: Path, monkeypatch: py
     err = capsys.readouterr().err
     assert "buggy.py: error: internal error, please report: the fixed source does not parse" in err
     assert (project / "buggy.py").read_text() == BUGGY
+
+
+def test_nested_gitignore_files_apply_below_their_folder(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / ".git").mkdir()
+    (project / ".gitignore").write_text("*_generated.py\n")
+    (project / "pkg" / "sub").mkdir(parents=True)
+    (project / "pkg" / ".gitignore").write_text("sub/\n!keep_generated.py\n")
+    for name in ("a_generated.py", "pkg/b.py", "pkg/keep_generated.py", "pkg/sub/c.py"):
+        (project / name).write_text(BUGGY)
+    assert main(["-q", "."]) == 1
+    paths = sorted(line.split(":")[0] for line in capsys.readouterr().out.splitlines())
+    assert paths == ["buggy.py", os.path.join("pkg", "b.py"), os.path.join("pkg", "keep_generated.py")]

@@ -81,14 +81,31 @@ def test_target_from_option_and_config(tmp_path: Path, monkeypatch: pytest.Monke
     capsys.readouterr()
 
 
-def test_default_target_is_the_installed_4x(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(config.metadata, "version", lambda name: "4.36.2")
-    assert config.installed_transformers() == (4, 36)
-    monkeypatch.setattr(config.metadata, "version", lambda name: "5.0.0")
-    assert config.installed_transformers() is None
+@pytest.mark.parametrize(
+    "folders, expected",
+    [
+        (["transformers-4.36.2.dist-info"], (4, 36)),
+        (["transformers-4.57.6.dist-info", "transformers_stream-1.0.dist-info"], (4, 57)),
+        (["transformers-4.30.0-py3.11.egg-info"], (4, 30)),
+        (["transformers-5.0.0.dist-info"], None),
+        (["tokenizers-0.22.2.dist-info"], None),
+    ],
+)
+def test_default_target_is_the_installed_4x(
+    folders: list[str], expected: tuple[int, int] | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in folders:
+        (tmp_path / name).mkdir()
+    monkeypatch.setattr("sys.path", [str(tmp_path / "missing"), str(tmp_path)])
+    assert config.installed_transformers() == expected
 
-    def missing(name: str) -> str:
-        raise config.metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(config.metadata, "version", missing)
-    assert config.installed_transformers() is None
+def test_default_target_matches_importlib_metadata() -> None:
+    from importlib import metadata
+
+    try:
+        version = metadata.version("transformers")
+    except metadata.PackageNotFoundError:
+        pytest.skip("transformers is not installed")
+    major, minor = (int(x) for x in version.split(".")[:2])
+    assert config.installed_transformers() == ((major, minor) if major == 4 else None)
