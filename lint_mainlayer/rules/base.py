@@ -63,6 +63,23 @@ class Context:
         return False
 
 
+# The legitimate library pattern, clean under every rule: a VALID case several rules share.
+LIBRARY_PATTERN = (
+    "import tensorflow as tf\n"
+    "from transformers import TFBertMainLayer, TFBertPreTrainedModel\n"
+    "class Enc(TFBertPreTrainedModel):\n"
+    "    def __init__(self, config, *inputs, **kwargs):\n"
+    "        super().__init__(config, *inputs, **kwargs)\n"
+    '        self.bert = TFBertMainLayer(config, name="bert")\n'
+    "    def build(self, input_shape=None):\n"
+    "        if self.built:\n"
+    "            return\n"
+    "        self.built = True\n"
+    "        with tf.name_scope(self.bert.name):\n"
+    "            self.bert.build(None)\n"
+)
+
+
 class Rule:
     """Base class; a rule's docstring is its user documentation (ruff's headings)."""
 

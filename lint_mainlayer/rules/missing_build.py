@@ -7,7 +7,7 @@ from typing import Iterator
 
 import libcst as cst
 
-from lint_mainlayer.rules.base import Context, Finding, Rule
+from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Rule
 from lint_mainlayer.rules.facts import ClassInfo, ModuleFacts, Site, Unit, dotted
 from lint_mainlayer.rules.fixes import FixPlan
 
@@ -256,18 +256,7 @@ class MissingBuild(Rule):
     summary = "Model subclass without a build() that builds its main layer loads no weights"
     fixable = "sometimes"
     VALID = (
-        "import tensorflow as tf\n"
-        "from transformers import TFBertMainLayer, TFBertPreTrainedModel\n"
-        "class Enc(TFBertPreTrainedModel):\n"
-        "    def __init__(self, config, *inputs, **kwargs):\n"
-        "        super().__init__(config, *inputs, **kwargs)\n"
-        '        self.bert = TFBertMainLayer(config, name="bert")\n'
-        "    def build(self, input_shape=None):\n"
-        "        if self.built:\n"
-        "            return\n"
-        "        self.built = True\n"
-        "        with tf.name_scope(self.bert.name):\n"
-        "            self.bert.build(None)\n",
+        LIBRARY_PATTERN,
     )
     INVALID = (
         "from transformers import TFBertMainLayer, TFBertPreTrainedModel\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from lint_mainlayer.rules.base import Context, Finding, Rule
+from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Rule
 from lint_mainlayer.rules.facts import args_of, has_star_args, string_value
 from lint_mainlayer.rules.fixes import name_fix
 
@@ -55,18 +55,7 @@ class MainLayerNameMismatch(Rule):
     summary = "Main layer in a model subclass is not named as checkpoints store it"
     fixable = "sometimes"
     VALID = (
-        'import tensorflow as tf\n'
-        'from transformers import TFBertMainLayer, TFBertPreTrainedModel\n'
-        'class Enc(TFBertPreTrainedModel):\n'
-        '    def __init__(self, config, *inputs, **kwargs):\n'
-        '        super().__init__(config, *inputs, **kwargs)\n'
-        '        self.bert = TFBertMainLayer(config, name="bert")\n'
-        "    def build(self, input_shape=None):\n"
-        "        if self.built:\n"
-        "            return\n"
-        "        self.built = True\n"
-        "        with tf.name_scope(self.bert.name):\n"
-        "            self.bert.build(None)\n",
+        LIBRARY_PATTERN,
     )
     INVALID = (
         'from transformers import TFDistilBertMainLayer, TFDistilBertPreTrainedModel\n'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from lint_mainlayer.rules.base import Context, Finding, Rule
+from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Rule
 from lint_mainlayer.rules.facts import Site
 from lint_mainlayer.rules.fixes import NoFix, code, load_fix
 from lint_mainlayer.rules.origin import Origin
@@ -200,18 +200,7 @@ class UnknownConfigWithoutWeights(Rule):
         '    bert = TFBertMainLayer(config)\n'
         '    bert.load_weights(path)\n'
         '    return bert\n',
-        'import tensorflow as tf\n'
-        'from transformers import TFBertMainLayer, TFBertPreTrainedModel\n'
-        'class Enc(TFBertPreTrainedModel):\n'
-        '    def __init__(self, config):\n'
-        '        super().__init__(config)\n'
-        '        self.bert = TFBertMainLayer(config, name="bert")\n'
-        "    def build(self, input_shape=None):\n"
-        "        if self.built:\n"
-        "            return\n"
-        "        self.built = True\n"
-        "        with tf.name_scope(self.bert.name):\n"
-        "            self.bert.build(None)\n",
+        LIBRARY_PATTERN,
     )
     INVALID = (
         'from transformers import TFBertMainLayer\n'
