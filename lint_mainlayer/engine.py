@@ -10,13 +10,15 @@ import ast
 import io
 import re
 import tokenize
+import warnings
 from dataclasses import dataclass
-from typing import Collection, Mapping, cast
+from typing import Callable, Collection, Mapping, TypeVar, cast
 
 import libcst as cst
 from libcst.metadata import CodeRange
 
 from lint_mainlayer.positions import locate
+from lint_mainlayer.prefilter import too_large
 from lint_mainlayer.rules import ALL_RULES
 from lint_mainlayer.rules.base import Context, Finding
 from lint_mainlayer.rules.facts import ModuleFacts, collect
@@ -28,6 +30,9 @@ NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*
 _FILE_NOQA = re.compile(r"#\s*lint-mainlayer:\s*noqa\b", re.I)
 # Cheap gate: a file that never says MainLayer constructs none.
 _MARKER = "MainLayer"
+T = TypeVar("T")
+# One fix can make another safe (a renamed layer), so fixing repeats, as in ruff.
+MAX_FIX_PASSES = 10
 
 
 class SourceError(Exception):
@@ -45,9 +50,20 @@ class FixOutcome:
     diagnostics: tuple[Diagnostic, ...]
 
 
+# libcst's native parser recurses on the C stack: nesting that CPython itself refuses, or a
+# long flat chain (`a and a and ...`), overflows the main thread's 8 MB and kills the process.
+# A thread's stack is only reserved address space until used.
+_PARSE_STACK_BYTES = 1 << 30
+
+
 def _parse(source: str) -> cst.Module:
+    reason = too_large(source)
+    if reason is not None:
+        raise SourceError(reason)
+    if _too_nested_for_python(source):
+        raise SourceError("too deeply nested to parse")
     try:
-        return cst.parse_module(source)
+        return _on_a_big_stack(cst.parse_module, source)
     except cst.ParserSyntaxError as exc:
         raise SourceError(_syntax_error(source) or f"cannot parse: {exc.message}") from None
     except RecursionError:
@@ -56,10 +72,57 @@ def _parse(source: str) -> cst.Module:
         raise SourceError(f"cannot parse: {exc}".splitlines()[0]) from None
 
 
+def _on_a_big_stack(function: Callable[[str], T], argument: str) -> T:
+    import threading
+
+    result: list[T] = []
+    error: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(function(argument))
+        except BaseException as exc:  # re-raised in the caller's thread
+            error.append(exc)
+
+    try:
+        previous = threading.stack_size(_PARSE_STACK_BYTES)
+    except (ValueError, RuntimeError):
+        return function(argument)
+    try:
+        thread = threading.Thread(target=run, name="lint-mainlayer-parse")
+        thread.start()
+    finally:
+        threading.stack_size(previous)
+    thread.join()
+    if error:
+        raise error[0]
+    return result[0]
+
+
+def _too_nested_for_python(source: str) -> bool:
+    # What CPython refuses for its own parser's sake is what can overflow libcst's.
+    try:
+        _compile_quietly(source)
+    except SyntaxError as exc:
+        return exc.msg in ("too many nested parentheses", "too complex", "too many statically nested blocks")
+    except (RecursionError, MemoryError):
+        return True
+    except ValueError:
+        return False
+    return False
+
+
+def _compile_quietly(source: str) -> None:
+    # SyntaxWarnings are about the user's file, not ours to print.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compile(source, "<source>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+
+
 def _syntax_error(source: str) -> str | None:
     # Python's own message and position read better than libcst's parser trace.
     try:
-        compile(source, "<source>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        _compile_quietly(source)
     except SyntaxError as exc:
         return f"syntax error at {exc.lineno}:{exc.offset}: {exc.msg}"
     except (ValueError, RecursionError, MemoryError):
@@ -197,8 +260,27 @@ def fix_source(
 ) -> FixOutcome:
     """Apply the fixes of the findings in `source` (safe ones, and unsafe ones if asked;
     with `only`, just the findings with those `Diagnostic.key`s). Returns the new source,
-    how many fixes were applied, and the findings left in the new source."""
+    how many fixes were applied, and the findings left in the new source.
+
+    Without `only`, fixes are applied until none applies (one fix can make another safe),
+    at most `MAX_FIX_PASSES` times, as ruff does."""
     settings = settings or Settings()
+    current, applied, remaining = source, 0, None
+    for _ in range(1 if only is not None else MAX_FIX_PASSES):
+        outcome = _fix_once(current, settings, unsafe=unsafe, only=only)
+        remaining = outcome.diagnostics
+        if not outcome.applied:
+            break
+        current, applied = outcome.source, applied + outcome.applied
+        if not any(d.fix is not None and (unsafe or d.fix.applicability == "safe") for d in remaining):
+            break
+    return FixOutcome(current, applied, remaining or ())
+
+
+
+def _fix_once(
+    source: str, settings: Settings, *, unsafe: bool, only: Collection[tuple[str, int, int]] | None
+) -> FixOutcome:
     analysed = _analyse(source, settings)
     if analysed is None:
         return FixOutcome(source, 0, ())

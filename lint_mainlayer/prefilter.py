@@ -35,6 +35,20 @@ import warnings
 from functools import lru_cache
 
 MARKER = "MainLayer"
+# The largest source the engine analyses: libcst and the rules take ~25 s and ~1 GB per MB
+# of dense code, while one long line (a data literal) costs little.
+MAX_LINES = 100_000
+MAX_CHARS = 20_000_000
+
+
+def too_large(source: str) -> str | None:
+    """Why `source` is too large to analyse, or None."""
+    if len(source) > MAX_CHARS:
+        return f"too large to analyse ({len(source):,} characters; the limit is {MAX_CHARS:,})"
+    lines = source.count("\n") + 1
+    if lines > MAX_LINES:
+        return f"too large to analyse ({lines:,} lines; the limit is {MAX_LINES:,})"
+    return None
 # The same pattern as the engine's, so that this stage skips exactly the files it skips.
 FILE_NOQA = re.compile(r"#\s*lint-mainlayer:\s*noqa\b", re.IGNORECASE)
 
@@ -161,6 +175,10 @@ def needs_rules(source: str) -> bool:
     """Whether the libcst rules could flag anything in `source` (False only when they cannot)."""
     if not mentions_main_layer(source) or not imports_transformers(source):
         return False
+    if too_large(source):
+        # Python's ast needs ~250 bytes of memory per byte of source: the engine refuses
+        # such a file with a clear error instead.
+        return True
     tree = _parse(source)
     # Source that Python's ast rejects may still parse with libcst: let the rules decide.
     return tree is None or calls_imported_main_layer(tree)

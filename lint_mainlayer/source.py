@@ -3,6 +3,11 @@
 Encoding follows PEP 263 (coding cookie) and PEP 3120 (UTF-8 default); a UTF-8 BOM is
 remembered through the `utf-8-sig` codec. Text is decoded without newline translation, so
 CRLF and mixed line endings reach libcst, and so the fixed file, unchanged.
+
+A fix must leave every byte it does not mean to change as it was. So a file is read only
+when its coding maps the text back to exactly the bytes it came from (UTF-8 and Latin-1
+always do; `unicode_escape` or `utf-7` may not), and a fixed text is written only when the
+bytes read back, through the same cookie, as exactly that text.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import codecs
 import io
 import tokenize
+import warnings
 from dataclasses import dataclass
 
 
@@ -23,6 +29,10 @@ class DecodedSource:
     encoding: str
 
 
+# Strict UTF-8 is one-to-one, so the round-trip check is skipped for almost every file.
+_FAITHFUL = frozenset({"utf-8", "utf-8-sig"})
+
+
 def decode(data: bytes) -> DecodedSource:
     """Decode Python source bytes as the interpreter would."""
     try:
@@ -33,19 +43,56 @@ def decode(data: bytes) -> DecodedSource:
         raise DecodeError(_first_line(str(exc))) from None
     try:
         codecs.lookup(encoding)
-        text = data.decode(encoding)
     except LookupError:
         raise DecodeError(f"unknown encoding {encoding!r}") from None
+    try:
+        text = _decode_quietly(data, encoding)
+    except LookupError:
+        # rot13, hex and the like: codecs, but not from bytes to text.
+        raise DecodeError(f"coding {encoding!r} is not a text encoding") from None
     except UnicodeDecodeError as exc:
         raise DecodeError(f"cannot decode as {encoding}: byte {exc.start}: {exc.reason}") from None
+    except Exception as exc:  # noqa: BLE001 - a third-party codec may raise anything
+        raise DecodeError(f"cannot decode as {encoding}: {_first_line(str(exc))}") from None
     if "\x00" in text:
         raise DecodeError("source contains a NUL byte")
+    if encoding not in _FAITHFUL and not _encodes_to(text, encoding, data):
+        raise DecodeError(
+            f"coding {encoding!r} does not map the text back to the same bytes; cannot be honoured"
+        )
     return DecodedSource(text, encoding)
 
 
 def encode(text: str, encoding: str) -> bytes:
-    """Encode fixed text back in the file's own encoding (and BOM)."""
-    return text.encode(encoding)
+    """Encode fixed text back in the file's own encoding (and BOM).
+
+    Raises `UnicodeEncodeError` when the text cannot be encoded, or when the bytes would
+    not read back as this text (a fix that moved the coding cookie, for instance).
+    """
+    data = text.encode(encoding)
+    try:
+        again = decode(data).text
+    except DecodeError as exc:
+        raise UnicodeEncodeError(encoding, text, 0, len(text), f"the result would not read back: {exc}") from None
+    if again != text:
+        raise UnicodeEncodeError(encoding, text, 0, len(text), "the result would not read back as the same text")
+    return data
+
+
+def _decode_quietly(data: bytes, encoding: str) -> str:
+    if encoding in _FAITHFUL:
+        return data.decode(encoding)
+    # unicode_escape and the like warn about escapes: a file's contents are not our warnings.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return data.decode(encoding)
+
+
+def _encodes_to(text: str, encoding: str, data: bytes) -> bool:
+    try:
+        return text.encode(encoding) == data
+    except Exception:  # noqa: BLE001 - any codec failure means "cannot be honoured"
+        return False
 
 
 def _first_line(message: str) -> str:
