@@ -139,13 +139,6 @@ class ModuleFacts:
     def module_unit(self) -> Unit:
         return self.units[0]
 
-    def local_name_for(self, qualified: str) -> str | None:
-        """A local name already bound (by import) to `qualified`, if any."""
-        for local, names in self.imported.items():
-            if qualified in names:
-                return local
-        return None
-
     def pretrained_model_classes(self) -> set[str]:
         """Local classes that subclass a transformers TF model, directly or via local classes."""
         found: set[str] = set()
