@@ -46,13 +46,6 @@ class Options:
     cache_dir: Path | None = None
 
 
-def __getattr__(name: str) -> ModuleType:
-    # `api.engine` still works (tests patch through it) although it is imported lazily.
-    if name == "engine":
-        return _engine()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def _engine() -> ModuleType:
     from lint_mainlayer import engine
 

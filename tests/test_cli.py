@@ -235,7 +235,7 @@ def test_help_documents_options_and_commands(capsys: pytest.CaptureFixture[str])
 
 
 def test_file_changed_on_disk_is_not_overwritten(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from lint_mainlayer import api, engine
+    from lint_mainlayer import engine
 
     real = engine.fix_source
 
@@ -243,7 +243,7 @@ def test_file_changed_on_disk_is_not_overwritten(project: Path, monkeypatch: pyt
         (project / "buggy.py").write_text(BUGGY + "# edited by the user\n")
         return real(source, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(api.engine, "fix_source", edit_meanwhile)
+    monkeypatch.setattr(engine, "fix_source", edit_meanwhile)
     assert main(["--fix", "buggy.py"]) == 2
     assert "buggy.py: error: file changed on disk since it was read; not overwritten" in capsys.readouterr().err
     assert (project / "buggy.py").read_text() == BUGGY + "# edited by the user\n"
