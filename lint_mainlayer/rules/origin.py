@@ -53,6 +53,11 @@ def _classify(expr: cst.BaseExpression, unit: Unit, index: int, depth: int) -> O
     if name is None:
         return Origin("unknown", "a computed config")
     found = _binding(name, unit, index)
+    if found is None and name.endswith(".config"):
+        # `model.config` of a model loaded with `from_pretrained` is that checkpoint's config.
+        holder = _classify(cst.parse_expression(name[: -len(".config")]), unit, index, depth + 1)
+        if holder.kind == "pretrained":
+            return replace(holder, why=f"`{name}`")
     if found is None:
         if "." not in name and name in unit.params:
             default = _default(unit, name)
