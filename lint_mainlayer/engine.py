@@ -18,6 +18,7 @@ import libcst as cst
 from libcst.metadata import CodeRange
 
 from lint_mainlayer.positions import locate
+from lint_mainlayer import prefilter
 from lint_mainlayer.prefilter import too_large
 from lint_mainlayer.rules import ALL_RULES
 from lint_mainlayer.rules.base import Context, Finding
@@ -27,9 +28,6 @@ from lint_mainlayer.types import Diagnostic, Fix, Settings
 
 # Suppression comments, bare or with codes (the language server writes this syntax too).
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
-_FILE_NOQA = re.compile(r"#\s*lint-mainlayer:\s*noqa\b", re.I)
-# Cheap gate: a file that never says MainLayer constructs none.
-_MARKER = "MainLayer"
 T = TypeVar("T")
 # One fix can make another safe (a renamed layer), so fixing repeats, as in ruff.
 MAX_FIX_PASSES = 10
@@ -131,13 +129,11 @@ def _syntax_error(source: str) -> str | None:
 
 
 def _analyse(source: str, settings: Settings) -> tuple[cst.Module, ModuleFacts, list[Finding]] | None:
-    if _MARKER not in source:
+    # `# lint-mainlayer: noqa` is the rules' own semantics: honoured here, not only by the
+    # cheap stages, which may skip only what the rules would not flag.
+    if prefilter.FILE_NOQA.search(source):
         return None
-    if _FILE_NOQA.search(source):
-        return None
-    from lint_mainlayer import prefilter
-
-    # The cheap stages (imports, Python's ast) never drop a source the rules below would flag.
+    # The cheap stages (text, imports, Python's ast) never drop a source the rules would flag.
     if not prefilter.needs_rules(source):
         return None
     module = _parse(source)

@@ -49,7 +49,7 @@ def too_large(source: str) -> str | None:
     if lines > MAX_LINES:
         return f"too large to analyse ({lines:,} lines; the limit is {MAX_LINES:,})"
     return None
-# The same pattern as the engine's, so that this stage skips exactly the files it skips.
+# The file-wide suppression; the engine honours it with this same pattern.
 FILE_NOQA = re.compile(r"#\s*lint-mainlayer:\s*noqa\b", re.IGNORECASE)
 
 _TRANSFORMERS = re.compile(r"transformers\b")
