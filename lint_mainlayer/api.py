@@ -1,10 +1,13 @@
-"""Paths and bytes in, one `FileResult` per file out. Never raises for a bad file.
+"""The one entry point: the command line and the language server both come through here.
+Paths, bytes or an editor's text in, one `FileResult` per file out; never raises for a bad file.
 
-Each file goes down a cascade and leaves it as soon as a stage can answer: its text
-(`prefilter`: no `MainLayer`, no transformers import), the result cache, Python's `ast`
-(`prefilter`), and only then the libcst rules (`engine`). The engine, and with it libcst,
-is imported only when a file reaches it, so a tree without main layers never pays for it.
-When several files reach the last stages, they run in worker processes (`Options.jobs`).
+Each file goes down one pipeline and leaves it as soon as a stage can answer: it is read
+and decoded, its text screened (`prefilter`'s text stage: no `MainLayer`, no transformers
+import), looked up in the result cache, and only then analysed (and fixed) by the `engine`,
+which takes the rest of the prefilter's decision. The engine, and with it libcst, is
+imported only when a file reaches it, so a tree without main layers never pays for it.
+With `Options.jobs` > 1 and enough such files, the engine runs in worker processes; the
+stages before and after it (reading, the cache, writing) stay in this process, in order.
 """
 
 from __future__ import annotations
@@ -14,16 +17,19 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import ModuleType
+from typing import TYPE_CHECKING, NamedTuple
 
 from lint_mainlayer import prefilter
 from lint_mainlayer.cache import Entry, ResultCache
-from lint_mainlayer.config import ProjectConfig, for_directory
-from lint_mainlayer.files import discover
+from lint_mainlayer.config import ConfigError, ProjectConfig, default_target, for_directory
+from lint_mainlayer.files import discover, excluded
 from lint_mainlayer.parallel import Failed, call_safely, map_ordered
 from lint_mainlayer.source import DecodedSource, DecodeError, decode, encode
 from lint_mainlayer.types import FileResult, Settings
 from lint_mainlayer.writer import ChangedOnDisk, write_atomic
+
+if TYPE_CHECKING:
+    from lint_mainlayer.engine import Key
 
 # Worker processes pay for a fork and for importing libcst: below this many files that
 # need the last stages, one process is as fast.
@@ -46,12 +52,6 @@ class Options:
     cache_dir: Path | None = None
 
 
-def _engine() -> ModuleType:
-    from lint_mainlayer import engine
-
-    return engine
-
-
 def settings_for(config: ProjectConfig, options: Options) -> Settings:
     """The project's settings with the command line's overrides applied."""
     settings = config.settings
@@ -67,31 +67,44 @@ def settings_for(config: ProjectConfig, options: Options) -> Settings:
 
 @dataclass(frozen=True)
 class _Job:
-    """A file that passed the cheap stages: what the last stages need (picklable)."""
+    """A file that passed the cheap stages: what the engine stage needs (picklable)."""
 
     path: str
     data: bytes
     decoded: DecodedSource
     settings: Settings
     options: Options
+    # Where to write a fix (None: source that did not come from a file).
+    on_disk: Path | None = None
 
 
-# What the last stages give: the result, the fixed bytes if a fix changed them, and the
-# cache entry for the bytes the file ends up with (None when it must not be cached).
-_Analysed = tuple[FileResult, bytes | None, Entry | None]
+@dataclass(frozen=True)
+class _Analysed:
+    """What the engine stage gives for one job (picklable, sent back from workers)."""
+
+    result: FileResult
+    # The fixed bytes, when a fix changed the source.
+    new_data: bytes | None = None
+    # The cache entry for the bytes the file ends up with; None when it must not be cached.
+    entry: Entry | None = None
 
 
-def _triage(
-    data: bytes, path: str, settings: Settings, options: Options, cache: ResultCache | None
-) -> FileResult | _Job:
-    """The cheap stages: a final result, or the job for the last stages."""
+class Checked(NamedTuple):
+    """One source's result and, when a fix changed it, the new bytes (written by the caller, or not)."""
+
+    result: FileResult
+    new_data: bytes | None
+
+
+def _triage(data: bytes, path: str, settings: Settings, options: Options, cache: ResultCache | None) -> FileResult | _Job:
+    """The cheap stages: a final result, or the job for the engine."""
     try:
         decoded = decode(data)
     except DecodeError as exc:
         return FileResult(path, error=str(exc))
     source = decoded.text
     keep = source if options.keep_source else None
-    # The text stages cost less than hashing the file for the cache.
+    # The text stage costs less than hashing the file for the cache.
     if not (prefilter.mentions_main_layer(source) and prefilter.imports_transformers(source)):
         return FileResult(path, source=keep)
     if cache is not None:
@@ -105,81 +118,71 @@ def _triage(
 
 
 def _would_fix(entry: Entry, options: Options) -> bool:
-    if not (options.fix or options.diff):
-        return False
-    return any(
-        d.fix is not None and (options.unsafe_fixes or d.fix.applicability == "safe") for d in entry.diagnostics
-    )
+    return (options.fix or options.diff) and any(d.fixable(options.unsafe_fixes) for d in entry.diagnostics)
 
 
 def _analyse(job: _Job) -> _Analysed:
-    """The last stages: Python's ast, then the libcst rules (and fixes)."""
+    """The engine stage: analysis, and fixes when asked (module-level: workers run it)."""
+    from lint_mainlayer import engine
+
     source = job.decoded.text
     options = job.options
     path = job.path
     keep = source if options.keep_source else None
-    if not prefilter.needs_rules(source):
-        return FileResult(path, source=keep), None, Entry()
-    engine = _engine()
-    try:
-        if not (options.fix or options.diff):
-            diagnostics = tuple(engine.lint_source(source, job.settings))
-            return FileResult(path, diagnostics, source=keep), None, Entry(diagnostics)
-        outcome = engine.fix_source(source, job.settings, unsafe=options.unsafe_fixes)
-    except engine.SourceError as exc:
-        return FileResult(path, error=str(exc)), None, Entry(error=str(exc))
-    except engine.FixBug as exc:
-        return FileResult(path, error=f"internal error, please report: {exc}"), None, None
+    if not (options.fix or options.diff):
+        analysis = engine.analyse(source, job.settings)
+        if analysis.error is not None:
+            return _Analysed(FileResult(path, error=analysis.error), entry=Entry(error=analysis.error))
+        return _Analysed(FileResult(path, analysis.diagnostics, source=keep), entry=Entry(analysis.diagnostics))
+    outcome = engine.fix_source(source, job.settings, unsafe=options.unsafe_fixes)
+    if outcome.error is not None:
+        if outcome.internal:
+            return _Analysed(FileResult(path, error=f"internal error, please report: {outcome.error}"))
+        return _Analysed(FileResult(path, error=outcome.error), entry=Entry(error=outcome.error))
     # After a fix, `diagnostics` are what linting the fixed source gives.
     entry = Entry(outcome.diagnostics)
     if outcome.source == source:
-        return FileResult(path, outcome.diagnostics, source=keep), None, entry
+        return _Analysed(FileResult(path, outcome.diagnostics, source=keep), entry=entry)
     try:
         new_data = encode(outcome.source, job.decoded.encoding)
     except UnicodeEncodeError:
-        error = f"the fix cannot be encoded as {job.decoded.encoding}; not written"
-        return FileResult(path, error=error), None, None
-    diff = _unified_diff(source, outcome.source, path) if options.diff else None
+        return _Analysed(FileResult(path, error=f"the fix cannot be encoded as {job.decoded.encoding}; not written"))
     result = FileResult(
         path,
         outcome.diagnostics,
         fixed=outcome.applied,
         changed=True,
-        diff=diff,
+        diff=_unified_diff(source, outcome.source, path) if options.diff else None,
         source=outcome.source if options.keep_source else None,
     )
-    return result, new_data, entry
+    return _Analysed(result, new_data, entry)
 
 
 def _analyse_safely(job: _Job) -> _Analysed:
-    analysed = call_safely(_analyse, job)
+    return _or_internal_error(job, call_safely(_analyse, job))
+
+
+def _or_internal_error(job: _Job, analysed: _Analysed | Failed) -> _Analysed:
     if isinstance(analysed, Failed):
-        return _internal_error(job.path, analysed), None, None
+        return _Analysed(FileResult(job.path, error=f"internal error, please report: {analysed.reason}"))
     return analysed
 
 
-def _internal_error(path: str, failed: Failed) -> FileResult:
-    return FileResult(path, error=f"internal error, please report: {failed.reason}")
+def _analyse_all(jobs: list[_Job], workers: int) -> list[_Analysed]:
+    if workers > 1 and len(jobs) >= MIN_FILES_FOR_WORKERS:
+        return [_or_internal_error(job, out) for job, out in zip(jobs, map_ordered(_analyse, jobs, workers))]
+    return [_analyse_safely(job) for job in jobs]
 
 
-def _remember(cache: ResultCache | None, job: _Job, analysed: _Analysed) -> None:
-    _, new_data, entry = analysed
-    if cache is not None and entry is not None:
+def _finish(job: _Job, analysed: _Analysed, cache: ResultCache | None) -> FileResult:
+    """The stages after the engine: remember the result, write the fix."""
+    if cache is not None and analysed.entry is not None:
         # The entry describes the bytes the file ends up with: after --fix, the next run hits.
-        cache.put(cache.key(new_data if new_data is not None else job.data, job.settings), entry)
-
-
-def check_source(
-    data: bytes, path: str, settings: Settings, options: Options, cache: ResultCache | None = None
-) -> tuple[FileResult, bytes | None]:
-    """Lint (and fix, per `options`) one file's bytes. Returns the result and, when a fix
-    changed the source, the new bytes (written by the caller, or not)."""
-    triaged = _triage(data, path, settings, options, cache)
-    if isinstance(triaged, FileResult):
-        return triaged, None
-    analysed = _analyse_safely(triaged)
-    _remember(cache, triaged, analysed)
-    return analysed[0], analysed[1]
+        data = analysed.new_data if analysed.new_data is not None else job.data
+        cache.put(cache.key(data, job.settings), analysed.entry)
+    if job.on_disk is None:
+        return analysed.result
+    return _write(job.on_disk, analysed.result, job.data, analysed.new_data, job.options)
 
 
 def _read(path: Path) -> bytes | FileResult:
@@ -204,13 +207,49 @@ def _write(path: Path, result: FileResult, data: bytes, new_data: bytes | None, 
     return result
 
 
+def _pipeline(
+    files: Iterable[tuple[Path, ProjectConfig]], options: Options, cache: ResultCache | None
+) -> Iterator[FileResult]:
+    """Every file through every stage, results in the files' order. With one process the
+    results stream out as each file is done; with workers, the engine stage of all files
+    runs at once between the in-order stages."""
+
+    def triaged() -> Iterator[FileResult | _Job]:
+        for path, config in files:
+            data = _read(path)
+            if isinstance(data, FileResult):
+                yield data
+                continue
+            item = _triage(data, str(path), settings_for(config, options), options, cache)
+            yield item if isinstance(item, FileResult) else replace(item, on_disk=path)
+
+    items: Iterable[FileResult | _Job] = triaged()
+    done: Iterator[_Analysed] | None = None
+    if options.jobs > 1:
+        items = list(items)
+        done = iter(_analyse_all([i for i in items if isinstance(i, _Job)], options.jobs))
+    for item in items:
+        if isinstance(item, FileResult):
+            yield item
+            continue
+        analysed = next(done) if done is not None else _analyse_safely(item)
+        yield _finish(item, analysed, cache)
+
+
+def check_source(
+    data: bytes, path: str, settings: Settings, options: Options, cache: ResultCache | None = None
+) -> Checked:
+    """Lint (and fix, per `options`) one source's bytes; nothing is written."""
+    item = _triage(data, path, settings, options, cache)
+    if isinstance(item, FileResult):
+        return Checked(item, None)
+    analysed = _analyse_safely(item)
+    return Checked(_finish(item, analysed, cache), analysed.new_data)
+
+
 def check_file(path: Path, config: ProjectConfig, options: Options, cache: ResultCache | None = None) -> FileResult:
     """Lint one file on disk, and write its fix when `options.fix` (not with `diff`)."""
-    data = _read(path)
-    if isinstance(data, FileResult):
-        return data
-    result, new_data = check_source(data, str(path), settings_for(config, options), options, cache)
-    return _write(path, result, data, new_data, options)
+    return next(_pipeline([(path, config)], replace(options, jobs=1), cache))
 
 
 def open_cache(options: Options) -> ResultCache | None:
@@ -221,51 +260,69 @@ def open_cache(options: Options) -> ResultCache | None:
 def check_paths(paths: Iterable[Path], options: Options) -> Iterator[FileResult]:
     """Results for every file under `paths`, in discovery order (whatever `options.jobs`)."""
     cache = open_cache(options)
-    candidates = discover(list(paths))
-    if options.jobs <= 1:
-        # One process: results stream out as each file is done.
-        for candidate in candidates:
-            yield check_file(candidate.path, candidate.config, options, cache)
-        return
-    yield from _check_in_workers([(c.path, c.config) for c in candidates], options, cache)
+    yield from _pipeline(((c.path, c.config) for c in discover(list(paths))), options, cache)
 
 
-def _check_in_workers(
-    files: list[tuple[Path, ProjectConfig]], options: Options, cache: ResultCache | None
-) -> Iterator[FileResult]:
-    # The cheap stages run here, in order; only what needs the last stages is shipped out.
-    triaged: list[FileResult | tuple[Path, _Job]] = []
-    for path, config in files:
-        data = _read(path)
-        if isinstance(data, FileResult):
-            triaged.append(data)
-            continue
-        outcome = _triage(data, str(path), settings_for(config, options), options, cache)
-        triaged.append(outcome if isinstance(outcome, FileResult) else (path, outcome))
-    jobs = [item[1] for item in triaged if isinstance(item, tuple)]
-    if len(jobs) >= MIN_FILES_FOR_WORKERS:
-        analysed: list[_Analysed] = [
-            (_internal_error(job.path, out), None, None) if isinstance(out, Failed) else out
-            for job, out in zip(jobs, map_ordered(_analyse, jobs, options.jobs))
-        ]
-    else:
-        analysed = [_analyse_safely(job) for job in jobs]
-    results = iter(analysed)
-    for item in triaged:
-        if isinstance(item, FileResult):
-            yield item
-            continue
-        path, job = item
-        done = next(results)
-        _remember(cache, job, done)
-        yield _write(path, done[0], job.data, done[1], options)
-
-
-def check_stdin(data: bytes, filename: str | None, options: Options) -> tuple[FileResult, bytes | None]:
+def check_stdin(data: bytes, filename: str | None, options: Options) -> Checked:
     """Lint source read from stdin, configured as if it were `filename`."""
     folder = Path(filename).absolute().parent if filename else Path.cwd()
     config = for_directory(folder)
     return check_source(data, filename or "-", settings_for(config, options), options)
+
+
+# -- the editor's entry points: text in memory, not bytes on disk ----------------------------
+
+
+@dataclass(frozen=True)
+class DocumentSettings:
+    """How to check one editor document: its settings, or None when the project's config
+    excludes it; `warning` says why the defaults are used instead of a broken config."""
+
+    settings: Settings | None
+    warning: str | None = None
+
+
+def document_settings(path: Path | None, options: Options | None = None) -> DocumentSettings:
+    """The settings for a document at `path` (None: unsaved, configured by the working
+    folder), with the same precedence and exclusions as the command line."""
+    options = options or Options()
+    folder = path.parent if path is not None else Path.cwd()
+    try:
+        config = for_directory(folder)
+    except ConfigError as exc:
+        defaults = ProjectConfig(root=folder, settings=Settings(target_transformers=default_target()))
+        return DocumentSettings(settings_for(defaults, options), f"{exc}; using the default settings")
+    if path is not None and excluded(path, config, explicit=True):
+        return DocumentSettings(None)
+    return DocumentSettings(settings_for(config, options))
+
+
+def forget_project_configs() -> None:
+    """Read every project's config afresh from now on (a `pyproject.toml` changed)."""
+    for_directory.cache_clear()
+
+
+def check_text(text: str, path: str, settings: Settings) -> FileResult:
+    """The findings in an editor's text (an `error` when it cannot be analysed)."""
+    from lint_mainlayer import engine
+
+    analysis = engine.analyse(text, settings)
+    return FileResult(path, analysis.diagnostics, error=analysis.error)
+
+
+def fix_text(
+    text: str, path: str, settings: Settings, *, unsafe: bool, only: Key | None = None
+) -> FileResult:
+    """An editor's text with its fixes applied (`only`: one finding's), as `source`, with
+    how many findings were fixed; an `error` when nothing could be fixed."""
+    from lint_mainlayer import engine
+
+    outcome = engine.fix_source(text, settings, unsafe=unsafe, only=None if only is None else {only})
+    if outcome.error is not None:
+        return FileResult(path, error=outcome.error)
+    return FileResult(
+        path, outcome.diagnostics, fixed=outcome.applied, changed=outcome.source != text, source=outcome.source
+    )
 
 
 def _unified_diff(old: str, new: str, path: str) -> str:

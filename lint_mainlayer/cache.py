@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from lint_mainlayer import __version__
-from lint_mainlayer.types import Diagnostic, Fix, Settings
+from lint_mainlayer.types import Diagnostic, Settings, diagnostic_from_dict
 
 DIRECTORY_NAME = ".lint_mainlayer_cache"
 # Bump when the entry format changes.
-_SCHEMA = 1
+_SCHEMA = 2
 _PACKAGE = Path(__file__).resolve().parent
 _counter = itertools.count()
 
@@ -167,44 +167,4 @@ def _entry_from_json(raw: Any) -> Entry:
     error = raw["error"]
     if error is not None and not isinstance(error, str):
         raise TypeError("error is not a string")
-    return Entry(tuple(_diagnostic(d) for d in raw["diagnostics"]), error)
-
-
-def _diagnostic(raw: Any) -> Diagnostic:
-    fix = raw["fix"]
-    return Diagnostic(
-        code=_str(raw["code"]),
-        message=_str(raw["message"]),
-        line=_int(raw["line"]),
-        column=_int(raw["column"]),
-        end_line=_int(raw["end_line"]),
-        end_column=_int(raw["end_column"]),
-        fix=None if fix is None else _fix(fix),
-    )
-
-
-def _fix(raw: Any) -> Fix:
-    applicability = raw["applicability"]
-    if applicability not in ("safe", "unsafe"):
-        raise ValueError("unknown applicability")
-    return Fix(
-        applicability=applicability,
-        description=_str(raw["description"]),
-        replacement=_str(raw["replacement"]),
-        line=_int(raw["line"]),
-        column=_int(raw["column"]),
-        end_line=_int(raw["end_line"]),
-        end_column=_int(raw["end_column"]),
-    )
-
-
-def _str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError("expected a string")
-    return value
-
-
-def _int(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError("expected an integer")
-    return value
+    return Entry(tuple(diagnostic_from_dict(d) for d in raw["diagnostics"]), error)

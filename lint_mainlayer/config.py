@@ -67,7 +67,8 @@ def installed_transformers() -> tuple[int, int] | None:
 
 
 @lru_cache(maxsize=1)
-def _default_target() -> tuple[int, int] | None:
+def default_target() -> tuple[int, int] | None:
+    """The transformers version assumed when nothing sets it: the installed one, if any."""
     # Reading installed metadata scans every distribution on sys.path (milliseconds each
     # time): once per run, not once per folder.
     return installed_transformers()
@@ -106,7 +107,7 @@ def load_file(path: Path) -> ProjectConfig | None:
     settings = Settings(
         select=_codes(table["select"], "select", path) if "select" in table else defaults.select,
         ignore=_codes(table["ignore"], "ignore", path) if "ignore" in table else defaults.ignore,
-        target_transformers=parse_version(target) if target else _default_target(),
+        target_transformers=parse_version(target) if target else default_target(),
     )
     return ProjectConfig(
         root=path.parent,
@@ -127,4 +128,4 @@ def for_directory(directory: Path) -> ProjectConfig:
             found = load_file(candidate)
             if found is not None:
                 return found
-    return ProjectConfig(root=directory, settings=Settings(target_transformers=_default_target()))
+    return ProjectConfig(root=directory, settings=Settings(target_transformers=default_target()))

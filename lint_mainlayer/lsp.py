@@ -1,10 +1,10 @@
 """The language server: lint-mainlayer findings as LSP diagnostics and code actions (pygls 2).
 
-Transport only: findings come from `engine`, settings from `config`. Diagnostics are
-published on open and save, on change after a short pause (debounced), and cleared on close.
-Code actions: a quick fix per fixable finding (computed when asked, through
-`engine.fix_source`, and sent as one minimal edit), "suppress with `# noqa: CODE`", and
-`source.fixAll.lint-mainlayer` for all safe fixes.
+Transport only: findings, fixes and settings come from `api`, as for the command line.
+Diagnostics are published on open and save, on change after a short pause (debounced), and
+cleared on close. Code actions: a quick fix per fixable finding (computed once per document
+version, through `api.fix_text`, and sent as one minimal edit), "suppress with
+`# noqa: CODE`", and `source.fixAll.lint-mainlayer` for all safe fixes.
 
 Positions: the engine counts columns in code points; LSP clients count in the encoding
 negotiated at initialisation (UTF-16 unless the client offers UTF-8 or UTF-32), so every
@@ -28,15 +28,9 @@ from pygls.capabilities import get_capability
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from lint_mainlayer import __version__, engine
-from lint_mainlayer.config import (
-    ConfigError,
-    ProjectConfig,
-    for_directory,
-    installed_transformers,
-)
-from lint_mainlayer.files import excluded
-from lint_mainlayer.types import Diagnostic, Fix, Settings
+from lint_mainlayer import __version__, api
+from lint_mainlayer.noqa import NOQA
+from lint_mainlayer.types import Diagnostic, Fix, Settings, diagnostic_from_dict
 
 SOURCE = "lint-mainlayer"
 DEBOUNCE_SECONDS = 0.3
@@ -103,14 +97,9 @@ def to_lsp_diagnostic(diagnostic: Diagnostic, lines: Sequence[str], encoding: st
 
 def from_lsp_data(data: Any) -> Diagnostic | None:
     """The finding a diagnostic's `data` carries, or None when it carries none (or garbage)."""
-    if not isinstance(data, Mapping):
-        return None
     try:
-        fix_data = data.get("fix")
-        fix = Fix(**fix_data) if isinstance(fix_data, Mapping) else None
-        fields = {k: v for k, v in data.items() if k != "fix"}
-        return Diagnostic(**fields, fix=fix)
-    except TypeError:
+        return diagnostic_from_dict(data)
+    except (KeyError, TypeError, ValueError):
         return None
 
 
@@ -172,7 +161,7 @@ def noqa_edit(source: str, diagnostic: Diagnostic, encoding: str) -> types.TextE
     comment = comments.get(target)
     if comment is not None:
         column, comment_text = comment
-        match = engine.NOQA.search(comment_text)
+        match = NOQA.search(comment_text)
         if match is not None and match.group("codes") is None:
             # A bare noqa comment already silences every code.
             return None
@@ -212,10 +201,9 @@ def _workspace_edit(
 
 
 def _fix_title(diagnostic: Diagnostic, fix: Fix) -> str:
-    # The engine appends the reason a fix is unsafe; a menu entry only needs the marker.
-    description = fix.description.split(" (unsafe: ")[0]
+    # A menu entry only needs the marker; the reason is in the finding's fix record.
     marker = " (unsafe)" if fix.applicability == "unsafe" else ""
-    return f"Fix {diagnostic.code}: {description}{marker}"
+    return f"Fix {diagnostic.code}: {fix.description}{marker}"
 
 
 def to_code_actions(
@@ -289,11 +277,8 @@ def _encoding_name(encoding: Any) -> str:
 
 
 def _lint(source: str, settings: Settings) -> tuple[Diagnostic, ...]:
-    try:
-        return tuple(engine.lint_source(source, settings))
-    except engine.SourceError:
-        # Mid-edit source often does not parse: show nothing rather than stale findings.
-        return ()
+    # Mid-edit source often does not parse: its error shows nothing rather than stale findings.
+    return api.check_text(source, "", settings).diagnostics
 
 
 class MainLayerServer(LanguageServer):
@@ -305,6 +290,9 @@ class MainLayerServer(LanguageServer):
         self._pending: dict[str, asyncio.Task[None]] = {}
         # uri -> (text, findings): the last lint, reused by code actions on the same text.
         self._linted: dict[str, tuple[str, tuple[Diagnostic, ...]]] = {}
+        # uri -> (version, {(finding key or None for fix-all, unsafe): fixed text or None}):
+        # fixes are computed once per document version, not on every code-action request.
+        self._fixes: dict[str, tuple[int | None, dict[tuple[Key | None, bool], str | None]]] = {}
         self._reported: set[str] = set()
 
     @property
@@ -321,20 +309,14 @@ class MainLayerServer(LanguageServer):
     def _log(self, text: str, kind: types.MessageType = types.MessageType.Log) -> None:
         self.window_log_message(types.LogMessageParams(type=kind, message=text))
 
-    def config_for(self, uri: str) -> ProjectConfig | None:
-        """The project config for a document (its folder's pyproject.toml; the working
-        folder's for unsaved documents), or None when the config excludes the file."""
+    def settings_for(self, uri: str) -> Settings | None:
+        """The settings for a document (its folder's pyproject.toml; the working folder's
+        for unsaved documents), or None when the config excludes the file."""
         path_text = to_fs_path(uri) if uri.startswith("file:") else None
-        path = Path(path_text) if path_text else None
-        folder = path.parent if path is not None else Path.cwd()
-        try:
-            config = for_directory(folder)
-        except ConfigError as exc:
-            self._message(f"{exc}; using the default settings", types.MessageType.Warning)
-            return ProjectConfig(root=folder, settings=Settings(target_transformers=installed_transformers()))
-        if path is not None and excluded(path, config, explicit=True):
-            return None
-        return config
+        found = api.document_settings(Path(path_text) if path_text else None)
+        if found.warning is not None:
+            self._message(found.warning, types.MessageType.Warning)
+        return found.settings
 
     def schedule(self, uri: str, delay: float) -> None:
         """Lint `uri` after `delay` seconds, replacing any lint already waiting for it."""
@@ -357,8 +339,8 @@ class MainLayerServer(LanguageServer):
         cached = self._linted.get(uri)
         if cached is not None and cached[0] == text:
             return cached[1]
-        config = self.config_for(uri)
-        found = () if config is None else await asyncio.to_thread(_lint, text, config.settings)
+        settings = self.settings_for(uri)
+        found = () if settings is None else await asyncio.to_thread(_lint, text, settings)
         self._linted[uri] = (text, found)
         return found
 
@@ -383,13 +365,15 @@ class MainLayerServer(LanguageServer):
         if pending is not None:
             pending.cancel()
         self._linted.pop(uri, None)
+        self._fixes.pop(uri, None)
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     def reload_config(self) -> None:
         """Forget cached project configs and lint the open documents again."""
-        for_directory.cache_clear()
+        api.forget_project_configs()
         self._reported.clear()
         self._linted.clear()
+        self._fixes.clear()
         for uri in list(self.workspace.text_documents):
             self.schedule(uri, 0)
 
@@ -445,10 +429,9 @@ class MainLayerServer(LanguageServer):
         uri = params.text_document.uri
         document = self.workspace.get_text_document(uri)
         text = document.source
-        config = self.config_for(uri)
-        if config is None:
+        settings = self.settings_for(uri)
+        if settings is None:
             return None
-        settings = config.settings
         current = await self.findings(uri, text)
         if not current:
             return None
@@ -460,15 +443,12 @@ class MainLayerServer(LanguageServer):
             for _, diagnostic in pairs:
                 if diagnostic.fix is None:
                     continue
-                unsafe = diagnostic.fix.applicability == "unsafe"
-                outcome = await self._fix(text, settings, unsafe=unsafe, only={diagnostic.key})
-                if outcome is not None and outcome.applied:
-                    fixed[diagnostic.key] = outcome.source
+                new = await self._fixed(uri, document.version, text, settings, diagnostic.key, unsafe=True)
+                if new is not None:
+                    fixed[diagnostic.key] = new
         fix_all = None
-        if kind_wanted(FIX_ALL, only) and any(d.fix is not None and d.fix.applicability == "safe" for d in current):
-            outcome = await self._fix(text, settings, unsafe=False, only=None)
-            if outcome is not None and outcome.applied:
-                fix_all = outcome.source
+        if kind_wanted(FIX_ALL, only) and any(d.fixable(False) for d in current):
+            fix_all = await self._fixed(uri, document.version, text, settings, None, unsafe=False)
         document_changes = bool(
             get_capability(self.client_capabilities, "workspace.workspace_edit.document_changes", False)
         )
@@ -484,14 +464,21 @@ class MainLayerServer(LanguageServer):
             only=only,
         )
 
-    async def _fix(
-        self, text: str, settings: Settings, *, unsafe: bool, only: set[Key] | None
-    ) -> engine.FixOutcome | None:
-        try:
-            return await asyncio.to_thread(engine.fix_source, text, settings, unsafe=unsafe, only=only)
-        except (engine.SourceError, engine.FixBug) as exc:
-            self._log(f"no fix offered: {exc}", types.MessageType.Warning)
-            return None
+    async def _fixed(
+        self, uri: str, version: int | None, text: str, settings: Settings, key: Key | None, *, unsafe: bool
+    ) -> str | None:
+        """The text with one finding's fix (`key`) or all safe fixes (None) applied; None
+        when nothing applies. Computed once per document version."""
+        cached_version, fixes = self._fixes.get(uri, (None, {}))
+        if cached_version != version or version is None:
+            fixes = {}
+            self._fixes[uri] = (version, fixes)
+        if (key, unsafe) not in fixes:
+            result = await asyncio.to_thread(api.fix_text, text, uri, settings, unsafe=unsafe, only=key)
+            if result.error is not None:
+                self._log(f"no fix offered: {result.error}", types.MessageType.Warning)
+            fixes[(key, unsafe)] = result.source if result.error is None and result.fixed else None
+        return fixes[(key, unsafe)]
 
 
 def make_server(debounce: float = DEBOUNCE_SECONDS) -> MainLayerServer:

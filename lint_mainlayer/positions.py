@@ -9,27 +9,10 @@ does not line up falls back to the full provider.
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
-
-
-def _statement_lines(source: str) -> list[int] | None:
-    """First line of each module-level statement line, as libcst splits them (statements
-    joined by `;` share one), decorators included."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    lines: list[int] = []
-    for statement in tree.body:
-        decorators = getattr(statement, "decorator_list", [])
-        first = min([statement.lineno, *(d.lineno for d in decorators)])
-        if not lines or first != lines[-1]:
-            lines.append(first)
-    return lines
 
 
 def _full(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
@@ -37,11 +20,16 @@ def _full(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
 
 
 def locate(
-    module: cst.Module, source: str, wanted: Iterable[tuple[cst.CSTNode, cst.CSTNode | None]]
+    module: cst.Module,
+    source: str,
+    wanted: Iterable[tuple[cst.CSTNode, cst.CSTNode | None]],
+    lines: Sequence[int] | None,
 ) -> Mapping[cst.CSTNode, CodeRange]:
-    """Ranges of each `node` in `wanted`, given the module-level statement (`top`) holding it."""
+    """Ranges of each `node` in `wanted`, given the module-level statement (`top`) holding it.
+
+    `lines` are the first lines of the module-level statements, as Python's `ast` gives
+    them (`prefilter.PythonFacts.statement_lines`); None places every node the slow way."""
     pairs = list(wanted)
-    lines = _statement_lines(source)
     index = {id(statement): i for i, statement in enumerate(module.body)}
     if lines is None or len(lines) != len(module.body) or any(
         top is None or id(top) not in index for _, top in pairs

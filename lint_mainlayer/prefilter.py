@@ -32,7 +32,10 @@ import ast
 import re
 import threading
 import warnings
+from dataclasses import dataclass
 from functools import lru_cache
+
+from lint_mainlayer.registry import is_transformers_module
 
 MARKER = "MainLayer"
 # The largest source the engine analyses: libcst and the rules take ~25 s and ~1 GB per MB
@@ -101,10 +104,6 @@ def _identifier_char(source: str, index: int) -> bool:
     return char.isascii() and (char.isalnum() or char == "_")
 
 
-def _is_transformers(module: str | None) -> bool:
-    return module is not None and (module == "transformers" or module.startswith("transformers."))
-
-
 def calls_imported_main_layer(tree: ast.AST) -> bool:
     """Stage 3: whether a call in `tree` may construct a main layer imported from transformers."""
     star = False
@@ -117,7 +116,7 @@ def calls_imported_main_layer(tree: ast.AST) -> bool:
         if isinstance(node, ast.Call):
             callees.append(node.func)
         elif isinstance(node, ast.ImportFrom):
-            if node.level or not _is_transformers(node.module):
+            if node.level or not is_transformers_module(node.module):
                 continue
             for alias in node.names:
                 if alias.name == "*":
@@ -129,7 +128,7 @@ def calls_imported_main_layer(tree: ast.AST) -> bool:
                     layers.add(local)
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                if not _is_transformers(alias.name):
+                if not is_transformers_module(alias.name):
                     continue
                 if alias.asname is None:
                     roots.add("transformers")
@@ -156,21 +155,51 @@ def calls_imported_main_layer(tree: ast.AST) -> bool:
 # `catch_warnings` swaps process-wide state: two threads (the language server lints in
 # several) must not interleave it, or the "ignore" filter could outlive the parse.
 _WARNINGS_LOCK = threading.Lock()
+# What CPython refuses for its own parser's sake is what can overflow libcst's.
+_TOO_NESTED = ("too many nested parentheses", "too complex", "too many statically nested blocks")
 
 
-def _parse(source: str) -> ast.AST | None:
+@dataclass(frozen=True)
+class PythonFacts:
+    """What one parse with Python's own parser says of a source. The tree itself is not
+    kept: holding it alive measurably slows the libcst parse that follows."""
+
+    # Stage 3's answer (False when Python cannot parse the source).
+    calls_main_layer: bool = False
+    # The first line of each module-level statement line, as libcst splits them
+    # (statements joined by `;` share one), decorators included; None when unparsable.
+    statement_lines: tuple[int, ...] | None = None
+    # "syntax error at L:C: message", Python's wording, which reads better than libcst's.
+    syntax_error: str | None = None
+    # Nesting that Python refuses would overflow libcst's parser too.
+    too_nested: bool = False
+
+
+@lru_cache(maxsize=4)
+def python_facts(source: str) -> PythonFacts:
+    """Parse `source` once with Python's `ast` and keep what the stages and the engine need."""
     try:
         with _WARNINGS_LOCK, warnings.catch_warnings():
             # Invalid escapes and the like warn at parse time; the rules report nothing of that.
             warnings.simplefilter("ignore")
-            return ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+            tree = ast.parse(source)
+    except SyntaxError as exc:
+        if exc.msg in _TOO_NESTED:
+            return PythonFacts(too_nested=True)
+        return PythonFacts(syntax_error=f"syntax error at {exc.lineno}:{exc.offset}: {exc.msg}")
+    except (RecursionError, MemoryError):
+        return PythonFacts(too_nested=True)
+    except ValueError:
+        return PythonFacts()
+    lines: list[int] = []
+    for statement in tree.body:
+        decorators = getattr(statement, "decorator_list", [])
+        first = min([statement.lineno, *(d.lineno for d in decorators)])
+        if not lines or first != lines[-1]:
+            lines.append(first)
+    return PythonFacts(calls_imported_main_layer(tree), tuple(lines))
 
 
-# The api asks before importing the engine, and the engine asks again for the same string:
-# the second answer comes from here (a str caches its hash, so a hit costs one comparison).
-@lru_cache(maxsize=4)
 def needs_rules(source: str) -> bool:
     """Whether the libcst rules could flag anything in `source` (False only when they cannot)."""
     if not mentions_main_layer(source) or not imports_transformers(source):
@@ -179,6 +208,6 @@ def needs_rules(source: str) -> bool:
         # Python's ast needs ~250 bytes of memory per byte of source: the engine refuses
         # such a file with a clear error instead.
         return True
-    tree = _parse(source)
+    facts = python_facts(source)
     # Source that Python's ast rejects may still parse with libcst: let the rules decide.
-    return tree is None or calls_imported_main_layer(tree)
+    return facts.statement_lines is None or facts.calls_main_layer

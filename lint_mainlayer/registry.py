@@ -100,6 +100,11 @@ def lookup(qualified_name: str) -> MainLayer | None:
     `transformers.modeling_tf_<m>.X`, and `transformers.models.deprecated...X` all count.
     """
     head, _, name = qualified_name.rpartition(".")
-    if head != "transformers" and not head.startswith("transformers."):
+    if not is_transformers_module(head):
         return None
     return load().get(name)
+
+
+def is_transformers_module(module: str | None) -> bool:
+    """Whether `module` is transformers or one of its submodules."""
+    return module is not None and (module == "transformers" or module.startswith("transformers."))

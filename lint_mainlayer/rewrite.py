@@ -1,39 +1,31 @@
-"""Applying chosen fix plans to a module: one transform, then libcst's import visitors."""
+"""Applying fix records to a source: splice their text in, then let libcst's import
+visitors add the imports the new code needs and drop those it left unused.
+
+This is the only place fixes are applied, for `--fix`, `--diff` and the editor's quick
+fixes alike, and it applies exactly the `Fix` records that JSON output shows.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
-from lint_mainlayer.rules.fixes import FixPlan, with_method
+from lint_mainlayer.parsing import parse
+from lint_mainlayer.render import LINE_BREAK
+from lint_mainlayer.types import Fix
 
 
-class _Apply(cst.CSTTransformer):
-    def __init__(self, plans: list[FixPlan]) -> None:
-        super().__init__()
-        self.calls = {id(p.call): p for p in plans if p.call is not None}
-        self.lines = {id(p.statement): p for p in plans if p.statement is not None}
-        # Several findings may share one class plan (one build() for all its layers).
-        self.classes = {id(p.klass): p for p in plans if p.klass is not None}
+@dataclass(frozen=True)
+class Rewritten:
+    """The new source and the fixes it applied; or why the result is not valid Python."""
 
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        plan = self.calls.get(id(original_node))
-        return plan.new_expr if plan is not None and plan.new_expr is not None else updated_node
-
-    def leave_SimpleStatementLine(
-        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
-    ) -> cst.SimpleStatementLine | cst.FlattenSentinel[cst.BaseStatement]:
-        plan = self.lines.get(id(original_node))
-        if plan is None:
-            return updated_node
-        return cst.FlattenSentinel([updated_node, *plan.after])
-
-    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
-        plan = self.classes.get(id(original_node))
-        if plan is None or plan.method is None:
-            return updated_node
-        return with_method(updated_node, plan.method)
+    source: str
+    applied: frozenset[Fix]
+    error: str | None = None
 
 
 class _AddImports(AddImportsVisitor):
@@ -55,19 +47,47 @@ class _AddImports(AddImportsVisitor):
         return result.with_changes(names=names)
 
 
-def apply_plans(module: cst.Module, plans: list[FixPlan]) -> str:
-    """The module's code with every plan applied and its imports added or removed."""
-    new_module = module.visit(_Apply(plans))
-    context = CodemodContext()
-    for plan in plans:
-        for module_name, obj, alias in plan.add_imports:
-            AddImportsVisitor.add_needed_import(context, module_name, obj, alias)
-    if any(plan.add_imports for plan in plans):
-        new_module = _AddImports(context).transform_module(new_module)
-    removals = [r for plan in plans for r in plan.remove_imports]
+def apply_fixes(source: str, fixes: Sequence[Fix]) -> Rewritten:
+    """`source` with `fixes` applied. Identical records (one `build()` for several
+    findings) apply once; a fix whose span overlaps one already taken is left out, as in
+    ruff: the next pass of the fix loop applies it to the new source."""
+    starts = [0, *(match.end() for match in LINE_BREAK.finditer(source))]
+
+    def offset(line: int, column: int) -> int:
+        return starts[line - 1] + column - 1
+
+    chosen: list[tuple[int, int, Fix]] = []
+    end_of_last = -1
+    for fix in sorted(dict.fromkeys(fixes), key=lambda f: (f.line, f.column, f.end_line, f.end_column)):
+        begin, end = offset(fix.line, fix.column), offset(fix.end_line, fix.end_column)
+        if begin < end_of_last:
+            continue
+        chosen.append((begin, end, fix))
+        end_of_last = end
+    new = source
+    for begin, end, fix in reversed(chosen):
+        new = new[:begin] + fix.replacement + new[end:]
+    applied = frozenset(fix for _, _, fix in chosen)
+    if any(fix.add_imports or fix.remove_imports for fix in applied):
+        module = parse(new)
+        if isinstance(module, str):
+            return Rewritten(source, frozenset(), f"the fixed source does not parse ({module})")
+        new = _fix_imports(module, applied)
+    return Rewritten(new, applied)
+
+
+def _fix_imports(module: cst.Module, fixes: frozenset[Fix]) -> str:
+    additions = [change for fix in fixes for change in fix.add_imports]
+    if additions:
+        context = CodemodContext()
+        for change in additions:
+            AddImportsVisitor.add_needed_import(context, change.module, change.name, change.alias)
+        module = _AddImports(context).transform_module(module)
+    removals = [change for fix in fixes for change in fix.remove_imports]
     if removals:
         context = CodemodContext()
-        for module_name, obj, alias in removals:
-            RemoveImportsVisitor.remove_unused_import(context, module_name, obj, alias)
-        new_module = RemoveImportsVisitor(context).transform_module(new_module)
-    return new_module.code
+        for change in removals:
+            assert change.name is not None
+            RemoveImportsVisitor.remove_unused_import(context, change.module, change.name, change.alias)
+        module = RemoveImportsVisitor(context).transform_module(module)
+    return module.code

@@ -239,7 +239,7 @@ def test_file_changed_on_disk_is_not_overwritten(project: Path, monkeypatch: pyt
 
     real = engine.fix_source
 
-    def edit_meanwhile(source: str, *args: object, **kwargs: object) -> engine.FixOutcome:
+    def edit_meanwhile(source: str, *args: object, **kwargs: object) -> engine.FixResult:
         (project / "buggy.py").write_text(BUGGY + "# edited by the user\n")
         return real(source, *args, **kwargs)  # type: ignore[arg-type]
 
@@ -250,9 +250,9 @@ def test_file_changed_on_disk_is_not_overwritten(project: Path, monkeypatch: pyt
 
 
 def test_fix_that_does_not_parse_is_never_written(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from lint_mainlayer import engine
+    from lint_mainlayer import rewrite
 
-    monkeypatch.setattr(engine, "_apply", lambda module, plans: "def broken(:\n")
+    monkeypatch.setattr(rewrite, "apply_fixes", lambda source, fixes: rewrite.Rewritten("def broken(:\n", frozenset(fixes)))
     assert main(["--fix", "buggy.py"]) == 2
     err = capsys.readouterr().err
     assert "buggy.py: error: internal error, please report: the fixed source does not parse" in err

@@ -209,7 +209,7 @@ def test_kind_wanted(kind: str, only: list[str] | None, wanted: bool) -> None:
 
 def test_to_code_actions_builds_fix_noqa_and_fix_all() -> None:
     safe = _finding(fix=Fix("safe", "Load the weights", "r", 4, 1, 4, 5))
-    unsafe = _finding(line=4, code="MLL002", fix=Fix("unsafe", "Load `x` (unsafe: origin unknown)", "r", 4, 1, 4, 5))
+    unsafe = _finding(line=4, code="MLL002", fix=Fix("unsafe", "Load `x`", "r", 4, 1, 4, 5, unsafe_reason="origin unknown"))
     lines = lsp.split_lines(BUGGY)
     pairs = [(lsp.to_lsp_diagnostic(d, lines, "utf-16"), d) for d in (safe, unsafe)]
     fixed = {safe.key: BUGGY.replace("TFBertMainLayer", "Fixed"), unsafe.key: BUGGY.replace("config=config", "c")}

@@ -79,13 +79,13 @@ def test_jobs_2_fixes_what_jobs_1_fixes(tmp_path: Path, monkeypatch: pytest.Monk
     assert trees[0] == trees[1]
 
 
-_real_lint = engine.lint_source
+_real_analyse = engine.analyse
 
 
-def _crash_on_marker(source: str, settings: Settings | None = None) -> list[Diagnostic]:
+def _crash_on_marker(source: str, settings: Settings | None = None, *, screen: bool = True) -> engine.Analysis:
     if "CRASH" in source:
         os._exit(9)
-    return _real_lint(source, settings)
+    return _real_analyse(source, settings, screen=screen)
 
 
 @needs_fork
@@ -93,14 +93,14 @@ def test_a_dead_worker_is_one_files_error(tmp_path: Path, monkeypatch: pytest.Mo
     buggy = "from transformers import BertConfig, TFBertMainLayer\nc = BertConfig.from_pretrained('b')\nTFBertMainLayer(c)\n"
     for n in range(5):
         (tmp_path / f"m{n}.py").write_text(buggy + ("# CRASH\n" if n == 2 else ""))
-    monkeypatch.setattr(engine, "lint_source", _crash_on_marker)
+    monkeypatch.setattr(engine, "analyse", _crash_on_marker)
     results = list(api.check_paths([tmp_path], api.Options(jobs=2)))
     assert [Path(r.path).name for r in results] == [f"m{n}.py" for n in range(5)]
     assert results[2].error == "internal error, please report: the worker process checking it died"
     assert all(r.error is None and [d.code for d in r.diagnostics] == ["MLL001"] for i, r in enumerate(results) if i != 2)
 
 
-def _raise(source: str, settings: Settings | None = None) -> list[Diagnostic]:
+def _raise(source: str, settings: Settings | None = None, *, screen: bool = True) -> engine.Analysis:
     raise KeyError("a bug")
 
 
@@ -110,6 +110,6 @@ def test_a_bug_in_the_rules_is_one_files_error(tmp_path: Path, monkeypatch: pyte
         pytest.skip("patches reach workers only through fork")
     for n in range(3):
         (tmp_path / f"m{n}.py").write_text("from transformers import TFBertMainLayer\nTFBertMainLayer(c)\n")
-    monkeypatch.setattr(engine, "lint_source", _raise)
+    monkeypatch.setattr(engine, "analyse", _raise)
     results = list(api.check_paths([tmp_path], api.Options(jobs=jobs)))
     assert [r.error for r in results] == ["internal error, please report: KeyError: 'a bug'"] * 3

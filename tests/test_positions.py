@@ -9,6 +9,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from lint_mainlayer import positions
+from lint_mainlayer.prefilter import python_facts
 from lint_mainlayer.rules.facts import collect
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -43,7 +44,7 @@ def test_statement_positions_equal_the_full_provider(source: str, monkeypatch: p
         raise AssertionError("fell back to the full PositionProvider")
 
     monkeypatch.setattr(positions, "_full", no_fallback)
-    fast = positions.locate(module, source, wanted)
+    fast = positions.locate(module, source, wanted, python_facts(source).statement_lines)
     full = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     for node, _ in wanted:
         assert fast[node] == full[node]
@@ -54,4 +55,5 @@ def test_unlocatable_falls_back_to_the_full_provider() -> None:
     module = cst.parse_module(source)
     call = collect(module).sites[0].call
     full = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    assert positions.locate(module, source, [(call, None)])[call] == full[call]
+    lines = python_facts(source).statement_lines
+    assert positions.locate(module, source, [(call, None)], lines)[call] == full[call]

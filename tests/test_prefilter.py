@@ -264,7 +264,7 @@ def test_generated_sources_reach_the_rules() -> None:
 
 def test_engine_skips_what_the_prefilter_skips() -> None:
     source = "from .modeling_tf_bert import TFBertMainLayer\nTFBertMainLayer(config)\n"
-    with mock.patch.object(engine, "_parse", side_effect=AssertionError("parsed")):
+    with mock.patch.object(engine, "parse", side_effect=AssertionError("parsed")):
         assert engine.lint_source(source) == []
 
 

@@ -16,5 +16,3 @@ ALL_RULES: tuple[type[Rule], ...] = (
     MainLayerNameMismatch,
     MissingBuild,
 )
-
-RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Iterator
+from typing import ClassVar, Iterator, Literal
 
 import libcst as cst
 
@@ -12,6 +12,9 @@ from lint_mainlayer.rules.fixes import FixPlan
 from lint_mainlayer.rules.flow import Reachability
 from lint_mainlayer.rules.origin import Origin, config_origin
 from lint_mainlayer.types import Settings
+
+
+Fixable = Literal["always", "sometimes", "never"]
 
 
 @dataclass
@@ -46,15 +49,15 @@ class Context:
 
     def in_pretrained_subclass(self, site: Site) -> bool:
         """Whether the site is in the body of a class deriving from a transformers TF model."""
-        return self._in_classes(site, self.facts.pretrained_model_classes())
+        return self._in_classes(site, self.facts.graph.pretrained_model_classes)
 
     def loaded_by_pretrained_model(self, site: Site) -> bool:
         """Whether a transformers model's `from_pretrained` loads the site's layer: it is in
         a model subclass, or in a class such a model constructs."""
-        return self._in_classes(site, self.facts.loaded_by_pretrained_models())
+        return self._in_classes(site, self.facts.graph.loaded_by_pretrained_models)
 
     @staticmethod
-    def _in_classes(site: Site, names: set[str]) -> bool:
+    def _in_classes(site: Site, names: frozenset[str]) -> bool:
         klass = site.klass
         while klass is not None:
             if klass.name in names:
@@ -86,7 +89,7 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]
     summary: ClassVar[str]
-    fixable: ClassVar[str]  # "always" | "sometimes" | "never"
+    fixable: ClassVar[Fixable]
     # Inline cases: VALID must lint clean, INVALID must give this rule's code.
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[str, ...]] = ()

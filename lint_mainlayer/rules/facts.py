@@ -1,102 +1,17 @@
-"""One pass over a module that records what the rules reason about.
-
-The walk records, per *unit* (the module body, each function body, each class body):
-the bindings (`x = ...`, `for x in ...`, `with ... as x`, `x := ...`), every call, and
-every `return`, each with its preorder index, so that "after the call" needs no positions.
-It also records which names each unit binds, and to what when the binding is an import, so
-that callees resolve by Python's scoping rules (local, enclosing functions, module, star
-imports) after the walk. That is the part of libcst's `ScopeProvider` the rules need, at a
-fraction of its cost: the provider alone took longer than the whole analysis.
+"""One pass over a module that records what the rules reason about: its units and names
+(`scope`), its classes (`classes`), and the calls that construct main layers (`Site`).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from typing import Iterator
+from dataclasses import dataclass
 
 import libcst as cst
 
 from lint_mainlayer import registry
-from lint_mainlayer.registry import MainLayer
-
-# A transformers class that `from_pretrained` loads into: a PreTrainedModel or a model class.
-_TF_MODEL_CLASS = re.compile(r"TF\w*(PreTrainedModel|Model|For\w+)$")
-
-
-def dotted(node: cst.CSTNode) -> str | None:
-    """`a.b.c` for a Name/Attribute chain, else None."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        head = dotted(node.value)
-        return f"{head}.{node.attr.value}" if head is not None else None
-    return None
-
-
-@dataclass
-class Bind:
-    targets: tuple[str, ...]
-    value: cst.BaseExpression | None
-    index: int
-    # True when the targets receive `value` itself (`=`, `:=`), not an element of it.
-    direct: bool = True
-
-
-@dataclass
-class CallEvent:
-    node: cst.Call
-    index: int
-
-
-@dataclass
-class Unit:
-    """A body whose statements run together: the module, a function, or a class body."""
-
-    kind: str  # "module" | "function" | "class"
-    node: cst.CSTNode
-    parent: Unit | None
-    name: str | None = None
-    # The class whose body holds this function, when it is a method.
-    owner: ClassInfo | None = None
-    params: list[str] = field(default_factory=list)
-    # Names bound here other than by assignment (imports, def, class, except, global).
-    bound: set[str] = field(default_factory=set)
-    # Import bindings into transformers: local name -> qualified names.
-    imports: dict[str, set[str]] = field(default_factory=dict)
-    declared_global: set[str] = field(default_factory=set)
-    binds: list[Bind] = field(default_factory=list)
-    calls: list[CallEvent] = field(default_factory=list)
-    returns: list[cst.BaseExpression] = field(default_factory=list)
-
-    def assigned_names(self) -> set[str]:
-        names = {t for b in self.binds for t in b.targets if "." not in t}
-        return names | set(self.params)
-
-    def binds_name(self, name: str) -> bool:
-        """Whether `name` is local to this unit (bound anywhere in it, as Python decides)."""
-        if name in self.declared_global:
-            return False
-        return name in self.bound or name in self.imports or name in self.assigned_names()
-
-    def encloses(self, other: Unit) -> bool:
-        unit = other.parent
-        while unit is not None:
-            if unit is self:
-                return True
-            unit = unit.parent
-        return False
-
-
-@dataclass
-class ClassInfo:
-    name: str
-    node: cst.ClassDef
-    unit: Unit
-    base_names: list[str]  # local dotted names of the bases
-    base_qualified: list[set[str]]
-    methods: dict[str, Unit] = field(default_factory=dict)
-    outer: ClassInfo | None = None
+from lint_mainlayer.registry import MainLayer, is_transformers_module
+from lint_mainlayer.rules.classes import ClassGraph, ClassInfo
+from lint_mainlayer.rules.scope import Bind, CallEvent, Unit, dotted, target_names
 
 
 @dataclass
@@ -124,7 +39,7 @@ class ModuleFacts:
     module: cst.Module
     units: list[Unit]
     sites: list[Site]
-    classes: dict[str, ClassInfo]
+    graph: ClassGraph
     # transformers modules star-imported at module level.
     star_modules: list[str]
     # local name -> qualified names, for names imported from transformers.
@@ -139,59 +54,9 @@ class ModuleFacts:
     def module_unit(self) -> Unit:
         return self.units[0]
 
-    def pretrained_model_classes(self) -> set[str]:
-        """Local classes that subclass a transformers TF model, directly or via local classes."""
-        found: set[str] = set()
-        changed = True
-        while changed:
-            changed = False
-            for info in self.classes.values():
-                if info.name in found:
-                    continue
-                if any(_is_tf_model(q) for qs in info.base_qualified for q in qs) or any(
-                    b in found for b in info.base_names
-                ):
-                    found.add(info.name)
-                    changed = True
-        return found
-
-    def loaded_by_pretrained_models(self) -> set[str]:
-        """Classes whose layers a transformers model's `from_pretrained` loads: the model
-        subclasses, and local classes they construct in their methods (a wrapper layer
-        holding a main layer), transitively."""
-        found = set(self.pretrained_model_classes())
-        changed = True
-        while changed:
-            changed = False
-            for name in list(found):
-                info = self.classes.get(name)
-                if info is None:
-                    continue
-                for method in info.methods.values():
-                    for event in method.calls:
-                        callee = dotted(event.node.func)
-                        if callee in self.classes and callee not in found:
-                            found.add(callee)
-                            changed = True
-        return found
-
-    def subclasses_of(self, name: str) -> set[str]:
-        """`name` and every local class deriving from it."""
-        found = {name}
-        changed = True
-        while changed:
-            changed = False
-            for info in self.classes.values():
-                if info.name not in found and any(b in found for b in info.base_names):
-                    found.add(info.name)
-                    changed = True
-        return found
-
-
-def _is_tf_model(qualified: str) -> bool:
-    head, _, name = qualified.rpartition(".")
-    in_transformers = head == "transformers" or head.startswith("transformers.")
-    return in_transformers and bool(_TF_MODEL_CLASS.match(name)) and not name.endswith("MainLayer")
+    @property
+    def classes(self) -> dict[str, ClassInfo]:
+        return self.graph.classes
 
 
 _SAVE_METHODS = frozenset({"save_weights", "save", "save_pretrained", "write"})
@@ -260,13 +125,13 @@ class _Collector(cst.CSTVisitor):
             self.unit.bound.add(local)
             if module == "tensorflow" and local:
                 self.tf_names.append(local)
-            if _in_transformers(module):
+            if is_transformers_module(module):
                 self.unit.imports.setdefault(local, set()).add(target)
                 self.aliases.add(local)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         module = dotted(node.module) if node.module is not None else None
-        ours = not node.relative and module is not None and _in_transformers(module)
+        ours = not node.relative and module is not None and is_transformers_module(module)
         if isinstance(node.names, cst.ImportStar):
             if ours and module is not None and self.unit.kind == "module":
                 self.star_modules.append(module)
@@ -343,30 +208,30 @@ class _Collector(cst.CSTVisitor):
         self.statements.pop()
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        targets = tuple(t for tgt in node.targets for t in _target_names(tgt.target))
+        targets = tuple(t for tgt in node.targets for t in target_names(tgt.target))
         self.unit.binds.append(Bind(targets, node.value, self.index))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self.unit.binds.append(Bind(tuple(_target_names(node.target)), node.value, self.index))
+        self.unit.binds.append(Bind(tuple(target_names(node.target)), node.value, self.index))
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        targets = tuple(_target_names(node.target))
+        targets = tuple(target_names(node.target))
         self.unit.binds.append(Bind(targets, node.value, self.index, direct=False))
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self.unit.binds.append(Bind(tuple(_target_names(node.target)), node.value, self.index))
+        self.unit.binds.append(Bind(tuple(target_names(node.target)), node.value, self.index))
 
     def visit_For(self, node: cst.For) -> None:
-        targets = tuple(_target_names(node.target))
+        targets = tuple(target_names(node.target))
         self.unit.binds.append(Bind(targets, node.iter, self.index, direct=False))
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
-        targets = tuple(_target_names(node.target))
+        targets = tuple(target_names(node.target))
         self.unit.binds.append(Bind(targets, node.iter, self.index, direct=False))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
-            targets = tuple(_target_names(node.asname.name))
+            targets = tuple(target_names(node.asname.name))
             self.unit.binds.append(Bind(targets, node.item, self.index, direct=False))
 
     def visit_Return(self, node: cst.Return) -> None:
@@ -462,27 +327,6 @@ class _Candidate:
     top: cst.CSTNode | None
 
 
-def _in_transformers(module: str) -> bool:
-    return module == "transformers" or module.startswith("transformers.")
-
-
-def _target_names(node: cst.CSTNode) -> Iterator[str]:
-    if isinstance(node, (cst.Name, cst.Attribute)):
-        name = dotted(node)
-        if name is not None:
-            yield name
-    elif isinstance(node, (cst.Tuple, cst.List)):
-        for element in node.elements:
-            yield from _target_names(element.value)
-    elif isinstance(node, cst.StarredElement):
-        yield from _target_names(node.value)
-    elif isinstance(node, cst.Subscript):
-        # `layers[0] = layer` makes the container hold it.
-        name = dotted(node.value)
-        if name is not None:
-            yield name
-
-
 def collect(module: cst.Module) -> ModuleFacts:
     """Walk the module once and return its facts."""
     collector = _Collector(module)
@@ -492,38 +336,10 @@ def collect(module: cst.Module) -> ModuleFacts:
         module=module,
         units=collector.units,
         sites=sites,
-        classes=collector.classes,
+        graph=ClassGraph(collector.classes),
         star_modules=collector.star_modules,
         imported=collector.imported,
         save_paths=collector.save_paths,
         strings=collector.strings,
         tf_names=collector.tf_names,
     )
-
-
-def args_of(call: cst.Call) -> tuple[list[cst.Arg], dict[str, cst.Arg]]:
-    """Positional and keyword arguments of a call (`*args`/`**kwargs` excluded)."""
-    positional = [a for a in call.args if a.keyword is None and not a.star]
-    keywords = {a.keyword.value: a for a in call.args if a.keyword is not None}
-    return positional, keywords
-
-
-def has_star_args(call: cst.Call) -> bool:
-    return any(a.star for a in call.args)
-
-
-def config_arg(call: cst.Call) -> cst.Arg | None:
-    """The argument that passes the config: first positional or `config=`."""
-    positional, keywords = args_of(call)
-    if "config" in keywords:
-        return keywords["config"]
-    return positional[0] if positional else None
-
-
-def string_value(node: cst.BaseExpression | None) -> str | None:
-    """The value of a plain string literal (no f-string), else None."""
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
-

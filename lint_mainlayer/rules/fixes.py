@@ -1,40 +1,74 @@
 """Fix plans: the libcst edits a finding proposes, built without touching the tree.
 
-A plan replaces one call (or a call and adds statements after its line) and names the
-imports to add or drop; `engine.fix_source` applies chosen plans in one transform and hands
-the imports to libcst's `AddImportsVisitor`/`RemoveImportsVisitor`.
+A plan is one of three edits (replace a call; rewrite a statement's line and add statements
+after it; add a method to a class) with its description, safety and imports. `render`
+turns a plan into the one `Fix` record that `--fix`, JSON, the cache and the editor share.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Union
 
 import libcst as cst
 
-from lint_mainlayer.rules.facts import ModuleFacts, Site, args_of, has_star_args, string_value
+from lint_mainlayer.rules.calls import args_of, has_star_args, string_value
+from lint_mainlayer.rules.facts import ModuleFacts, Site
 from lint_mainlayer.rules.origin import Origin, is_pure, reusable_at
+from lint_mainlayer.types import Applicability, ImportChange
 
 _NO_SPACE = cst.SimpleWhitespace("")
 _SPACE = cst.SimpleWhitespace(" ")
 
 
 @dataclass(frozen=True)
-class FixPlan:
-    applicability: str  # "safe" | "unsafe"
-    description: str
-    # Either a call and its replacement...
+class ReplaceCall:
+    """Replace one call with a new expression."""
+
+    call: cst.Call
+    new_expr: cst.BaseExpression
+
+
+@dataclass(frozen=True)
+class AppendAfter:
+    """Rewrite the line of `statement` (replacing `call` in it, if given) and add `after`
+    below it, at its indentation."""
+
+    statement: cst.SimpleStatementLine
+    after: tuple[cst.SimpleStatementLine, ...]
     call: cst.Call | None = None
     new_expr: cst.BaseExpression | None = None
-    # ...with statements added after `statement`, the line holding the call;
-    statement: cst.SimpleStatementLine | None = None
-    after: tuple[cst.SimpleStatementLine, ...] = ()
-    # ...or a method appended to a class.
-    klass: cst.ClassDef | None = None
-    method: cst.FunctionDef | None = None
-    # (module, name, alias): `from module import name`, or `import module as alias` (name None).
-    add_imports: tuple[tuple[str, str | None, str | None], ...] = ()
-    remove_imports: tuple[tuple[str, str, str | None], ...] = ()
-    note: str | None = None
+
+
+@dataclass(frozen=True)
+class AddMethod:
+    """Append `method` to the body of `klass`, after a blank line."""
+
+    klass: cst.ClassDef
+    method: cst.FunctionDef
+
+
+Edit = Union[ReplaceCall, AppendAfter, AddMethod]
+
+
+@dataclass(frozen=True)
+class FixPlan:
+    edit: Edit
+    description: str
+    # Why the fix is unsafe; None when it is safe.
+    unsafe_reason: str | None = None
+    add_imports: tuple[ImportChange, ...] = ()
+    remove_imports: tuple[ImportChange, ...] = ()
+    # The code a finding's message suggests (`TFBertModel.from_pretrained(...).bert`).
+    suggestion: str | None = None
+
+    @property
+    def applicability(self) -> Applicability:
+        return "unsafe" if self.unsafe_reason else "safe"
+
+    def applies(self, unsafe: bool) -> bool:
+        """Whether `--fix` applies this plan (with `--unsafe-fixes` when `unsafe`)."""
+        return self.applicability == "safe" or unsafe
 
 
 @dataclass(frozen=True)
@@ -61,17 +95,6 @@ def with_args(call: cst.Call, args: list[cst.Arg], func: cst.BaseExpression | No
     return call.with_changes(func=func or call.func, args=fixed)
 
 
-def with_method(klass: cst.ClassDef, method: cst.FunctionDef) -> cst.ClassDef:
-    """`klass` with `method` appended to its body, after a blank line."""
-    body = klass.body
-    if isinstance(body, cst.SimpleStatementSuite):
-        # `class A(B): pass` on one line: give it a block first.
-        body = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=list(body.body))])
-    assert isinstance(body, cst.IndentedBlock)
-    method = method.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
-    return klass.with_changes(body=body.with_changes(body=[*body.body, method]))
-
-
 def keyword_arg(name: str, value: cst.BaseExpression, like: cst.Arg | None = None) -> cst.Arg:
     """A `name=value` argument, taking comma and layout from `like`."""
     arg = cst.Arg(
@@ -84,9 +107,7 @@ def keyword_arg(name: str, value: cst.BaseExpression, like: cst.Arg | None = Non
     return arg
 
 
-def model_reference(
-    site: Site, facts: ModuleFacts
-) -> tuple[str, tuple[tuple[str, str | None, str | None], ...]] | NoFix:
+def model_reference(site: Site, facts: ModuleFacts) -> tuple[str, tuple[ImportChange, ...]] | NoFix:
     """How the fixed code names the base model class, and the import that needs."""
     model = site.layer.model_class
     assert model is not None
@@ -101,7 +122,7 @@ def model_reference(
         return model, ()
     if model in facts.classes or model in facts.module_unit.assigned_names():
         return NoFix(f"the name `{model}` is already used in this module")
-    return model, ((site.import_module, model, None),)
+    return model, (ImportChange(site.import_module, model),)
 
 
 def load_fix(
@@ -218,21 +239,21 @@ def load_fix(
         func=cst.Attribute(cst.parse_expression(model_ref), cst.Name("from_pretrained")),
     ).with_changes(lpar=(), rpar=())
     new_expr = cst.Attribute(new_call, cst.Name(field), lpar=call.lpar, rpar=call.rpar)
-    remove: tuple[tuple[str, str, str | None], ...] = ()
+    remove: tuple[ImportChange, ...] = ()
     if site.import_module is not None and "." not in site.callee:
         alias = site.callee if site.callee != layer.name else None
-        remove = ((site.import_module, layer.name, alias),)
+        remove = (ImportChange(site.import_module, layer.name, alias),)
     shown = f"{model_ref}.from_pretrained({code(checkpoint)}, config={code(config.value)}).{field}"
+    edit: Edit = ReplaceCall(call, new_expr)
+    if statement is not None:
+        edit = AppendAfter(statement, after, call, new_expr)
     return FixPlan(
-        applicability="unsafe" if unsafe else "safe",
+        edit,
         description=f"Load the pretrained weights: `{shown}`",
-        call=call,
-        new_expr=new_expr,
-        statement=statement,
-        after=after,
+        unsafe_reason="; ".join(unsafe) or None,
         add_imports=add_imports,
         remove_imports=remove,
-        note="; ".join(unsafe) or None,
+        suggestion=shown,
     )
 
 
@@ -242,7 +263,7 @@ def _load_into(
     config_kw: cst.Arg,
     kept: list[cst.Arg],
     model_ref: str,
-    add_imports: tuple[tuple[str, str | None, str | None], ...],
+    add_imports: tuple[ImportChange, ...],
     unsafe: list[str],
     siblings: int,
     target: tuple[int, int] | None,
@@ -269,13 +290,13 @@ def _load_into(
         after.append(statement)
     if target is not None and target < (4, 37):
         unsafe.append("before transformers 4.37, `build(None)` may create no weights, and `set_weights` then fails")
+    shown = f"{name}.set_weights({source}.get_weights())"
     return FixPlan(
-        applicability="unsafe" if unsafe else "safe",
-        description=f"Load the pretrained weights into the layer, keeping its name: `{name}.set_weights({source}.get_weights())`",
-        statement=site.statement,
-        after=tuple(after),
+        AppendAfter(site.statement, tuple(after)),
+        description=f"Load the pretrained weights into the layer, keeping its name: `{shown}`",
+        unsafe_reason="; ".join(unsafe) or None,
         add_imports=add_imports,
-        note="; ".join(unsafe) or None,
+        suggestion=shown,
     )
 
 
@@ -294,9 +315,4 @@ def name_fix(site: Site, field: str) -> FixPlan:
         new_call = call.with_changes(args=args)
     else:
         new_call = with_args(call, [*call.args, keyword_arg("name", value)])
-    return FixPlan(
-        applicability="safe",
-        description=f'Name the layer "{field}", as checkpoints store it',
-        call=call,
-        new_expr=new_call,
-    )
+    return FixPlan(ReplaceCall(call, new_call), description=f'Name the layer "{field}", as checkpoints store it')

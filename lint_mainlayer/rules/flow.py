@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from lint_mainlayer.rules.facts import ModuleFacts, Site, Unit, dotted
+from lint_mainlayer.rules.facts import ModuleFacts, Site
+from lint_mainlayer.rules.scope import Unit, dotted
 
 _LOAD_METHODS = frozenset(
     {"load_weights", "set_weights", "assign", "restore", "read", "restore_or_initialize"}
@@ -232,7 +233,7 @@ class Reachability:
             callables.add(self._callable_name(unit))
         owner = unit.owner
         if owner is not None and any(t.startswith("self.") for t in tainted):
-            for name in self._m.facts.subclasses_of(owner.name):
+            for name in self._m.facts.graph.subclasses_of(owner.name):
                 if name not in holders:
                     holders.add(name)
                     callables.add(name)

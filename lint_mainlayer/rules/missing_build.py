@@ -8,14 +8,16 @@ from typing import Iterator
 import libcst as cst
 
 from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Rule
-from lint_mainlayer.rules.facts import ClassInfo, ModuleFacts, Site, Unit, dotted
-from lint_mainlayer.rules.fixes import FixPlan
+from lint_mainlayer.rules.classes import ClassInfo
+from lint_mainlayer.rules.facts import ModuleFacts, Site
+from lint_mainlayer.rules.scope import Unit, dotted
+from lint_mainlayer.rules.fixes import AddMethod, FixPlan
+from lint_mainlayer.types import ImportChange
 
 # transformers 4.37 (PR #27794) made from_pretrained build models through build(), which
 # TFPreTrainedModel leaves empty.
 FIRST_AFFECTED = (4, 37)
 
-_PRETRAINED_BASE = re.compile(r"TF\w*Pre[tT]rainedModel$")
 # Keras layers that hold no weights, so need no explicit build.
 _UNWEIGHTED = frozenset(
     {
@@ -39,36 +41,6 @@ def _self_attr(site: Site) -> str | None:
     name = dotted(target) if target is not None else None
     if name and name.startswith("self.") and name.count(".") == 1:
         return name[5:]
-    return None
-
-
-def _pretrained_base(klass: ClassInfo, facts: ModuleFacts, seen: frozenset[str] = frozenset()) -> str | None:
-    """The transformers `TF*PreTrainedModel` the class derives from, directly or through
-    classes of this module."""
-    for local, qualified in zip(klass.base_names, klass.base_qualified):
-        for name in qualified:
-            head, _, last = name.rpartition(".")
-            if (head == "transformers" or head.startswith("transformers.")) and _PRETRAINED_BASE.match(last):
-                return last
-        parent = facts.classes.get(local)
-        if parent is not None and parent.name not in seen and parent is not klass:
-            found = _pretrained_base(parent, facts, seen | {klass.name})
-            if found:
-                return found
-    return None
-
-
-def _build_method(klass: ClassInfo, facts: ModuleFacts) -> Unit | None:
-    seen: set[str] = set()
-    queue = [klass]
-    while queue:
-        current = queue.pop(0)
-        if current.name in seen:
-            continue
-        seen.add(current.name)
-        if "build" in current.methods:
-            return current.methods["build"]
-        queue += [facts.classes[b] for b in current.base_names if b in facts.classes]
     return None
 
 
@@ -137,10 +109,10 @@ class _Heads:
     def _fed_by_main_layer(self, call: Unit, attr: str, main_attrs: set[str]) -> bool:
         uses = [e.node for e in call.calls if dotted(e.node.func) == f"self.{attr}"]
         return bool(uses) and all(
-            u.args and self._from_main(u.args[0].value, call, main_attrs, u, 0) for u in uses
+            u.args and self._from_main(u.args[0].value, call, main_attrs, 0) for u in uses
         )
 
-    def _from_main(self, expr: cst.BaseExpression, unit: Unit, main: set[str], at: cst.CSTNode, depth: int) -> bool:
+    def _from_main(self, expr: cst.BaseExpression, unit: Unit, main: set[str], depth: int) -> bool:
         # Width-preserving steps only: indexing, output attributes, dropout-like layers, names.
         if depth > 12:
             return False
@@ -149,24 +121,24 @@ class _Heads:
             if callee.startswith("self.") and callee[5:] in main:
                 return True
             if callee.startswith("self.") and callee[5:] in self.unweighted and expr.args:
-                return self._from_main(expr.args[0].value, unit, main, at, depth + 1)
+                return self._from_main(expr.args[0].value, unit, main, depth + 1)
             return False
         if isinstance(expr, cst.Subscript):
-            return self._from_main(expr.value, unit, main, at, depth + 1)
+            return self._from_main(expr.value, unit, main, depth + 1)
         if isinstance(expr, cst.Attribute):
-            return self._from_main(expr.value, unit, main, at, depth + 1)
+            return self._from_main(expr.value, unit, main, depth + 1)
         if isinstance(expr, cst.Name):
             binds = [b for b in unit.binds if b.targets == (expr.value,) and b.direct and b.value is not None]
             return bool(binds) and all(
-                self._from_main(b.value, unit, main, at, depth + 1) for b in binds if b.value is not None
+                self._from_main(b.value, unit, main, depth + 1) for b in binds if b.value is not None
             )
         return False
 
 
-def _tf_name(facts: ModuleFacts) -> tuple[str, tuple[tuple[str, str | None, str | None], ...]]:
+def _tf_name(facts: ModuleFacts) -> tuple[str, tuple[ImportChange, ...]]:
     if facts.tf_names:
         return facts.tf_names[0], ()
-    return "tf", (("tensorflow", None, "tf"),)
+    return "tf", (ImportChange("tensorflow", None, "tf"),)
 
 
 def _build_plan(klass: ClassInfo, attrs: list[str], heads: _Heads, facts: ModuleFacts) -> FixPlan:
@@ -190,12 +162,10 @@ def _build_plan(klass: ClassInfo, attrs: list[str], heads: _Heads, facts: Module
         note = f"it does not build {names}, whose input shape is unknown: add those by hand"
     built = ", ".join(f"`self.{a}`" for a in [*attrs, *heads.shapes])
     return FixPlan(
-        applicability="unsafe" if note else "safe",
+        AddMethod(klass.node, method),
         description=f"Add a `build()` to `{klass.name}` that builds {built}",
-        klass=klass.node,
-        method=method,
+        unsafe_reason=note,
         add_imports=imports,
-        note=note,
     )
 
 
@@ -277,13 +247,13 @@ class MissingBuild(Rule):
             klass = site.klass
             if attr is None or klass is None or site.unit is not klass.methods.get("__init__"):
                 continue
-            if _pretrained_base(klass, facts) is None:
+            if facts.graph.pretrained_base(klass) is None:
                 continue
             groups.setdefault(klass.name, []).append((site, attr))
         for name, members in groups.items():
             klass = facts.classes[name]
-            base = _pretrained_base(klass, facts)
-            build = _build_method(klass, facts)
+            base = facts.graph.pretrained_base(klass)
+            build = facts.graph.find_method(klass, "build")
             missing = [(s, a) for s, a in members if build is None or not builds(build.node, a)]
             if not missing:
                 continue

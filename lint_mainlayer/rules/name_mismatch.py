@@ -6,7 +6,7 @@ import re
 from typing import Iterator
 
 from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Rule
-from lint_mainlayer.rules.facts import args_of, has_star_args, string_value
+from lint_mainlayer.rules.calls import args_of, has_star_args, string_value
 from lint_mainlayer.rules.fixes import name_fix
 
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass, replace
 
 import libcst as cst
 
-from lint_mainlayer.rules.facts import Bind, Site, Unit, args_of, config_arg, dotted
+from lint_mainlayer.rules.calls import args_of, config_arg
+from lint_mainlayer.rules.facts import Site
+from lint_mainlayer.rules.scope import Bind, Unit, dotted
 
 _MAX_DEPTH = 8
 

@@ -52,7 +52,7 @@ def _findings(ctx: Context, kind: str, code_: str) -> Iterator[Finding]:
             message += f" (no automatic fix: {plan.reason})"
             yield Finding(code_, message, site.call, top=site.top)
         else:
-            message += "; use `" + plan.description.split("`")[1] + "`"
+            message += f"; use `{plan.suggestion}`"
             yield Finding(code_, message, site.call, plan, top=site.top)
 
 
