@@ -16,6 +16,7 @@ from lint_mainlayer import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = ROOT / "lint_mainlayer" / "data" / "main_layers.json"
+MODELS = ROOT / "lint_mainlayer" / "data" / "models.json"
 
 
 def _load_generator() -> ModuleType:
@@ -46,15 +47,25 @@ def installed() -> tuple[Path, str]:
 
 
 @pytest.fixture(scope="module")
-def generated(installed: tuple[Path, str]) -> dict[str, Any]:
+def generated_tables(installed: tuple[Path, str]) -> tuple[dict[str, Any], dict[str, Any]]:
     transformers_dir, version = installed
     if version != registry.generated_from():
         pytest.skip(
             f"table was generated from transformers {registry.generated_from()}, {version} is installed; "
             "regenerate with scripts/generate_registry.py to compare"
         )
-    table: dict[str, Any] = generator.generate(transformers_dir)
-    return table
+    tables: tuple[dict[str, Any], dict[str, Any]] = generator.generate_tables(transformers_dir)
+    return tables
+
+
+@pytest.fixture(scope="module")
+def generated(generated_tables: tuple[dict[str, Any], dict[str, Any]]) -> dict[str, Any]:
+    return generated_tables[0]
+
+
+@pytest.fixture(scope="module")
+def generated_models(generated_tables: tuple[dict[str, Any], dict[str, Any]]) -> dict[str, Any]:
+    return generated_tables[1]
 
 
 # --- against the installed source ------------------------------------------------------------
@@ -65,18 +76,31 @@ def test_table_matches_installed_transformers(generated: dict[str, Any]) -> None
     assert TABLE.read_text("utf-8") == generator.render(generated)
 
 
-def test_check_mode_exit_codes(
-    generated: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(generator, "generate", lambda _dir: generated)
-    output = tmp_path / "main_layers.json"
-    assert generator.main(["--check", "--output", str(output)]) == 1
+def test_model_table_matches_installed_transformers(generated_models: dict[str, Any]) -> None:
+    assert json.loads(MODELS.read_text("utf-8")) == generated_models
+    assert MODELS.read_text("utf-8") == generator.render(generated_models)
 
-    assert generator.main(["--output", str(output)]) == 0
-    assert generator.main(["--check", "--output", str(output)]) == 0
+
+def test_check_mode_exit_codes(
+    generated_tables: tuple[dict[str, Any], dict[str, Any]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(generator, "generate_tables", lambda _dir: generated_tables)
+    output = tmp_path / "main_layers.json"
+    models = tmp_path / "models.json"
+    paths = ["--output", str(output), "--models-output", str(models)]
+    assert generator.main(["--check", *paths]) == 1
+
+    assert generator.main(paths) == 0
+    assert generator.main(["--check", *paths]) == 0
 
     output.write_text(output.read_text("utf-8").replace('"bert"', '"bort"'), "utf-8")
-    assert generator.main(["--check", "--output", str(output)]) == 1
+    assert generator.main(["--check", *paths]) == 1
+
+    assert generator.main(paths) == 0
+    models.write_text(models.read_text("utf-8").replace('"bert"', '"bort"'), "utf-8")
+    assert generator.main(["--check", *paths]) == 1
 
 
 # --- invariants of the checked-in table ------------------------------------------------------
