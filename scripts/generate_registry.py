@@ -43,12 +43,27 @@ _TF_PRETRAINED_MODEL = "transformers.modeling_tf_utils.TFPreTrainedModel"
 # The family bases: TFBertPreTrainedModel, TFBartPretrainedModel, DPR's TFDPRPretrainedReader...
 _FAMILY = re.compile(r"Pre[Tt]rained")
 # Heads whose weights a pretraining checkpoint holds: language modelling, pretraining objectives,
-# generation (TFMarianMTModel is Marian's ForConditionalGeneration). `For[A-Z]`, not `For`:
-# TFLongformerModel and TFEfficientFormerModel are base models.
+# generation. `For[A-Z]`, not `For`: TFLongformerModel and TFEfficientFormerModel are base models.
 _PRETRAINING_HEAD = re.compile(
     r"For(MaskedLM|CausalLM|PreTraining|ConditionalGeneration|MaskedImageModeling"
-    r"|VisionText2Text|Generation)$|(LMHead|DoubleHeads|MarianMT)Model$"
+    r"|VisionText2Text|Generation)$|(LMHead|DoubleHeads)Model$"
 )
+# The auto mappings of those heads: a class they name is one whatever its name
+# (TFMarianMTModel, TFEncoderDecoderModel, TFVisionEncoderDecoderModel).
+_PRETRAINING_MAPPINGS = frozenset(
+    {
+        "TF_MODEL_FOR_PRETRAINING_MAPPING",
+        "TF_MODEL_WITH_LM_HEAD_MAPPING",
+        "TF_MODEL_FOR_CAUSAL_LM_MAPPING",
+        "TF_MODEL_FOR_MASKED_LM_MAPPING",
+        "TF_MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING",
+        "TF_MODEL_FOR_SPEECH_SEQ_2_SEQ_MAPPING",
+        "TF_MODEL_FOR_VISION_2_SEQ_MAPPING",
+        "TF_MODEL_FOR_MASKED_IMAGE_MODELING_MAPPING",
+    }
+)
+# The auto mappings whose classes are bare models.
+_BASE_MAPPINGS = frozenset({"TF_MODEL_MAPPING", "TF_MODEL_FOR_TEXT_ENCODING_MAPPING"})
 # DPR and Segformer name some heads without `For`.
 _TASK_HEAD = re.compile(r"For[A-Z]|(Reader|SpanPredictor|DecodeHead)$")
 _AUTO_MODULE = "transformers.models.auto.modeling_tf_auto"
@@ -452,10 +467,18 @@ def _module_entries(
 # --- model classes ---------------------------------------------------------------------------
 
 
-def _kind(name: str) -> str:
+def _auto_kind(mapping: str) -> str:
+    if mapping in _PRETRAINING_MAPPINGS:
+        return "pretraining"
+    if mapping in _BASE_MAPPINGS:
+        return "base"
+    return "task"
+
+
+def _kind(name: str, pretraining: frozenset[str] = frozenset()) -> str:
     if _FAMILY.search(name):
         return "family"
-    if _PRETRAINING_HEAD.search(name):
+    if name in pretraining or _PRETRAINING_HEAD.search(name):
         return "pretraining"
     if _TASK_HEAD.search(name):
         return "task"
@@ -484,8 +507,18 @@ class _ModelGraph:
         self.base_models: dict[str, list[str]] = (
             base_autos[0]["models"] if base_autos else {}
         )
+        self.pretraining = frozenset(
+            name
+            for auto in autos
+            if auto["kind"] == "pretraining"
+            for names in auto["models"].values()
+            for name in names
+        )
         self._mros: dict[str, list[str]] = {}
         self._base_models: dict[str, str | None] = {}
+
+    def kind(self, key: str) -> str:
+        return _kind(key.rpartition(".")[2], self.pretraining)
 
     def cls(self, key: str) -> _Class | None:
         module, _, name = key.rpartition(".")
@@ -600,7 +633,7 @@ class _ModelGraph:
             return str(model_class) if model_class else None
         if held is not None and self.is_model(held):
             return self.base_model(held)
-        kind = _kind(name)
+        kind = self.kind(key)
         if kind == "base":
             return name
         config = self.attribute(key, "config_class")
@@ -625,7 +658,7 @@ class _ModelGraph:
                 for keys in self.by_name.values()
                 for k in keys
                 if self.is_model(k)
-                and _kind(k.rpartition(".")[2]) == "base"
+                and self.kind(k) == "base"
                 and self.pretrained_class(k) == name
             ]
             if len(members) == 1:
@@ -647,7 +680,7 @@ class _ModelGraph:
                 {
                     "name": name,
                     "module": module,
-                    "kind": _kind(name),
+                    "kind": self.kind(key),
                     "exported": name in exported,
                     "config_class": config.rpartition(".")[2] if config else None,
                     "pretrained_class": self.pretrained_class(key),
@@ -788,6 +821,7 @@ def _auto_classes(root: Path, exported: frozenset[str]) -> list[dict[str, Any]]:
                 "name": name,
                 "module": _AUTO_MODULE,
                 "exported": name in exported,
+                "kind": _auto_kind(mapping),
                 "mapping": mapping,
                 "models": {
                     model_type: list(models) for model_type, models in names[lazy[mapping]]
