@@ -917,11 +917,6 @@ def _read_sources(
     return entries, sources
 
 
-def generate(transformers_dir: Path | str) -> dict[str, Any]:
-    """The main-layer table for the transformers source tree at `transformers_dir`."""
-    return generate_tables(transformers_dir)[0]
-
-
 def generate_tables(
     transformers_dir: Path | str,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
