@@ -647,7 +647,9 @@ def test_every_live_tf_model_class_is_in_the_table(live_models: dict[str, type])
         assert model.base_model_prefix == cls.base_model_prefix, name
         config = cls.config_class  # type: ignore[attr-defined]
         assert model.config_class == (config.__name__ if config else None), name
-        family = next((b.__name__ for b in cls.__mro__[1:] if re.search("Pre[Tt]rained", b.__name__)), None)
+        family = next(
+            (b.__name__ for b in cls.__mro__[1:] if re.search("Pre[Tt]rained", b.__name__)), None
+        )
         assert model.pretrained_class == family, name
         if model.base_model_class is not None:
             base = live_models[model.base_model_class]
@@ -704,19 +706,37 @@ def test_auto_mappings_match_live(live: ModuleType) -> None:
             found = registry.model_class_for_config(name, config_cls.__name__)
             assert found is not None and found.name == first.__name__, (name, config_cls)
     configs = live.models.auto.configuration_auto.CONFIG_MAPPING_NAMES
-    assert registry._model_table().configs == tuple(configs.items())
+    assert all(registry.config_class_for(t) == c for t, c in configs.items())
+    reverse = modeling_tf_auto.TF_MODEL_MAPPING._reverse_config_mapping
+    assert all(registry.model_type_for_config(c) == t for c, t in reverse.items())
 
 
 # Tiny configs: constructing a model builds no weights, but small sizes keep it cheap anyway.
+_BERT_LIKE = {
+    "vocab_size": 99,
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 37,
+}
 _TINY_CONFIGS: dict[str, dict[str, Any]] = {
-    "BertConfig": {"vocab_size": 99, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 37},
+    "BertConfig": _BERT_LIKE,
+    "RobertaConfig": _BERT_LIKE,
+    "CamembertConfig": _BERT_LIKE,
     "DistilBertConfig": {"vocab_size": 99, "dim": 32, "n_layers": 2, "n_heads": 2, "hidden_dim": 37},
     "GPT2Config": {"vocab_size": 99, "n_embd": 32, "n_layer": 2, "n_head": 2, "n_positions": 64},
-    "BartConfig": {"vocab_size": 99, "d_model": 32, "encoder_layers": 1, "decoder_layers": 1, "encoder_attention_heads": 2, "decoder_attention_heads": 2, "encoder_ffn_dim": 37, "decoder_ffn_dim": 37},
+    "BartConfig": {
+        "vocab_size": 99,
+        "d_model": 32,
+        "encoder_layers": 1,
+        "decoder_layers": 1,
+        "encoder_attention_heads": 2,
+        "decoder_attention_heads": 2,
+        "encoder_ffn_dim": 37,
+        "decoder_ffn_dim": 37,
+    },
     "T5Config": {"vocab_size": 99, "d_model": 32, "d_kv": 8, "d_ff": 37, "num_layers": 1, "num_heads": 2},
-    "RobertaConfig": {"vocab_size": 99, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 37},
-    "CamembertConfig": {"vocab_size": 99, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 37},
-    "ViTConfig": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 37, "image_size": 32, "patch_size": 8},
+    "ViTConfig": {**_BERT_LIKE, "image_size": 32, "patch_size": 8},
 }
 
 
