@@ -152,8 +152,8 @@ def fingerprint() -> str:
                 info = os.stat(os.path.join(folder, name))
                 relative = os.path.relpath(os.path.join(folder, name), _PACKAGE)
                 parts.append(f"{relative} {info.st_size} {info.st_mtime_ns}")
-    registry = _PACKAGE / "data" / "main_layers.json"
-    parts.append(hashlib.sha256(registry.read_bytes()).hexdigest())
+    for table in ("main_layers.json", "models.json"):
+        parts.append(hashlib.sha256((_PACKAGE / "data" / table).read_bytes()).hexdigest())
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

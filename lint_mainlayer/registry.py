@@ -1,7 +1,10 @@
-"""The registry of transformers TF main layers, read from the checked-in table.
+"""The registry of transformers TF main layers and model classes, read from checked-in tables.
 
-The table (`data/main_layers.json`) is generated from transformers' source by
-`scripts/generate_registry.py`; nothing here imports transformers.
+Both tables are generated from transformers' source by `scripts/generate_registry.py`;
+nothing here imports transformers. `data/main_layers.json` holds the `TF*MainLayer` classes
+(`load`, `lookup`); `data/models.json` every TF model class, the `TFAutoModel*` classes and the
+config class of each model type (`lookup_model`, `lookup_auto`, `model_class_for`, ...). Each
+table is read on its first lookup, once per process: importing this module reads neither.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -108,3 +111,233 @@ def lookup(qualified_name: str) -> MainLayer | None:
 def is_transformers_module(module: str | None) -> bool:
     """Whether `module` is transformers or one of its submodules."""
     return module is not None and (module == "transformers" or module.startswith("transformers."))
+
+
+# --- model classes and auto classes (data/models.json) ----------------------------------------
+
+ModelKind = Literal["family", "base", "pretraining", "task"]
+"""What a TF model class is, from its name:
+
+- `family`: a `PreTrainedModel` base (`TFBertPreTrainedModel`, `TFBartPretrainedModel`,
+  `TFDPRPretrainedReader`, `TFPreTrainedModel` itself);
+- `base`: a bare model (`TFBertModel`, `TFT5EncoderModel`, `TFCLIPTextModel`, `TFDPRQuestionEncoder`);
+- `pretraining`: a head a pretraining checkpoint holds the weights of: `ForMaskedLM`, `ForCausalLM`,
+  `LMHeadModel`, `WithLMHeadModel`, `DoubleHeadsModel`, `ForPreTraining`, `ForConditionalGeneration`,
+  `ForMaskedImageModeling`, `ForVisionText2Text`, Rag's `ForGeneration`, and any class a
+  pretraining or language-modelling auto class maps to (`TFMarianMTModel`, `TFEncoderDecoderModel`);
+- `task`: any other head (`ForSequenceClassification`, `ForQuestionAnswering`, `TFDPRReader`...),
+  whose weights a pretraining checkpoint does not have.
+"""
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A field a model class's `__init__` fills: `self.bert = TFBertMainLayer(...)` is
+    `Holding("bert", "TFBertMainLayer")`. `cls` is a main layer (`load()[cls]`) in
+    `ModelClass.main_layers`, a model class (`load_models()[cls]`) in `ModelClass.submodels`."""
+
+    field: str
+    cls: str
+
+
+@dataclass(frozen=True)
+class ModelClass:
+    """One TF model class: a `TFPreTrainedModel` subclass, or `TFPreTrainedModel` itself."""
+
+    name: str
+    module: str
+    kind: ModelKind
+    exported: bool  # `from transformers import <name>` works
+    config_class: str | None  # `BertConfig`; None only for classes that set none
+    pretrained_class: str | None  # nearest `*Pre[Tt]rained*` ancestor (the family base)
+    base_model_prefix: str  # "" when the class inherits TFPreTrainedModel's
+    # The bare model class of the architecture (`TFBertModel` for every Bert class): the model
+    # class of the main layer held at `base_model_prefix`, the class itself for a base model,
+    # else the config's `TFAutoModel` class when built alike. None when there is none (Blip's
+    # heads, DPR's reader).
+    base_model_class: str | None
+    main_layers: tuple[Holding, ...]
+    submodels: tuple[Holding, ...]
+
+    @property
+    def is_pretraining_head(self) -> bool:
+        return self.kind == "pretraining"
+
+    @property
+    def is_task_head(self) -> bool:
+        return self.kind == "task"
+
+    @property
+    def base_main_layer(self) -> Holding | None:
+        """The main layer held at `base_model_prefix` (`bert` of TFBertForMaskedLM), if any."""
+        for held in self.main_layers:
+            if held.field == self.base_model_prefix:
+                return held
+        return None
+
+
+@dataclass(frozen=True)
+class AutoClass:
+    """One `TFAutoModel*` class and its mapping, model type -> model class names.
+
+    A model type maps to more than one class only for Funnel (`TFFunnelModel`,
+    `TFFunnelBaseModel`); transformers takes the first unless `config.architectures` names another.
+    """
+
+    name: str
+    module: str
+    exported: bool
+    # `base` (TFAutoModel, TFAutoModelForTextEncoding), `pretraining` (ForMaskedLM, ForCausalLM,
+    # ForSeq2SeqLM, ForPreTraining, WithLMHead, ForVision2Seq, ForSpeechSeq2Seq,
+    # ForMaskedImageModeling) or `task`; every class it maps to is of that kind, except that
+    # ForZeroShotImageClassification and ForMaskGeneration map to base models.
+    kind: ModelKind
+    mapping: str  # the transformers mapping's name, `TF_MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING`
+    models: tuple[tuple[str, tuple[str, ...]], ...]  # (model type, class names), sorted by type
+
+    @property
+    def model_types(self) -> tuple[str, ...]:
+        return tuple(model_type for model_type, _ in self.models)
+
+    def classes_for(self, model_type: str) -> tuple[str, ...]:
+        """The class names mapped for `model_type` (empty if the type has none here)."""
+        for known, names in self.models:
+            if known == model_type:
+                return names
+        return ()
+
+
+class _ModelTable:
+    # A plain class: it never leaves this module, and each dataclass costs import time.
+    def __init__(
+        self,
+        models: dict[str, ModelClass],
+        autos: dict[str, AutoClass],
+        configs: tuple[tuple[str, str], ...],  # (model type, config class), in CONFIG_MAPPING_NAMES order
+    ) -> None:
+        self.models = models
+        self.autos = autos
+        self.configs = configs
+        self.config_of = dict(configs)
+        # transformers' _LazyAutoMapping reverses CONFIG_MAPPING_NAMES the same way: when two
+        # types share a config class (gpt-sw3 and gpt2: GPT2Config), the later one wins.
+        self.type_of = {config: model_type for model_type, config in configs}
+
+
+def _model_entry(raw: dict[str, Any]) -> ModelClass:
+    return ModelClass(
+        name=raw["name"],
+        module=raw["module"],
+        kind=raw["kind"],
+        exported=bool(raw["exported"]),
+        config_class=raw.get("config_class"),
+        pretrained_class=raw.get("pretrained_class"),
+        base_model_prefix=raw.get("base_model_prefix", ""),
+        base_model_class=raw.get("base_model_class"),
+        main_layers=tuple(Holding(h["field"], h["layer"]) for h in raw.get("main_layers", ())),
+        submodels=tuple(Holding(h["field"], h["model"]) for h in raw.get("submodels", ())),
+    )
+
+
+def _auto_entry(raw: dict[str, Any]) -> AutoClass:
+    return AutoClass(
+        name=raw["name"],
+        module=raw["module"],
+        exported=bool(raw["exported"]),
+        kind=raw["kind"],
+        mapping=raw["mapping"],
+        models=tuple((t, tuple(names)) for t, names in sorted(raw["models"].items())),
+    )
+
+
+@lru_cache(maxsize=1)
+def _model_table() -> _ModelTable:
+    text = resources.files("lint_mainlayer").joinpath("data/models.json").read_text("utf-8")
+    raw = json.loads(text)
+    return _ModelTable(
+        models={entry["name"]: _model_entry(entry) for entry in raw["models"]},
+        autos={entry["name"]: _auto_entry(entry) for entry in raw["auto_classes"]},
+        configs=tuple((t, c) for t, c in raw["configs"]),
+    )
+
+
+def load_models() -> dict[str, ModelClass]:
+    """All TF model classes by class name."""
+    return _model_table().models
+
+
+def load_auto_classes() -> dict[str, AutoClass]:
+    """All `TFAutoModel*` classes by class name."""
+    return _model_table().autos
+
+
+def _transformers_name(qualified_name: str) -> str | None:
+    head, _, name = qualified_name.rpartition(".")
+    if not is_transformers_module(head):
+        return None
+    return name
+
+
+def lookup_model(qualified_name: str) -> ModelClass | None:
+    """The TF model class a fully qualified name refers to (import paths as in `lookup`)."""
+    name = _transformers_name(qualified_name)
+    return load_models().get(name) if name else None
+
+
+def lookup_auto(qualified_name: str) -> AutoClass | None:
+    """The `TFAutoModel*` class a fully qualified name refers to (`transformers.TFAutoModel`,
+    `transformers.models.auto.modeling_tf_auto.TFAutoModel`, ...)."""
+    name = _transformers_name(qualified_name)
+    return load_auto_classes().get(name) if name else None
+
+
+def base_model(model: ModelClass) -> ModelClass | None:
+    """The entry of `model.base_model_class`."""
+    if model.base_model_class is None:
+        return None
+    return load_models().get(model.base_model_class)
+
+
+def is_pretraining_head(model: ModelClass | str) -> bool:
+    """Whether a model class (an entry or a qualified name) is a `pretraining` head: a class
+    whose head weights a pretraining checkpoint holds (ForMaskedLM, LMHeadModel, ...)."""
+    entry = lookup_model(model) if isinstance(model, str) else model
+    return entry is not None and entry.kind == "pretraining"
+
+
+def config_class_for(model_type: str) -> str | None:
+    """The config class name of a model type: `bert` -> `BertConfig` (CONFIG_MAPPING_NAMES)."""
+    return _model_table().config_of.get(model_type)
+
+
+def model_type_for_config(config_class: str) -> str | None:
+    """The model type transformers' auto classes give a config class name: `BertConfig` -> `bert`."""
+    return _model_table().type_of.get(config_class)
+
+
+def _auto(auto: AutoClass | str) -> AutoClass | None:
+    return load_auto_classes().get(auto) if isinstance(auto, str) else auto
+
+
+def model_class_for(auto: AutoClass | str, model_type: str) -> ModelClass | None:
+    """The model class `auto` (an entry or a class name such as `TFAutoModelForMaskedLM`)
+    builds for `model_type`; the first of several, as transformers picks by default."""
+    entry = _auto(auto)
+    names = entry.classes_for(model_type) if entry else ()
+    return load_models().get(names[0]) if names else None
+
+
+def model_class_for_config(auto: AutoClass | str, config_class: str) -> ModelClass | None:
+    """The model class `auto` builds for a config class name, as `_LazyAutoMapping` resolves it:
+    the config's model type, else any other type sharing that config class."""
+    entry = _auto(auto)
+    if entry is None:
+        return None
+    model_type = model_type_for_config(config_class)
+    if model_type is None:
+        return None
+    candidates = [model_type] + [t for t, c in _model_table().configs if c == config_class]
+    for candidate in candidates:
+        if found := model_class_for(entry, candidate):
+            return found
+    return None

@@ -14,11 +14,9 @@ from typing import Callable
 
 import libcst as cst
 
-from lint_mainlayer.registry import is_transformers_module
+from lint_mainlayer.registry import is_transformers_module, lookup_model
 from lint_mainlayer.rules.scope import Unit, dotted
 
-# A transformers class that `from_pretrained` loads into: a PreTrainedModel or a model class.
-_TF_MODEL_CLASS = re.compile(r"TF\w*(PreTrainedModel|Model|For\w+)$")
 _PRETRAINED_BASE = re.compile(r"TF\w*Pre[tT]rainedModel$")
 
 
@@ -65,11 +63,8 @@ class ClassGraph:
         """Local classes that subclass a transformers TF model, directly or via local classes."""
 
         def derives(info: ClassInfo, found: set[str]) -> bool:
-            direct = any(
-                _TF_MODEL_CLASS.match(n) and not n.endswith("MainLayer")
-                for qs in info.base_qualified
-                for n in _transformers_names(qs)
-            )
+            # A transformers class that `from_pretrained` loads into: a model or its family base.
+            direct = any(lookup_model(q) is not None for qs in info.base_qualified for q in qs)
             return direct or any(b in found for b in info.base_names)
 
         return frozenset(self._closure(set(), derives))
