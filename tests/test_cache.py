@@ -131,8 +131,10 @@ def test_fingerprint_follows_the_code(tmp_path: Path, monkeypatch: pytest.Monkey
         second = cache.fingerprint()
         assert second != first
         # The tables count by content, whatever their size and time stamp say.
-        (package / "data" / "models.json").write_text("[]")
-        os.utime(package / "data" / "models.json", ns=(0, 0))
+        table = package / "data" / "models.json"
+        before = table.stat()
+        table.write_text("[]")
+        os.utime(table, ns=(before.st_atime_ns, before.st_mtime_ns))
         cache.fingerprint.cache_clear()
         assert cache.fingerprint() != second
     finally:
