@@ -7,7 +7,7 @@ from typing import ClassVar, Iterator, Literal
 
 import libcst as cst
 
-from lint_mainlayer.rules.facts import ModuleFacts, Site
+from lint_mainlayer.rules.facts import Construction, ModuleFacts
 from lint_mainlayer.rules.fixes import FixPlan
 from lint_mainlayer.rules.flow import Reachability
 from lint_mainlayer.rules.origin import Origin, config_origin
@@ -36,28 +36,28 @@ class Context:
     _reach: Reachability | None = None
     _origins: dict[int, Origin | None] = field(default_factory=dict)
 
-    def reached(self, site: Site) -> bool:
+    def reached(self, site: Construction) -> bool:
         if self._reach is None:
             self._reach = Reachability(self.facts)
         return self._reach.reached(site)
 
-    def origin(self, site: Site) -> Origin | None:
+    def origin(self, site: Construction) -> Origin | None:
         key = id(site.call)
         if key not in self._origins:
             self._origins[key] = config_origin(site)
         return self._origins[key]
 
-    def in_pretrained_subclass(self, site: Site) -> bool:
+    def in_pretrained_subclass(self, site: Construction) -> bool:
         """Whether the site is in the body of a class deriving from a transformers TF model."""
         return self._in_classes(site, self.facts.graph.pretrained_model_classes)
 
-    def loaded_by_pretrained_model(self, site: Site) -> bool:
+    def loaded_by_pretrained_model(self, site: Construction) -> bool:
         """Whether a transformers model's `from_pretrained` loads the site's layer: it is in
         a model subclass, or in a class such a model constructs."""
         return self._in_classes(site, self.facts.graph.loaded_by_pretrained_models)
 
     @staticmethod
-    def _in_classes(site: Site, names: frozenset[str]) -> bool:
+    def _in_classes(site: Construction, names: frozenset[str]) -> bool:
         klass = site.klass
         while klass is not None:
             if klass.name in names:

@@ -14,24 +14,33 @@ from lint_mainlayer.rules.classes import ClassGraph, ClassInfo
 from lint_mainlayer.rules.scope import Bind, CallEvent, Unit, dotted, target_names
 
 
-@dataclass
-class Site:
-    """A call that constructs a transformers main layer."""
+@dataclass(kw_only=True)
+class Construction:
+    """A call that builds something whose weights the rules follow: where it is, and what
+    holds its result. The analyses (`flow`, `origin`) ask only this of a construction."""
 
     call: cst.Call
+    unit: Unit
+    # Preorder index of the call within the module walk ("after the call" needs no positions).
+    index: int
+    # The class whose body or method holds the call.
+    klass: ClassInfo | None
+    # The statement holding the call, and its single target when the call is its whole value.
+    statement: cst.SimpleStatementLine | None
+    assign_target: cst.BaseAssignTargetExpression | None
+    # The module-level statement that holds the call (positions are computed per statement).
+    top: cst.CSTNode | None = None
+
+
+@dataclass(kw_only=True)
+class Site(Construction):
+    """A call that constructs a transformers main layer."""
+
     layer: MainLayer
     # How the user named the class: "TFBertMainLayer", "BL", "hf.TFBertMainLayer".
     callee: str
     # Module the class was imported from, when imported by name (for adding the model import).
     import_module: str | None
-    unit: Unit
-    index: int
-    klass: ClassInfo | None
-    # The statement holding the call, and whether the call is that statement's whole value.
-    statement: cst.SimpleStatementLine | None
-    assign_target: cst.BaseAssignTargetExpression | None
-    # The module-level statement that holds the call (positions are computed per statement).
-    top: cst.CSTNode | None = None
 
 
 @dataclass

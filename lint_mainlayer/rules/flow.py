@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from lint_mainlayer.rules.facts import ModuleFacts, Site
+from lint_mainlayer.rules.facts import Construction, ModuleFacts
 from lint_mainlayer.rules.scope import Unit, dotted
 
 _LOAD_METHODS = frozenset(
@@ -189,7 +189,7 @@ class Reachability:
     def _callable_name(self, unit: Unit) -> str:
         return f"self.{unit.name}" if unit.owner is not None else f"{unit.name}"
 
-    def reached(self, site: Site) -> bool:
+    def reached(self, site: Construction) -> bool:
         """Whether a weight load reaches the layer `site` constructs."""
         facts = self._m.facts
         home = site.unit

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import libcst as cst
 
 from lint_mainlayer.rules.calls import args_of, config_arg
-from lint_mainlayer.rules.facts import Site
+from lint_mainlayer.rules.facts import Construction
 from lint_mainlayer.rules.scope import Bind, Unit, dotted
 
 _MAX_DEPTH = 8
@@ -32,7 +32,7 @@ class Origin:
     via_default: bool = False
 
 
-def config_origin(site: Site) -> Origin | None:
+def config_origin(site: Construction) -> Origin | None:
     """The origin of the site's config; None when the call passes no config at all."""
     arg = config_arg(site.call)
     if arg is None:
@@ -123,7 +123,7 @@ def _binding(name: str, unit: Unit, index: int) -> tuple[Bind, Unit] | None:
     return None
 
 
-def reusable_at(origin: Origin, site: Site) -> bool:
+def reusable_at(origin: Origin, site: Construction) -> bool:
     """Whether the checkpoint expression means the same value at the site (a safe fix)."""
     expr = origin.checkpoint
     if origin.via_default:
