@@ -21,15 +21,39 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from lint_mainlayer import prefilter
 from lint_mainlayer.cache import Entry, ResultCache
-from lint_mainlayer.config import ConfigError, ProjectConfig, default_target, for_directory
+from lint_mainlayer.cache import default_directory as default_cache_directory
+from lint_mainlayer.config import ConfigError, ProjectConfig, default_target, for_directory, parse_version
 from lint_mainlayer.files import discover, excluded
 from lint_mainlayer.parallel import Failed, call_safely, map_ordered
-from lint_mainlayer.source import DecodedSource, DecodeError, decode, encode
-from lint_mainlayer.types import FileResult, Settings
+from lint_mainlayer.source import DecodedSource, DecodeError, EncodeError, decode, encode
+from lint_mainlayer.noqa import NOQA
+from lint_mainlayer.types import FileResult, RuleDoc, Settings
 from lint_mainlayer.writer import ChangedOnDisk, write_atomic
 
 if TYPE_CHECKING:
     from lint_mainlayer.engine import Key
+
+# What the transports (cli, lsp) use of the layers below, so that they import only this module.
+__all__ = [
+    "NOQA",
+    "Checked",
+    "ConfigError",
+    "DocumentSettings",
+    "Options",
+    "check_file",
+    "check_paths",
+    "check_source",
+    "check_stdin",
+    "check_text",
+    "default_cache_directory",
+    "document_settings",
+    "fix_text",
+    "forget_project_configs",
+    "open_cache",
+    "parse_version",
+    "rule_docs",
+    "settings_for",
+]
 
 # Worker processes pay for a fork and for importing libcst: below this many files that
 # need the last stages, one process is as fast.
@@ -145,8 +169,8 @@ def _analyse(job: _Job) -> _Analysed:
         return _Analysed(FileResult(path, outcome.diagnostics, source=keep), entry=entry)
     try:
         new_data = encode(outcome.source, job.decoded.encoding)
-    except UnicodeEncodeError:
-        return _Analysed(FileResult(path, error=f"the fix cannot be encoded as {job.decoded.encoding}; not written"))
+    except EncodeError as exc:
+        return _Analysed(FileResult(path, error=f"the fix cannot be written back: {exc}; not written"))
     result = FileResult(
         path,
         outcome.diagnostics,
@@ -295,6 +319,18 @@ def document_settings(path: Path | None, options: Options | None = None) -> Docu
     if path is not None and excluded(path, config, explicit=True):
         return DocumentSettings(None)
     return DocumentSettings(settings_for(config, options))
+
+
+def rule_docs() -> tuple[RuleDoc, ...]:
+    """Every rule's code, name, summary and documentation, in code order."""
+    import inspect
+
+    from lint_mainlayer.rules import ALL_RULES
+
+    return tuple(
+        RuleDoc(rule.code, rule.name, rule.summary, rule.fixable, inspect.getdoc(rule) or rule.summary)
+        for rule in ALL_RULES
+    )
 
 
 def forget_project_configs() -> None:

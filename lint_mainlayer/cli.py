@@ -13,8 +13,7 @@ from typing import Callable, Sequence
 import click
 
 from lint_mainlayer import __version__, api
-from lint_mainlayer.cache import default_directory as default_cache_directory
-from lint_mainlayer.config import ConfigError, parse_version
+from lint_mainlayer.api import ConfigError, default_cache_directory, parse_version
 from lint_mainlayer.formats import json_format, text
 from lint_mainlayer.types import FileResult
 
@@ -225,7 +224,7 @@ def _render(results: list[FileResult], output_format: str, color: bool, options:
     if output_format in ("sarif", "github"):
         from lint_mainlayer.formats import github, sarif
 
-        return sarif.render(results) if output_format == "sarif" else github.render(results)
+        return sarif.render(results, api.rule_docs()) if output_format == "sarif" else github.render(results)
     return text.render(
         results, color=color, show_source=options.keep_source, unsafe_fixes=options.unsafe_fixes
     )

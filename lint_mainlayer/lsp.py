@@ -29,7 +29,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from lint_mainlayer import __version__, api
-from lint_mainlayer.noqa import NOQA
+from lint_mainlayer.api import NOQA
 from lint_mainlayer.types import Diagnostic, Fix, Settings, diagnostic_from_dict
 
 SOURCE = "lint-mainlayer"

@@ -91,6 +91,18 @@ class FileResult:
 
 
 @dataclass(frozen=True)
+class RuleDoc:
+    """What the outputs say about a rule: its code, name, one-line summary, how often it can
+    fix, and its documentation (markdown with ruff's headings)."""
+
+    code: str
+    name: str
+    summary: str
+    fixable: Literal["always", "sometimes", "never"]
+    doc: str
+
+
+@dataclass(frozen=True)
 class Settings:
     """What to check: rule selection and the transformers version the code targets."""
 

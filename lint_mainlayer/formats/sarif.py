@@ -9,7 +9,6 @@ and make `executionSuccessful` false.
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 from collections.abc import Sequence
@@ -18,9 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from lint_mainlayer import __version__
-from lint_mainlayer.rules import ALL_RULES
-from lint_mainlayer.rules.base import Rule
-from lint_mainlayer.types import Diagnostic, FileResult
+from lint_mainlayer.types import Diagnostic, FileResult, RuleDoc
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 VERSION = "2.1.0"
@@ -33,9 +30,9 @@ def _section(doc: str, heading: str) -> str | None:
     return match.group("body").strip() if match else None
 
 
-def rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
+def rule_descriptor(rule: RuleDoc) -> dict[str, Any]:
     """A rule's SARIF `reportingDescriptor`: its id, name, summary and documentation."""
-    doc = inspect.getdoc(rule) or rule.summary
+    doc = rule.doc or rule.summary
     what = _section(doc, "What it does") or rule.summary
     return {
         "id": rule.code,
@@ -86,9 +83,9 @@ def _result(path: str, diagnostic: Diagnostic, index: dict[str, int]) -> dict[st
     return result
 
 
-def log(results: Sequence[FileResult]) -> dict[str, Any]:
+def log(results: Sequence[FileResult], rules: Sequence[RuleDoc]) -> dict[str, Any]:
     """The SARIF log (one run) as plain data."""
-    index = {rule.code: i for i, rule in enumerate(ALL_RULES)}
+    index = {rule.code: i for i, rule in enumerate(rules)}
     notifications = [
         {
             "level": "error",
@@ -108,7 +105,7 @@ def log(results: Sequence[FileResult]) -> dict[str, Any]:
                         "name": TOOL,
                         "version": __version__,
                         "semanticVersion": __version__,
-                        "rules": [rule_descriptor(rule) for rule in ALL_RULES],
+                        "rules": [rule_descriptor(rule) for rule in rules],
                     }
                 },
                 "invocations": [
@@ -121,6 +118,6 @@ def log(results: Sequence[FileResult]) -> dict[str, Any]:
     }
 
 
-def render(results: Sequence[FileResult]) -> str:
+def render(results: Sequence[FileResult], rules: Sequence[RuleDoc]) -> str:
     """The SARIF log as indented JSON."""
-    return json.dumps(log(results), indent=2, ensure_ascii=False)
+    return json.dumps(log(results, rules), indent=2, ensure_ascii=False)

@@ -7,7 +7,7 @@ from typing import Iterator
 
 import libcst as cst
 
-from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Rule
+from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Invalid, Rule
 from lint_mainlayer.rules.classes import ClassInfo
 from lint_mainlayer.rules.facts import ModuleFacts, Site
 from lint_mainlayer.rules.scope import Unit, dotted
@@ -225,15 +225,30 @@ class MissingBuild(Rule):
     name = "pretrained-subclass-without-build"
     summary = "Model subclass without a build() that builds its main layer loads no weights"
     fixable = "sometimes"
-    VALID = (
-        LIBRARY_PATTERN,
-    )
+    VALID = (LIBRARY_PATTERN,)
     INVALID = (
-        "from transformers import TFBertMainLayer, TFBertPreTrainedModel\n"
-        "class Enc(TFBertPreTrainedModel):\n"
-        "    def __init__(self, config, *inputs, **kwargs):\n"
-        "        super().__init__(config, *inputs, **kwargs)\n"
-        '        self.bert = TFBertMainLayer(config, name="bert")\n',
+        Invalid(
+            "no-build-no-tensorflow-import",
+            "from transformers import TFBertMainLayer, TFBertPreTrainedModel\n"
+            "class Enc(TFBertPreTrainedModel):\n"
+            "    def __init__(self, config, *inputs, **kwargs):\n"
+            "        super().__init__(config, *inputs, **kwargs)\n"
+            '        self.bert = TFBertMainLayer(config, name="bert")\n',
+            "from transformers import TFBertMainLayer, TFBertPreTrainedModel\n"
+            "import tensorflow as tf\n"
+            "\n"
+            "class Enc(TFBertPreTrainedModel):\n"
+            "    def __init__(self, config, *inputs, **kwargs):\n"
+            "        super().__init__(config, *inputs, **kwargs)\n"
+            '        self.bert = TFBertMainLayer(config, name="bert")\n'
+            "\n"
+            "    def build(self, input_shape=None):\n"
+            "        if self.built:\n"
+            "            return\n"
+            "        self.built = True\n"
+            "        with tf.name_scope(self.bert.name):\n"
+            "            self.bert.build(None)\n",
+        ),
     )
 
     def check(self, ctx: Context) -> Iterator[Finding]:

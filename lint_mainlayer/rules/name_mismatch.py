@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Rule
+from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Invalid, Rule
 from lint_mainlayer.rules.calls import args_of, has_star_args, string_value
 from lint_mainlayer.rules.fixes import name_fix
 
@@ -54,20 +54,34 @@ class MainLayerNameMismatch(Rule):
     name = "main-layer-name-mismatch"
     summary = "Main layer in a model subclass is not named as checkpoints store it"
     fixable = "sometimes"
-    VALID = (
-        LIBRARY_PATTERN,
-    )
+    VALID = (LIBRARY_PATTERN,)
     INVALID = (
-        'from transformers import TFDistilBertMainLayer, TFDistilBertPreTrainedModel\n'
-        'class Enc(TFDistilBertPreTrainedModel):\n'
-        '    def __init__(self, config, *inputs, **kwargs):\n'
-        '        super().__init__(config, *inputs, **kwargs)\n'
-        '        self.encoder = TFDistilBertMainLayer(config, name="bert")\n',
-        'from transformers import TFAlbertMainLayer, TFAlbertPreTrainedModel\n'
-        'class Enc(TFAlbertPreTrainedModel):\n'
-        '    def __init__(self, config):\n'
-        '        super().__init__(config)\n'
-        '        self.albert = TFAlbertMainLayer(config)\n',
+        Invalid(
+            "another-architectures-name",
+            'from transformers import TFDistilBertMainLayer, TFDistilBertPreTrainedModel\n'
+            'class Enc(TFDistilBertPreTrainedModel):\n'
+            '    def __init__(self, config, *inputs, **kwargs):\n'
+            '        super().__init__(config, *inputs, **kwargs)\n'
+            '        self.encoder = TFDistilBertMainLayer(config, name="bert")\n',
+            'from transformers import TFDistilBertMainLayer, TFDistilBertPreTrainedModel\n'
+            'class Enc(TFDistilBertPreTrainedModel):\n'
+            '    def __init__(self, config, *inputs, **kwargs):\n'
+            '        super().__init__(config, *inputs, **kwargs)\n'
+            '        self.encoder = TFDistilBertMainLayer(config, name="distilbert")\n',
+        ),
+        Invalid(
+            "unnamed",
+            'from transformers import TFAlbertMainLayer, TFAlbertPreTrainedModel\n'
+            'class Enc(TFAlbertPreTrainedModel):\n'
+            '    def __init__(self, config):\n'
+            '        super().__init__(config)\n'
+            '        self.albert = TFAlbertMainLayer(config)\n',
+            'from transformers import TFAlbertMainLayer, TFAlbertPreTrainedModel\n'
+            'class Enc(TFAlbertPreTrainedModel):\n'
+            '    def __init__(self, config):\n'
+            '        super().__init__(config)\n'
+            '        self.albert = TFAlbertMainLayer(config, name="albert")\n',
+        ),
     )
 
     def check(self, ctx: Context) -> Iterator[Finding]:
