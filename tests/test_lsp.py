@@ -23,7 +23,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 from lint_mainlayer import engine, lsp
-from lint_mainlayer.types import Diagnostic, Fix
+from lint_mainlayer.types import Diagnostic, FileResult, Fix, Settings
 
 pytestmark = pytest.mark.lsp
 
@@ -565,3 +565,27 @@ def test_lsp_command_help() -> None:
     done = subprocess.run(SERVER + ["--help"], check=False, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert "language server" in done.stdout
+
+
+@pytest.mark.asyncio
+async def test_a_quick_fix_is_computed_once_per_document_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[object, ...]] = []
+    real = lsp.api.fix_text
+
+    def counting(*args: Any, **kwargs: Any) -> FileResult:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lsp.api, "fix_text", counting)
+    server = lsp.MainLayerServer()
+    settings = Settings()
+    [finding] = engine.lint_source(BUGGY)
+    uri = "file:///m.py"
+    first = await server._fixed(uri, 1, BUGGY, settings, finding.key, unsafe=True)
+    again = await server._fixed(uri, 1, BUGGY, settings, finding.key, unsafe=True)
+    assert first is not None and first == again and len(calls) == 1
+    # A new version of the document is fixed afresh; fix-all is its own entry.
+    await server._fixed(uri, 2, BUGGY, settings, finding.key, unsafe=True)
+    await server._fixed(uri, 2, BUGGY, settings, None, unsafe=False)
+    await server._fixed(uri, 2, BUGGY, settings, None, unsafe=False)
+    assert len(calls) == 3
