@@ -39,6 +39,7 @@ class Options:
     diff: bool = False
     unsafe_fixes: bool = False
     select: frozenset[str] | None = None
+    extend_select: frozenset[str] = frozenset()
     extend_ignore: frozenset[str] = frozenset()
     target_transformers: tuple[int, int] | None = None
     keep_source: bool = False
@@ -58,10 +59,17 @@ def settings_for(config: ProjectConfig, options: Options) -> Settings:
     if options.select is not None:
         # An explicit --select on the command line outranks the config's select and ignore.
         settings = replace(settings, select=options.select, ignore=frozenset())
+    if options.extend_select:
+        settings = replace(settings, select=settings.select | options.extend_select)
     if options.extend_ignore:
         settings = replace(settings, ignore=settings.ignore | options.extend_ignore)
     if options.target_transformers is not None:
-        settings = replace(settings, target_transformers=options.target_transformers)
+        settings = replace(
+            settings,
+            target_transformers=options.target_transformers,
+            target_transformers_source="--target-transformers",
+            target_transformers_range=None,
+        )
     return settings
 
 
@@ -225,17 +233,23 @@ def check_paths(paths: Iterable[Path], options: Options) -> Iterator[FileResult]
     if options.jobs <= 1:
         # One process: results stream out as each file is done.
         for candidate in candidates:
+            if candidate.error is not None:
+                yield FileResult(str(candidate.path), error=candidate.error)
+                continue
             yield check_file(candidate.path, candidate.config, options, cache)
         return
-    yield from _check_in_workers([(c.path, c.config) for c in candidates], options, cache)
+    yield from _check_in_workers([(c.path, c.config, c.error) for c in candidates], options, cache)
 
 
 def _check_in_workers(
-    files: list[tuple[Path, ProjectConfig]], options: Options, cache: ResultCache | None
+    files: list[tuple[Path, ProjectConfig, str | None]], options: Options, cache: ResultCache | None
 ) -> Iterator[FileResult]:
     # The cheap stages run here, in order; only what needs the last stages is shipped out.
     triaged: list[FileResult | tuple[Path, _Job]] = []
-    for path, config in files:
+    for path, config, error in files:
+        if error is not None:
+            triaged.append(FileResult(str(path), error=error))
+            continue
         data = _read(path)
         if isinstance(data, FileResult):
             triaged.append(data)
@@ -265,6 +279,8 @@ def check_stdin(data: bytes, filename: str | None, options: Options) -> tuple[Fi
     """Lint source read from stdin, configured as if it were `filename`."""
     folder = Path(filename).absolute().parent if filename else Path.cwd()
     config = for_directory(folder)
+    if filename:
+        config = config.for_file(Path(filename))
     return check_source(data, filename or "-", settings_for(config, options), options)
 
 

@@ -252,7 +252,7 @@ def test_unparseable_file_is_reported_and_the_run_goes_on(
     assert captured.err.startswith("a_broken.py: error: ")
     assert captured.err.count("\n") == 1
     assert (tmp_path / "a_broken.py").read_text() == source
-    assert "Fixed 1 finding in 1 file" in captured.out
+    assert "(1 fixed, 0 remaining)." in captured.out
 
 
 def test_unparseable_file_gives_one_error_line_and_no_python_warning(tmp_path: Path) -> None:

@@ -288,7 +288,8 @@ class MissingBuild(Rule):
             if not missing:
                 continue
             plan = None
-            if build is None:
+            # A range on both sides of 4.37: a `build()` breaks loading on the older side.
+            if build is None and ctx.settings.target_transformers_range is None:
                 attrs = list(dict.fromkeys(a for _, a in members))
                 plan = _build_plan(klass, attrs, _Heads(klass, set(attrs)), facts)
             for site, attr in missing:
@@ -301,4 +302,5 @@ class MissingBuild(Rule):
                     f"`from_pretrained` loads no weights into it (and logs success)"
                 )
                 message += "; add a `build()`" if plan is not None else " (no automatic fix: add the block to `build()`)"
+                message += f" [{ctx.settings.describe_target()}]"
                 yield Finding(self.code, message, site.call, plan, top=site.top)
