@@ -232,11 +232,20 @@ def _from_specifier(spec: str, source: str) -> ProjectVersion | None:
         specifier = SpecifierSet(spec.replace(" ", ""))
     except InvalidSpecifier:
         return None
-    allowed = [
-        (4, minor)
-        for minor in range(_NEWEST_MINOR + 1)
-        if any(specifier.contains(f"4.{minor}.{patch}", prereleases=True) for patch in (0, 99))
-    ]
+    # Each minor's first and a late patch, and the versions the specifier names (and the next
+    # patch of each): enough to see which minors a specifier admits (`==4.36.2`, `>4.36.2`).
+    tried = {f"4.{minor}.{patch}" for minor in range(_NEWEST_MINOR + 1) for patch in (0, 99)}
+    for item in specifier:
+        numbers = re.findall(r"\d+", item.version.split("*")[0])[:3]
+        if len(numbers) == 3:
+            tried |= {".".join(numbers[:2] + [numbers[2]]), ".".join(numbers[:2] + [str(int(numbers[2]) + 1)])}
+    allowed = sorted(
+        {
+            (4, int(v.split(".")[1]))
+            for v in tried
+            if v.startswith("4.") and specifier.contains(v, prereleases=True)
+        }
+    )
     if not allowed:
         # Only 5+ (or nothing in 4.x): code for TensorFlow runs the newest 4.x, as with 5 installed.
         return ProjectVersion(None, source) if any(specifier.contains(f"{m}.0.0") for m in (5, 6)) else None
