@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
-from lint_mainlayer import prefilter
+from lint_mainlayer import notebook, prefilter
 from lint_mainlayer.cache import Entry, ResultCache
 from lint_mainlayer.config import ProjectConfig, for_directory
 from lint_mainlayer.files import discover
@@ -94,7 +94,8 @@ def _triage(
 ) -> FileResult | _Job:
     """The cheap stages: a final result, or the job for the last stages."""
     try:
-        decoded = decode(data)
+        # Hook (notebooks): a notebook's cells joined, IPython lines masked.
+        decoded = notebook.decode_path(data, path, decode)
     except DecodeError as exc:
         return FileResult(path, error=str(exc))
     source = decoded.text
@@ -143,11 +144,14 @@ def _analyse(job: _Job) -> _Analysed:
     if outcome.source == source:
         return FileResult(path, outcome.diagnostics, source=keep), None, entry
     try:
-        new_data = encode(outcome.source, job.decoded.encoding)
-    except UnicodeEncodeError:
+        # Hook (notebooks): masked lines restored, a notebook's changed cells spliced back.
+        new_data = notebook.encode_path(job.decoded, outcome.source, encode)
+    except UnicodeEncodeError as exc:
         error = f"the fix cannot be encoded as {job.decoded.encoding}; not written"
+        if notebook.is_notebook(path):
+            error = exc.reason
         return FileResult(path, error=error), None, None
-    diff = _unified_diff(source, outcome.source, path) if options.diff else None
+    diff = notebook.diff(job.decoded, outcome.source, path, _unified_diff) if options.diff else None
     result = FileResult(
         path,
         outcome.diagnostics,
@@ -184,10 +188,11 @@ def check_source(
     changed the source, the new bytes (written by the caller, or not)."""
     triaged = _triage(data, path, settings, options, cache)
     if isinstance(triaged, FileResult):
-        return triaged, None
+        return notebook.with_cells(triaged, data), None
     analysed = _analyse_safely(triaged)
     _remember(cache, triaged, analysed)
-    return analysed[0], analysed[1]
+    # Hook (notebooks): the cells the findings' lines fall in.
+    return notebook.with_cells(analysed[0], analysed[1] or data), analysed[1]
 
 
 def _read(path: Path) -> bytes | FileResult:
@@ -255,7 +260,7 @@ def _check_in_workers(
             triaged.append(data)
             continue
         outcome = _triage(data, str(path), settings_for(config, options), options, cache)
-        triaged.append(outcome if isinstance(outcome, FileResult) else (path, outcome))
+        triaged.append(notebook.with_cells(outcome, data) if isinstance(outcome, FileResult) else (path, outcome))
     jobs = [item[1] for item in triaged if isinstance(item, tuple)]
     if len(jobs) >= MIN_FILES_FOR_WORKERS:
         analysed: list[_Analysed] = [
@@ -272,7 +277,8 @@ def _check_in_workers(
         path, job = item
         done = next(results)
         _remember(cache, job, done)
-        yield _write(path, done[0], job.data, done[1], options)
+        located = notebook.with_cells(done[0], done[1] or job.data)
+        yield _write(path, located, job.data, done[1], options)
 
 
 def check_stdin(data: bytes, filename: str | None, options: Options) -> tuple[FileResult, bytes | None]:

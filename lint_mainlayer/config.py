@@ -23,7 +23,7 @@ _KNOWN = {
     "include", "extend-include", "target-transformers",
 }
 #: The files a folder walk lints, as in ruff (`include` replaces, `extend-include` adds).
-DEFAULT_INCLUDE = ("*.py", "*.pyi")
+DEFAULT_INCLUDE = ("*.py", "*.pyi", "*.ipynb")
 
 
 class ConfigError(Exception):

@@ -49,6 +49,22 @@ class Diagnostic:
 
 
 @dataclass(frozen=True)
+class CellIndex:
+    """Where a notebook's code cells start in the one source the rules read: cell
+    `numbers[i]` (1-based among all cells, as ruff counts them) starts at line `starts[i]`."""
+
+    numbers: tuple[int, ...]
+    starts: tuple[int, ...]
+
+    def locate(self, line: int) -> tuple[int, int]:
+        """(cell number, 1-based line in that cell) of a line of the joined source."""
+        import bisect
+
+        at = max(bisect.bisect_right(self.starts, line) - 1, 0)
+        return self.numbers[at], line - self.starts[at] + 1
+
+
+@dataclass(frozen=True)
 class FileResult:
     """The outcome for one file: its findings, or the error that stopped it.
 
@@ -64,6 +80,8 @@ class FileResult:
     diff: str | None = None
     # The (fixed) source, when the caller asked for it (to show source lines).
     source: str | None = None
+    # For a notebook: how the lines of `diagnostics` map to cells (None for other files).
+    cells: CellIndex | None = None
 
 
 @dataclass(frozen=True)

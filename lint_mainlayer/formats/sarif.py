@@ -17,7 +17,8 @@ from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
-from lint_mainlayer import __version__
+from lint_mainlayer import __version__, codes
+from lint_mainlayer.formats import in_cell
 from lint_mainlayer.rules import ALL_RULES
 from lint_mainlayer.rules.base import Rule
 from lint_mainlayer.types import Diagnostic, FileResult
@@ -44,6 +45,7 @@ def rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
         "fullDescription": {"text": what, "markdown": what},
         # The docstring is markdown with ruff's headings: GitHub shows it as the rule's help.
         "help": {"text": doc, "markdown": doc},
+        "helpUri": codes.doc_url(rule.code),
         "defaultConfiguration": {"level": "error"},
         "properties": {"tags": ["correctness", "transformers", "tensorflow"]},
     }
@@ -58,7 +60,9 @@ def artifact_location(path: str) -> dict[str, Any]:
     return {"uri": quote(posix, safe="/-._~"), "uriBaseId": SOURCE_ROOT}
 
 
-def _result(path: str, diagnostic: Diagnostic, index: dict[str, int]) -> dict[str, Any]:
+def _result(file: FileResult, found: Diagnostic, index: dict[str, int]) -> dict[str, Any]:
+    path = file.path
+    cell, diagnostic = in_cell(file, found)
     result: dict[str, Any] = {
         "ruleId": diagnostic.code,
         "level": "error",
@@ -79,10 +83,14 @@ def _result(path: str, diagnostic: Diagnostic, index: dict[str, int]) -> dict[st
     }
     if diagnostic.code in index:
         result["ruleIndex"] = index[diagnostic.code]
+    properties: dict[str, Any] = {}
+    if cell is not None:
+        # In a notebook, lines count in the cell (as in ruff's output); the cell is named here.
+        properties["cell"] = cell
     if diagnostic.fix is not None:
-        result["properties"] = {
-            "fix": {"applicability": diagnostic.fix.applicability, "description": diagnostic.fix.description}
-        }
+        properties["fix"] = {"applicability": diagnostic.fix.applicability, "description": diagnostic.fix.description}
+    if properties:
+        result["properties"] = properties
     return result
 
 
@@ -115,7 +123,7 @@ def log(results: Sequence[FileResult]) -> dict[str, Any]:
                     {"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}
                 ],
                 "columnKind": "unicodeCodePoints",
-                "results": [_result(r.path, d, index) for r in results for d in r.diagnostics],
+                "results": [_result(r, d, index) for r in results for d in r.diagnostics],
             }
         ],
     }

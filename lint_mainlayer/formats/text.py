@@ -7,6 +7,7 @@ from typing import Sequence
 
 import click
 
+from lint_mainlayer.formats import in_cell
 from lint_mainlayer.types import Diagnostic, FileResult
 
 
@@ -22,8 +23,9 @@ def fixable(diagnostic: Diagnostic, unsafe_fixes: bool) -> bool:
 
 
 def line(result: FileResult, d: Diagnostic, *, color: bool, unsafe_fixes: bool) -> str:
-    """One finding as a single line."""
-    where = f"{result.path}:{d.line}:{d.column}:"
+    """One finding as a single line (`path:cell N:line:col:` in a notebook, as in ruff)."""
+    cell, d = in_cell(result, d)
+    where = f"{result.path}:{'' if cell is None else f'cell {cell}:'}{d.line}:{d.column}:"
     mark = " [*]" if fixable(d, unsafe_fixes) else ""
     if color:
         where = click.style(where, bold=True)
