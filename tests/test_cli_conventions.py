@@ -260,3 +260,116 @@ def test_fix_stdin_echoes_source_it_cannot_fix(
     captured = capfdbinary.readouterr()
     assert captured.out == broken.encode()
     assert captured.err.startswith(b"-: error: syntax error")
+
+
+def _last(capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    captured = capsys.readouterr()
+    return captured.out, captured.err
+
+
+def test_check_subcommand(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bare = run(["buggy.py"], capsys)
+    assert main(["check", "--no-cache", "buggy.py"]) == 1
+    assert _last(capsys) == bare[1:]
+    assert main(["check", "--help"]) == 0
+    assert "Usage: lint-mainlayer check" in capsys.readouterr().out
+
+
+def test_rule_prints_the_documentation(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rule", "mll004"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# pretrained-subclass-without-build (MLL004)\n\nFix is sometimes available.\n\n## What it does\n")
+    assert "## Fix safety" in out
+    assert main(["rule", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"({code})" in out for code in codes.RULE_NAMES)
+    assert main(["rule", "--all", "--output-format", "json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["code"] for r in records] == list(codes.RULE_NAMES)
+    assert records[0]["url"] == codes.doc_url("MLL001")
+    assert main(["rule", "XYZ"]) == 2
+    assert "unknown rule code 'XYZ'" in capsys.readouterr().err
+
+
+def test_statistics(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "param.py").write_text(UNSAFE)
+    (project / "second.py").write_text(BUGGY)
+    code, out, _ = run(["--statistics", "."], capsys)
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[:2] == [
+        "2\tMLL001\t[*] pretrained-config-without-weights",
+        "1\tMLL002\t[ ] unknown-config-without-weights",
+    ]
+    code, out, _ = run(["--statistics", "--output-format", "json", "."], capsys)
+    assert json.loads(out) == [
+        {"code": "MLL001", "name": "pretrained-config-without-weights", "count": 2, "fixable": True},
+        {"code": "MLL002", "name": "unknown-config-without-weights", "count": 1, "fixable": False},
+    ]
+
+
+def test_show_fixes(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "second.py").write_text(BUGGY)
+    code, out, _ = run(["--fix", "--show-fixes", "."], capsys)
+    assert code == 0
+    assert out == (
+        "Fixed 2 findings:\n- buggy.py: 1 fix\n- second.py: 1 fix\nFound 2 findings (2 fixed, 0 remaining).\n"
+    )
+
+
+def test_show_files_and_show_settings(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "pkg").mkdir()
+    (project / "pkg" / "a.py").write_text("")
+    (project / "notes.txt").write_text("")
+    (project / "pyproject.toml").write_text(
+        '[tool.lint-mainlayer]\nselect = ["MLL001"]\nextend-select = ["MLL003"]\ntarget-transformers = "4.36"\n'
+        '[tool.lint-mainlayer.per-file-ignores]\n"pkg/*" = ["MLL003"]\n'
+    )
+    code, out, _ = run(["--show-files", "."], capsys)
+    assert code == 0 and out.splitlines() == ["buggy.py", "pkg/a.py"]
+    assert (project / "buggy.py").read_text() == BUGGY
+    code, out, _ = run(["--show-settings", "pkg"], capsys)
+    assert code == 0
+    assert out.startswith(f"Resolved settings for: pkg/a.py\nSettings path: {project / 'pyproject.toml'}\n")
+    assert 'select = ["MLL001", "MLL003"]' in out
+    assert 'per-file-ignores (this file) = ["MLL003"]' in out
+    assert f'target-transformers = "4.36"  # target-transformers in {project / "pyproject.toml"}' in out
+    code, out, _ = run(["--show-settings", "--target-transformers", "4.40", "buggy.py"], capsys)
+    assert 'target-transformers = "4.40"  # --target-transformers' in out
+
+
+def test_add_noqa(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "param.py").write_text(UNSAFE.replace("(config)\n", "(config)  # keep  # noqa: MLL003\n"))
+    code, out, err = run(["--add-noqa", "."], capsys)
+    assert code == 0 and err == "Added 2 noqa directives.\n"
+    assert (project / "buggy.py").read_text() == BUGGY.replace("(config)\n", "(config)  # noqa: MLL001\n")
+    assert "(config)  # keep  # noqa: MLL003, MLL002\n" in (project / "param.py").read_text()
+    assert run(["."], capsys)[0] == 0
+    code, out, err = run(["--add-noqa", "."], capsys)
+    assert err == "Added 0 noqa directives.\n"
+
+
+@pytest.mark.parametrize(
+    "argv, env, colored",
+    [
+        pytest.param([], {}, False, id="auto-off-a-terminal"),
+        pytest.param([], {"FORCE_COLOR": "1"}, True, id="FORCE_COLOR"),
+        pytest.param([], {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False, id="NO_COLOR-wins"),
+        pytest.param(["--color", "always"], {"NO_COLOR": "1"}, True, id="always"),
+        pytest.param(["--color", "never"], {"FORCE_COLOR": "1"}, False, id="never"),
+    ],
+)
+def test_color(
+    argv: list[str], env: dict[str, str], colored: bool, project: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    _, out, _ = run([*argv, "buggy.py"], capsys)
+    assert ("\x1b[" in out) == colored
+
+
+def test_output_format_and_its_old_name(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    new = run(["--output-format", "json", "buggy.py"], capsys)
+    assert run(["--format", "json", "buggy.py"], capsys) == new
+    assert json.loads(new[1])[0]["code"] == "MLL001"
