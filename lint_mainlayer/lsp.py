@@ -28,15 +28,16 @@ from pygls.capabilities import get_capability
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from lint_mainlayer import __version__, engine
+from lint_mainlayer import __version__, codes, engine, notebook, project_version
 from lint_mainlayer.config import (
     ConfigError,
     ProjectConfig,
+    clear_caches,
     for_directory,
     installed_transformers,
 )
 from lint_mainlayer.files import excluded
-from lint_mainlayer.types import Diagnostic, Fix, Settings
+from lint_mainlayer.types import CellIndex, Diagnostic, Fix, Settings
 
 SOURCE = "lint-mainlayer"
 DEBOUNCE_SECONDS = 0.3
@@ -89,16 +90,51 @@ def to_range(lines: Sequence[str], diagnostic: Diagnostic, encoding: str) -> typ
 
 
 def to_lsp_diagnostic(diagnostic: Diagnostic, lines: Sequence[str], encoding: str) -> types.Diagnostic:
-    """A finding as an LSP diagnostic; the whole finding (with its fix) travels in `data`."""
+    """A finding as an LSP diagnostic; the whole finding (with its fix) travels in `data`,
+    and `codeDescription` links to the rule's documentation."""
+    url = codes.doc_url(diagnostic.code)
     return types.Diagnostic(
         range=to_range(lines, diagnostic, encoding),
         message=diagnostic.message,
         # Warning, as linters do in editors: errors are for code that cannot run.
         severity=types.DiagnosticSeverity.Warning,
         code=diagnostic.code,
+        code_description=types.CodeDescription(href=url) if url is not None else None,
         source=SOURCE,
         data=asdict(diagnostic),
     )
+
+
+def hover_markdown(code: str) -> str | None:
+    """The hover text for a finding of rule `code`: its documentation and a link to it."""
+    from lint_mainlayer.rule_command import explanation
+    from lint_mainlayer.rules import RULES_BY_CODE
+
+    rule = RULES_BY_CODE.get(code)
+    if rule is None:
+        return None
+    return f"{explanation(rule)}\n[{code} documentation]({codes.doc_url(code)})"
+
+
+def contains(lsp_range: types.Range, position: types.Position) -> bool:
+    """Whether `position` lies in `lsp_range` (ends included: the cursor may sit right after it)."""
+    start, end = lsp_range.start, lsp_range.end
+    return (start.line, start.character) <= (position.line, position.character) <= (end.line, end.character)
+
+
+def split_by_cell(
+    found: Sequence[Diagnostic], index: CellIndex
+) -> dict[int, list[Diagnostic]]:
+    """Findings in a notebook's joined source, by cell position (0-based), lines counted in the cell."""
+    from dataclasses import replace
+
+    out: dict[int, list[Diagnostic]] = {}
+    for d in found:
+        cell, line = index.locate(d.line)
+        shift = d.line - line
+        fix = d.fix and replace(d.fix, line=d.fix.line - shift, end_line=d.fix.end_line - shift)
+        out.setdefault(cell - 1, []).append(replace(d, line=line, end_line=d.end_line - shift, fix=fix))
+    return out
 
 
 def from_lsp_data(data: Any) -> Diagnostic | None:
@@ -300,7 +336,17 @@ class MainLayerServer(LanguageServer):
     """pygls server holding per-document lint state; handlers are added by `make_server`."""
 
     def __init__(self, debounce: float = DEBOUNCE_SECONDS) -> None:
-        super().__init__(SOURCE, __version__)
+        # LSP 3.17 notebook sync: Jupyter notebooks' Python cells come as one notebook document.
+        notebooks = types.NotebookDocumentSyncOptions(
+            notebook_selector=[
+                types.NotebookDocumentFilterWithCells(
+                    notebook="jupyter-notebook", cells=[types.NotebookCellLanguage(language="python")]
+                )
+            ],
+            save=True,
+        )
+        super().__init__(SOURCE, __version__, notebook_document_sync=notebooks)
+        self._project_files: dict[Path, tuple[tuple[str, int, int], ...]] = {}
         self.debounce = debounce
         self._pending: dict[str, asyncio.Task[None]] = {}
         # uri -> (text, findings): the last lint, reused by code actions on the same text.
@@ -327,6 +373,9 @@ class MainLayerServer(LanguageServer):
         path_text = to_fs_path(uri) if uri.startswith("file:") else None
         path = Path(path_text) if path_text else None
         folder = path.parent if path is not None else Path.cwd()
+        if path is not None and folder not in self._project_files:
+            # The baseline `project_files_changed` compares with on save.
+            self._project_files[folder] = project_version.files_state(folder)
         try:
             config = for_directory(folder)
         except ConfigError as exc:
@@ -387,11 +436,86 @@ class MainLayerServer(LanguageServer):
 
     def reload_config(self) -> None:
         """Forget cached project configs and lint the open documents again."""
-        for_directory.cache_clear()
+        clear_caches()
+        self._project_files.clear()
         self._reported.clear()
         self._linted.clear()
         for uri in list(self.workspace.text_documents):
-            self.schedule(uri, 0)
+            if self.workspace.get_notebook_document(cell_uri=uri) is None:
+                self.schedule(uri, 0)
+        for uri in list(self.workspace.notebook_documents):
+            self.schedule_notebook(uri, 0)
+
+    def project_files_changed(self, uri: str) -> bool:
+        """Whether the project files that configure `uri` (pyproject.toml, lock and requirement
+        files...) changed on disk since the last look: for clients that watch no files."""
+        if not uri.startswith("file:"):
+            return False
+        folder = Path(to_fs_path(uri) or ".").parent
+        state = project_version.files_state(folder)
+        before = self._project_files.get(folder)
+        self._project_files[folder] = state
+        return before is not None and before != state
+
+    def schedule_notebook(self, uri: str, delay: float) -> None:
+        """Lint notebook `uri` after `delay` seconds, replacing a lint already waiting for it."""
+        pending = self._pending.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        task = asyncio.get_running_loop().create_task(self._lint_notebook(uri, delay))
+        self._pending[uri] = task
+        task.add_done_callback(lambda done: self._done(uri, done))
+
+    async def _lint_notebook(self, uri: str, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        document = self.workspace.get_notebook_document(notebook_uri=uri)
+        if document is None:
+            return
+        cells = [c for c in document.cells if c.kind == types.NotebookCellKind.Code]
+        texts = [self.workspace.get_text_document(c.document).source for c in cells]
+        # The cells joined and masked as a notebook file is read, so one cell's import
+        # counts for the next; the findings go back to their cells.
+        joined, starts = notebook.join(texts)
+        config = self.config_for(uri)
+        found = () if config is None else await asyncio.to_thread(_lint, joined, config.settings)
+        by_cell = split_by_cell(found, CellIndex(tuple(range(1, len(cells) + 1)), starts))
+        for position, (cell, text) in enumerate(zip(cells, texts)):
+            mine = tuple(by_cell.get(position, ()))
+            self._linted[cell.document] = (text, mine)
+            lines = split_lines(text)
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(
+                    uri=cell.document, diagnostics=[to_lsp_diagnostic(d, lines, self.encoding) for d in mine]
+                )
+            )
+
+    def forget_notebook(self, params: types.DidCloseNotebookDocumentParams) -> None:
+        """Stop linting a closed notebook and clear its cells' diagnostics."""
+        pending = self._pending.pop(params.notebook_document.uri, None)
+        if pending is not None:
+            pending.cancel()
+        for cell in params.cell_text_documents:
+            self._linted.pop(cell.uri, None)
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell.uri, diagnostics=[]))
+
+    def hover(self, params: types.HoverParams) -> types.Hover | None:
+        """The documentation of the rule whose finding is under the cursor."""
+        linted = self._linted.get(params.text_document.uri)
+        if linted is None:
+            return None
+        text, found = linted
+        lines = split_lines(text)
+        for d in found:
+            lsp_range = to_range(lines, d, self.encoding)
+            if contains(lsp_range, params.position):
+                markdown = hover_markdown(d.code)
+                if markdown is not None:
+                    return types.Hover(
+                        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown),
+                        range=lsp_range,
+                    )
+        return None
 
     async def watch_configs(self) -> None:
         """Ask the client to report pyproject.toml changes, when it can."""
@@ -403,7 +527,7 @@ class MainLayerServer(LanguageServer):
             id=f"{SOURCE}-pyproject",
             method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
             register_options=types.DidChangeWatchedFilesRegistrationOptions(
-                watchers=[types.FileSystemWatcher(glob_pattern="**/pyproject.toml")]
+                watchers=[types.FileSystemWatcher(glob_pattern=g) for g in project_version.PROJECT_FILE_GLOBS]
             ),
         )
         try:
@@ -445,6 +569,9 @@ class MainLayerServer(LanguageServer):
         uri = params.text_document.uri
         document = self.workspace.get_text_document(uri)
         text = document.source
+        if self.workspace.get_notebook_document(cell_uri=uri) is not None:
+            # A cell's fix depends on the other cells (its imports may live there): not offered.
+            return None
         config = self.config_for(uri)
         if config is None:
             return None
@@ -512,10 +639,37 @@ def make_server(debounce: float = DEBOUNCE_SECONDS) -> MainLayerServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     def did_save(ls: MainLayerServer, params: types.DidSaveTextDocumentParams) -> None:
-        if params.text_document.uri.endswith("/pyproject.toml"):
+        uri = params.text_document.uri
+        # A saved project file, or one changed on disk meanwhile (a client that watches no
+        # files, or an edit made outside the editor): settings are read again.
+        if project_version.is_project_file(uri.rsplit("/", 1)[-1]) or ls.project_files_changed(uri):
             ls.reload_config()
         else:
-            ls.schedule(params.text_document.uri, 0)
+            ls.schedule(uri, 0)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+    def notebook_open(ls: MainLayerServer, params: types.DidOpenNotebookDocumentParams) -> None:
+        ls.schedule_notebook(params.notebook_document.uri, 0)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def notebook_change(ls: MainLayerServer, params: types.DidChangeNotebookDocumentParams) -> None:
+        ls.schedule_notebook(params.notebook_document.uri, ls.debounce)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+    def notebook_save(ls: MainLayerServer, params: types.DidSaveNotebookDocumentParams) -> None:
+        uri = params.notebook_document.uri
+        if ls.project_files_changed(uri):
+            ls.reload_config()
+        else:
+            ls.schedule_notebook(uri, 0)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def notebook_close(ls: MainLayerServer, params: types.DidCloseNotebookDocumentParams) -> None:
+        ls.forget_notebook(params)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: MainLayerServer, params: types.HoverParams) -> types.Hover | None:
+        return ls.hover(params)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: MainLayerServer, params: types.DidCloseTextDocumentParams) -> None:

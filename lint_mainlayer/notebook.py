@@ -294,6 +294,29 @@ def _is_python(members: dict[str, Any]) -> bool:
     return not isinstance(language, str) or language.lower() in ("python", "python3", "ipython", "")
 
 
+def _cell_lines(source: str) -> list[str]:
+    lines = _LINE.findall(source)
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        lines[-1] += "\n"  # the boundary must start a line of its own
+    return lines
+
+
+def join(cells: list[str]) -> tuple[str, tuple[int, ...]]:
+    """Code cells' texts as one masked source (as a notebook file is read), and the line
+    each cell starts at: what the language server lints for a notebook document."""
+    originals: list[str] = []
+    joined: list[str] = []
+    starts = []
+    line = 1
+    for source in cells:
+        lines = _cell_lines(source)
+        starts.append(line)
+        joined += mask_lines(lines, originals, cell_start=True)
+        joined.append(BOUNDARY + "\n")
+        line += len(lines) + 1
+    return "".join(joined), tuple(starts)
+
+
 def decode_notebook(data: bytes) -> DecodedNotebook:
     """The notebook's code cells, joined and masked; raises `DecodeError` (one line) for
     bytes that are not a notebook."""
@@ -332,9 +355,7 @@ def decode_notebook(data: bytes) -> DecodedNotebook:
                 source, as_list = value, False
             else:
                 raise DecodeError(f"not a notebook: cell {number}'s source is not text")
-            lines = _LINE.findall(source)
-            if lines and not lines[-1].endswith(("\n", "\r")):
-                lines[-1] += "\n"
+            lines = _cell_lines(source)
             masked = mask_lines(lines, originals, cell_start=True)
             cells.append(_Cell(number, source_span, source, as_list, line, len(lines)))
             joined += masked

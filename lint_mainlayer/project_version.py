@@ -87,6 +87,42 @@ def clear_cache() -> None:
     _find.cache_clear()
 
 
+#: Globs (for an editor's file watcher) of every file the settings or the version come from.
+PROJECT_FILE_GLOBS = (
+    "**/pyproject.toml", "**/uv.lock", "**/poetry.lock", "**/pdm.lock", "**/Pipfile.lock",
+    "**/requirements*.txt", "**/requirements*.in", "**/constraints*.txt", "**/setup.cfg",
+    "**/environment.yml", "**/environment.yaml",
+)
+
+
+def is_project_file(name: str) -> bool:
+    """Whether a file of this name can change the settings or the transformers version."""
+    return name in ("pyproject.toml", "setup.cfg", "environment.yml", "environment.yaml", "Pipfile.lock") or (
+        name in _LOCK_FILES or re.fullmatch(r"(requirements|constraints)[\w.-]*\.(txt|in)", name) is not None
+    )
+
+
+def files_state(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime, size) of the project files that apply to `directory` (its folder and
+    those above, to the project root): what changes when the settings may have changed.
+    The language server compares it on each save, for clients that do not watch files."""
+    state = []
+    for folder in (directory, *directory.parents):
+        try:
+            names = sorted(n for n in (p.name for p in folder.iterdir()) if is_project_file(n))
+        except OSError:
+            names = []
+        for name in names:
+            try:
+                info = (folder / name).stat()
+            except OSError:
+                continue
+            state.append((str(folder / name), info.st_mtime_ns, info.st_size))
+        if (folder / ".git").exists():
+            break
+    return tuple(state)
+
+
 def in_folder(folder: Path) -> ProjectVersion | None:
     """The pin in `folder`'s own project files, by the precedence in the module docstring."""
     for path, read in _sources(folder):
