@@ -129,9 +129,10 @@ def _syntax_error(source: str) -> str | None:
 
 
 def _analyse(source: str, settings: Settings) -> tuple[cst.Module, ModuleFacts, list[Finding]] | None:
-    # `# lint-mainlayer: noqa` is the rules' own semantics: honoured here, not only by the
-    # cheap stages, which may skip only what the rules would not flag.
-    if prefilter.FILE_NOQA.search(source):
+    # `# lint-mainlayer: noqa[: CODES]` is the rules' own semantics: honoured here, not only
+    # by the cheap stages, which may skip only what the rules would not flag.
+    exempt = prefilter.file_noqa(source) or frozenset()
+    if exempt == prefilter.ALL_CODES:
         return None
     # The cheap stages (text, imports, Python's ast) never drop a source the rules would flag.
     if not prefilter.needs_rules(source):
@@ -145,7 +146,7 @@ def _analyse(source: str, settings: Settings) -> tuple[cst.Module, ModuleFacts, 
         findings = [
             finding
             for rule in ALL_RULES
-            if settings.enabled(rule.code)
+            if settings.enabled(rule.code) and rule.code not in exempt
             for finding in rule().check(ctx)
         ]
     except RecursionError:

@@ -373,3 +373,20 @@ def test_output_format_and_its_old_name(project: Path, capsys: pytest.CaptureFix
     new = run(["--output-format", "json", "buggy.py"], capsys)
     assert run(["--format", "json", "buggy.py"], capsys) == new
     assert json.loads(new[1])[0]["code"] == "MLL001"
+
+
+def test_file_level_noqa_with_codes_exempts_only_those(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    both = BUGGY + UNSAFE.split("\n", 1)[1]
+    (project / "both.py").write_text("# lint-mainlayer: noqa: MLL002\n" + both)
+    code, out, _ = run(["both.py"], capsys)
+    assert code == 1 and "MLL001" in out and "MLL002" not in out
+    (project / "both.py").write_text("# lint-mainlayer: noqa: MLL001, MLL002\n" + both)
+    assert run(["both.py"], capsys)[0] == 0
+    (project / "both.py").write_text("# lint-mainlayer: noqa\n" + both)
+    assert run(["both.py"], capsys)[0] == 0
+
+
+def test_file_level_noqa_counts_only_as_a_comment(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "doc.py").write_text('"""\n# lint-mainlayer: noqa\n"""\n' + BUGGY)
+    code, out, _ = run(["doc.py"], capsys)
+    assert code == 1 and "doc.py:6:8: MLL001" in out
