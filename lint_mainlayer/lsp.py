@@ -19,7 +19,7 @@ import io
 import re
 import tokenize
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -126,8 +126,6 @@ def split_by_cell(
     found: Sequence[Diagnostic], index: CellIndex
 ) -> dict[int, list[Diagnostic]]:
     """Findings in a notebook's joined source, by cell position (0-based), lines counted in the cell."""
-    from dataclasses import replace
-
     out: dict[int, list[Diagnostic]] = {}
     for d in found:
         cell, line = index.locate(d.line)
@@ -324,7 +322,15 @@ def _encoding_name(encoding: Any) -> str:
     return value if isinstance(value, str) else types.PositionEncodingKind.Utf16.value
 
 
+def _masked(source: str) -> tuple[str, tuple[str, ...] | None]:
+    # IPython lines (`!pip install`, `%%time`) in a script exported from a notebook are
+    # masked as the command line masks them; line and column positions stay the same.
+    masked = notebook.mask(source) if "MainLayer" in source else None
+    return (source, None) if masked is None else (masked.text, masked.originals)
+
+
 def _lint(source: str, settings: Settings) -> tuple[Diagnostic, ...]:
+    source, _ = _masked(source)
     try:
         return tuple(engine.lint_source(source, settings))
     except engine.SourceError:
@@ -614,8 +620,12 @@ class MainLayerServer(LanguageServer):
     async def _fix(
         self, text: str, settings: Settings, *, unsafe: bool, only: set[Key] | None
     ) -> engine.FixOutcome | None:
+        masked, originals = _masked(text)
         try:
-            return await asyncio.to_thread(engine.fix_source, text, settings, unsafe=unsafe, only=only)
+            outcome = await asyncio.to_thread(engine.fix_source, masked, settings, unsafe=unsafe, only=only)
+            if originals is None:
+                return outcome
+            return replace(outcome, source=notebook.unmask(outcome.source, originals))
         except (engine.SourceError, engine.FixBug) as exc:
             self._log(f"no fix offered: {exc}", types.MessageType.Warning)
             return None

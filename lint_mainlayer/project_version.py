@@ -73,13 +73,21 @@ def find(directory: Path) -> ProjectVersion | None:
 
 @lru_cache(maxsize=None)
 def _find(directory: Path) -> ProjectVersion | None:
-    for folder in (directory, *directory.parents):
-        found = in_folder(folder)
-        if found is not None:
-            return found
-        if (folder / "pyproject.toml").is_file() or (folder / ".git").exists():
-            return None
-    return None
+    # Recursing through the cache: a walk asks for every folder, and each folder's answer
+    # is its own files' or its parent's, read once.
+    found = in_folder(directory)
+    if found is not None:
+        return found
+    if _is_root(directory) or directory.parent == directory:
+        return None
+    return _find(directory.parent)
+
+
+def _is_root(folder: Path) -> bool:
+    try:
+        return (folder / "pyproject.toml").is_file() or (folder / ".git").exists()
+    except OSError:
+        return False
 
 
 def clear_cache() -> None:

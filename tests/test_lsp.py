@@ -671,3 +671,15 @@ async def test_notebook_document_cells_get_their_findings(client: LanguageClient
         )
     )
     await _until(lambda: list(_published(client, cell_uris[1])[-1].diagnostics) == [], "cleared cell diagnostics")
+
+
+@pytest.mark.asyncio
+async def test_exported_script_with_magics_gets_findings_and_fixes(client: LanguageClient, tmp_path: Path) -> None:
+    path = tmp_path / "exported.py"
+    text = "!pip install transformers\n%%time\n" + BUGGY
+    (diagnostic,) = await _open(client, path, text)
+    assert diagnostic.code == "MLL001" and diagnostic.range.start.line == 5
+    actions = await _actions(client, path.as_uri(), [diagnostic], only=[lsp.FIX_ALL])
+    (fix_all,) = actions
+    new_text = apply_edits(text, edits_of(fix_all, path.as_uri()))
+    assert new_text.startswith("!pip install transformers\n%%time\n") and "TFBertModel.from_pretrained(" in new_text

@@ -206,3 +206,14 @@ def test_other_languages_and_broken_notebooks(project: Path, capsys: pytest.Capt
     (project / "broken.ipynb").write_text('{"cells": ["TFBertMainLayer')
     code, _, err = run(["broken.ipynb"], capsys)
     assert code == 2 and err.startswith("broken.ipynb: error: not a valid notebook")
+
+
+def test_notebooks_in_worker_processes(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("a", "b", "c"):
+        write(project / f"{name}.ipynb", NOTEBOOK)
+    code, out, _ = run(["--jobs", "2", "."], capsys)
+    assert code == 1 and [line.split(" ")[0] for line in out.splitlines()[:3]] == [
+        f"{name}.ipynb:cell" for name in ("a", "b", "c")
+    ]
+    assert run(["--jobs", "2", "--fix", "."], capsys)[0] == 0
+    assert all(FIXED_LAYER.replace('"', '\\"') in (project / f"{n}.ipynb").read_text() for n in "abc")
