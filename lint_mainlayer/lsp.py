@@ -389,7 +389,7 @@ class MainLayerServer(LanguageServer):
             return ProjectConfig(root=folder, settings=Settings(target_transformers=installed_transformers()))
         if path is not None and excluded(path, config, explicit=True):
             return None
-        return config
+        return config.for_file(path) if path is not None else config
 
     def schedule(self, uri: str, delay: float) -> None:
         """Lint `uri` after `delay` seconds, replacing any lint already waiting for it."""

@@ -390,3 +390,20 @@ def test_file_level_noqa_counts_only_as_a_comment(project: Path, capsys: pytest.
     (project / "doc.py").write_text('"""\n# lint-mainlayer: noqa\n"""\n' + BUGGY)
     code, out, _ = run(["doc.py"], capsys)
     assert code == 1 and "doc.py:6:8: MLL001" in out
+
+
+def test_documentation_links_point_at_the_readmes_rule_headings() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for code, name in codes.RULE_NAMES.items():
+        # GitHub's anchor for `### MLL001 `name``: lower case, spaces to hyphens, backticks dropped.
+        heading = f"### {code} `{name}`"
+        assert heading in readme
+        anchor = heading.lstrip("# ").replace("`", "").replace(" ", "-").lower()
+        assert codes.doc_url(code) == f"{codes.DOCS_URL}#{anchor}"
+
+
+def test_sarif_rules_carry_help_and_help_uri(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(["--output-format", "sarif", "buggy.py"], capsys)
+    rules = json.loads(out)["runs"][0]["tool"]["driver"]["rules"]
+    assert [r["helpUri"] for r in rules] == [codes.doc_url(c) for c in codes.RULE_NAMES]
+    assert all("## What it does" in r["help"]["markdown"] for r in rules)

@@ -683,3 +683,12 @@ async def test_exported_script_with_magics_gets_findings_and_fixes(client: Langu
     (fix_all,) = actions
     new_text = apply_edits(text, edits_of(fix_all, path.as_uri()))
     assert new_text.startswith("!pip install transformers\n%%time\n") and "TFBertModel.from_pretrained(" in new_text
+
+
+@pytest.mark.asyncio
+async def test_per_file_ignores_apply_in_the_editor(client: LanguageClient, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.lint-mainlayer.per-file-ignores]\n"tests/*" = ["MLL001"]\n', encoding="utf-8"
+    )
+    assert await _open(client, tmp_path / "tests" / "test_model.py", BUGGY) == []
+    assert [d.code for d in await _open(client, tmp_path / "model.py", BUGGY)] == ["MLL001"]
