@@ -93,7 +93,7 @@ class Settings:
     # (major, minor); None means "the newest 4.x".
     target_transformers: tuple[int, int] | None = None
     # Where `target_transformers` came from, as rule messages and --show-settings name it
-    # ("--target-transformers", "uv.lock", "installed transformers 4.46", ...).
+    # ("--target-transformers", "uv.lock: transformers 4.36.2", "the installed version", ...).
     target_transformers_source: str = "no version found"
     # A version range that allows both sides of a version-dependent rule's boundary (e.g.
     # ">=4.30,<4.40"): the rules say so instead of guessing. None: no such range.
