@@ -217,3 +217,9 @@ def test_notebooks_in_worker_processes(project: Path, capsys: pytest.CaptureFixt
     ]
     assert run(["--jobs", "2", "--fix", "."], capsys)[0] == 0
     assert all(FIXED_LAYER.replace('"', '\\"') in (project / f"{n}.ipynb").read_text() for n in "abc")
+
+
+def test_show_source_numbers_lines_in_the_cell(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project / "nb.ipynb", NOTEBOOK)
+    _, out, _ = run(["--show-source", "nb.ipynb"], capsys)
+    assert f"5 | {LAYER}\n" in out and "  |        ^^^^^^^^^^^^^^^^^^^^^^^ MLL001" in out

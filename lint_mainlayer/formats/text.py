@@ -64,6 +64,12 @@ def render(
         for d in result.diagnostics:
             out.append(line(result, d, color=color, unsafe_fixes=unsafe_fixes))
             if show_source and result.source is not None:
-                out.append(excerpt(result.source, d, color=color))
+                source, shown = result.source, d
+                if result.cells is not None:
+                    # Lines numbered in the cell, as the finding's own line is.
+                    cell, shown = in_cell(result, d)
+                    start = result.cells.starts[result.cells.numbers.index(cell)]
+                    source = "".join(source.splitlines(keepends=True)[start - 1 :])
+                out.append(excerpt(source, shown, color=color))
                 out.append("")
     return "\n".join(out)
