@@ -60,8 +60,9 @@ def analyse(
     parsed at all; without it (a source a fix just produced) it is always parsed, unless
     `module`, a parse of exactly `source`, is given."""
     settings = settings or Settings()
-    # `# lint-mainlayer: noqa` is the rules' own semantics, not only a shortcut.
-    if prefilter.FILE_NOQA.search(source):
+    # `# lint-mainlayer: noqa[: CODES]` is the rules' own semantics, not only a shortcut.
+    exempt = prefilter.file_noqa(source) or frozenset()
+    if exempt == prefilter.ALL_CODES:
         return Analysis()
     if screen and not prefilter.needs_rules(source):
         return Analysis()
@@ -75,7 +76,12 @@ def analyse(
         findings: list[Finding] = []
         if facts.sites:
             ctx = Context(facts, settings)
-            findings = [f for rule in ALL_RULES if settings.enabled(rule.code) for f in rule().check(ctx)]
+            findings = [
+                f
+                for rule in ALL_RULES
+                if settings.enabled(rule.code) and rule.code not in exempt
+                for f in rule().check(ctx)
+            ]
         diagnostics = _diagnostics(source, module, findings)
     except RecursionError:
         return Analysis(error="too deeply nested to analyse")

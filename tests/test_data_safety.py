@@ -301,7 +301,7 @@ def test_linked_file_is_fixed_once_in_its_target_and_stays_a_link(project: Path,
     outside.write_text(BUGGY)
     (project / "outside_link.py").symlink_to(outside)
     assert main(["--no-cache", "--fix", "."]) == 0
-    assert "Fixed 2 findings in 2 files" in capsys.readouterr().out
+    assert "Found 2 findings (2 fixed, 0 remaining)." in capsys.readouterr().out
     for link, target in (("pkg/link.py", "../buggy.py"), ("chain.py", "pkg/link.py"), ("outside_link.py", str(outside))):
         assert (project / link).is_symlink()
         assert os.readlink(project / link) == target

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from lint_mainlayer import __version__
+from lint_mainlayer.formats import in_cell
 from lint_mainlayer.types import Diagnostic, FileResult, RuleDoc
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -41,6 +42,7 @@ def rule_descriptor(rule: RuleDoc) -> dict[str, Any]:
         "fullDescription": {"text": what, "markdown": what},
         # The docstring is markdown with ruff's headings: GitHub shows it as the rule's help.
         "help": {"text": doc, "markdown": doc},
+        "helpUri": rule.url,
         "defaultConfiguration": {"level": "error"},
         "properties": {"tags": ["correctness", "transformers", "tensorflow"]},
     }
@@ -55,7 +57,9 @@ def artifact_location(path: str) -> dict[str, Any]:
     return {"uri": quote(posix, safe="/-._~"), "uriBaseId": SOURCE_ROOT}
 
 
-def _result(path: str, diagnostic: Diagnostic, index: dict[str, int]) -> dict[str, Any]:
+def _result(file: FileResult, found: Diagnostic, index: dict[str, int]) -> dict[str, Any]:
+    path = file.path
+    cell, diagnostic = in_cell(file, found)
     result: dict[str, Any] = {
         "ruleId": diagnostic.code,
         "level": "error",
@@ -76,10 +80,14 @@ def _result(path: str, diagnostic: Diagnostic, index: dict[str, int]) -> dict[st
     }
     if diagnostic.code in index:
         result["ruleIndex"] = index[diagnostic.code]
+    properties: dict[str, Any] = {}
+    if cell is not None:
+        # In a notebook, lines count in the cell (as in ruff's output); the cell is named here.
+        properties["cell"] = cell
     if diagnostic.fix is not None:
-        result["properties"] = {
-            "fix": {"applicability": diagnostic.fix.applicability, "description": diagnostic.fix.description}
-        }
+        properties["fix"] = {"applicability": diagnostic.fix.applicability, "description": diagnostic.fix.description}
+    if properties:
+        result["properties"] = properties
     return result
 
 
@@ -112,7 +120,7 @@ def log(results: Sequence[FileResult], rules: Sequence[RuleDoc]) -> dict[str, An
                     {"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}
                 ],
                 "columnKind": "unicodeCodePoints",
-                "results": [_result(r.path, d, index) for r in results for d in r.diagnostics],
+                "results": [_result(r, d, index) for r in results for d in r.diagnostics],
             }
         ],
     }

@@ -176,8 +176,10 @@ class MissingBuild(Rule):
     Checks subclasses of a transformers `TF*PreTrainedModel` (directly, or through classes
     of the same module) that store a main layer on `self` in `__init__`, for a `build()`
     method that builds it: `self.bert.build(None)` inside `tf.name_scope(self.bert.name)`.
-    It applies when the target transformers version is 4.37 or newer (`target-transformers`,
-    `--target-transformers`; by default the installed version, else the newest 4.x).
+    It applies when the target transformers version is 4.37 or newer: `--target-transformers`,
+    else the `target-transformers` setting, else the version the project pins (a lock file,
+    `requirements*.txt`, `pyproject.toml`, `setup.cfg`, `environment.yml`), else the installed
+    one, else the newest 4.x. The message names the version assumed and where it came from.
 
     ## Why is this bad?
     Since transformers 4.37, `from_pretrained` builds the model through `build()` before it
@@ -218,7 +220,9 @@ class MissingBuild(Rule):
     the class has weighted sub-layers whose input shape cannot be derived: then it is unsafe
     and names them. No fix when a `build()` exists but does not build the layer (add the
     `with` block to it by hand), and no finding when the target version is below 4.37, where
-    such a `build()` itself breaks loading.
+    such a `build()` itself breaks loading. No fix either when the project's pin allows
+    versions on both sides of 4.37 (`>=4.30,<4.40`): no one `build()` serves both, and the
+    message says so.
     """
 
     code = "MLL004"
@@ -273,7 +277,8 @@ class MissingBuild(Rule):
             if not missing:
                 continue
             plan = None
-            if build is None:
+            # A range on both sides of 4.37: a `build()` breaks loading on the older side.
+            if build is None and ctx.settings.target_transformers_range is None:
                 attrs = list(dict.fromkeys(a for _, a in members))
                 plan = _build_plan(klass, attrs, _Heads(klass, set(attrs)), facts)
             for site, attr in missing:
@@ -286,4 +291,5 @@ class MissingBuild(Rule):
                     f"`from_pretrained` loads no weights into it (and logs success)"
                 )
                 message += "; add a `build()`" if plan is not None else " (no automatic fix: add the block to `build()`)"
+                message += f" [{ctx.settings.describe_target()}]"
                 yield Finding(self.code, message, site.call, plan, top=site.top)
