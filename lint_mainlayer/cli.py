@@ -198,7 +198,7 @@ def check(
     jobs: int | None,
     no_cache: bool,
     cache_dir: Path | None,
-) -> None:
+) -> int:
     """Find transformers TensorFlow main layers that silently run with random weights.
 
     PATHS are files and folders (searched for *.py, *.pyi and *.ipynb); '-' (or
@@ -226,7 +226,7 @@ def check(
     files_log.addHandler(handler)
     files_log.propagate = False
     try:
-        sys.exit(_dispatch(list(paths), options, output, stdin_filename, show_settings, show_files, add_noqa))
+        return _dispatch(list(paths), options, output, stdin_filename, show_settings, show_files, add_noqa)
     finally:
         files_log.removeHandler(handler)
 
@@ -432,22 +432,33 @@ def _summary(results: list[FileResult], options: api.Options) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: `lint-mainlayer [check] [OPTIONS] PATHS...`, or `lint-mainlayer
-    rule|verify|lsp ...`."""
+    rule|verify|lsp ...`. Returns the exit status (the console script exits with it)."""
     args = list(sys.argv[1:] if argv is None else argv)
     name = args[0] if args else None
+    if name in SUBCOMMANDS:
+        return _invoke(SUBCOMMANDS[name](), args[1:], f"lint-mainlayer {name}")
+    if name == "check":
+        return _invoke(check, args[1:], "lint-mainlayer check")
+    return _invoke(check, args, "lint-mainlayer")
+
+
+def _invoke(command: click.Command, args: list[str], prog_name: str) -> int:
+    # Not click's standalone mode: the command returns its status, and click's own errors
+    # (usage, bad parameters) are shown here and become exit 2.
     try:
-        if name in SUBCOMMANDS:
-            command = SUBCOMMANDS[name]()
-            command.main(args[1:], prog_name=f"lint-mainlayer {name}", standalone_mode=True)
-        elif name == "check":
-            check.main(args[1:], prog_name="lint-mainlayer check", standalone_mode=True)
-        else:
-            check.main(args, prog_name="lint-mainlayer", standalone_mode=True)
+        status = command.main(args, prog_name=prog_name, standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        return EXIT_ERROR
     except SystemExit as exc:
+        # A subcommand that ends the process its own way (the checker runs user scripts).
         if exc.code is None:
             return EXIT_CLEAN
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     except Exception as exc:  # noqa: BLE001 - exit 2 with one line, never a traceback and exit 1
         click.echo(f"error: internal error, please report: {type(exc).__name__}: {exc}", err=True)
         return EXIT_ERROR
-    return EXIT_CLEAN
+    return status if isinstance(status, int) else EXIT_CLEAN
