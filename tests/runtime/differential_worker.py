@@ -92,8 +92,10 @@ def run_one(job: Job) -> Run:
 
 def run_all(jobs: Sequence[Job], environment: Mapping[str, str], workers: int = 2) -> dict[str, Run]:
     """Run every job in `workers` spawned processes; results by script path."""
+    if not jobs:
+        return {}
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(dict(environment),)) as pool:
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context, initializer=_start, initargs=(dict(environment),)) as pool:
         runs = list(pool.map(run_one, jobs))
     return {run.script: run for run in runs}
 

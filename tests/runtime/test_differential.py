@@ -187,12 +187,17 @@ def differential_runs(
         "TRANSFORMERS_VERBOSITY": "error",
         **{f"LML_CKPT_{arch.upper()}": str(checkpoints[arch]) for arch in TINY},
     }
+    # Only the scripts the selected tests need (`-k load_step` runs one script, not all).
+    selected = [item.callspec.params for item in request.session.items if hasattr(item, "callspec")]
+    cases = [params["case"] for params in selected if isinstance(params.get("case"), Case)]
+    needed = {case.script.name for case in cases} | {params["name"] for params in selected if params.get("name") in SCRIPTS}
     jobs = [
         Job(str(s.path), str(checkpoints[s.arch]), str(tmp_path_factory.mktemp(f"run-{s.name}")))
         for s in SCRIPTS.values()
+        if s.name in needed
     ]
     fixed: dict[str, Script | None] = {}
-    for name in FIXED:
+    for name in sorted({case.script.name for case in cases if case.kind == FIX}):
         script = SCRIPTS[name]
         copy = tmp_path_factory.mktemp(f"fixed-{name}") / script.path.name
         shutil.copy(script.path, copy)
@@ -207,18 +212,22 @@ def differential_runs(
     start = time.monotonic()
     runs = run_all(jobs, environment, workers=WORKERS)
     elapsed = time.monotonic() - start
+    # Shown even under output capture: the harness's time is worth watching as scripts multiply.
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
     message = (
-        f"differential: {len(jobs)} script runs ({len(SCRIPTS)} scripts, {len(jobs) - len(SCRIPTS)} fixed copies) "
+        f"differential: {len(jobs)} script runs ({len(needed)} scripts, {len(jobs) - len(needed)} fixed copies) "
         f"in {elapsed:.0f} s on {WORKERS} workers; slowest: "
         + ", ".join(f"{Path(r.script).stem} {r.seconds:.1f} s" for r in sorted(runs.values(), key=lambda r: -r.seconds)[:3])
     )
-    if reporter is not None:
-        reporter.write_line(message)
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("")
+            reporter.write_line(message)
     else:
         print(message, file=sys.stderr)
     yield Runs(
-        original={name: runs[str(s.path)] for name, s in SCRIPTS.items()},
+        original={name: runs[str(s.path)] for name, s in SCRIPTS.items() if name in needed},
         fixed={name: None if f is None else (f, runs[str(f.path)]) for name, f in fixed.items()},
     )
 
