@@ -156,7 +156,7 @@ def _params(cases: list[Case]) -> list[object]:
         pytest.param(
             case,
             id=case.id,
-            marks=[pytest.mark.xfail(strict=True, reason=DISAGREEMENTS[case.key])] if case.key in DISAGREEMENTS else [],
+            marks=[pytest.mark.xfail(strict=True, raises=AssertionError, reason=DISAGREEMENTS[case.key])] if case.key in DISAGREEMENTS else [],
         )
         for case in cases
     ]
@@ -217,7 +217,7 @@ def differential_runs(
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     message = (
         f"differential: {len(jobs)} script runs ({len(needed)} scripts, {len(jobs) - len(needed)} fixed copies) "
-        f"in {elapsed:.0f} s on {WORKERS} workers; slowest: "
+        f"in {elapsed:.0f} s on {min(WORKERS, len(jobs))} worker(s); slowest: "
         + ", ".join(f"{Path(r.script).stem} {r.seconds:.1f} s" for r in sorted(runs.values(), key=lambda r: -r.seconds)[:3])
     )
     if reporter is not None and capture is not None:
