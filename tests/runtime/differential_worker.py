@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,13 +90,32 @@ def run_one(job: Job) -> Run:
     return Run(job.script, tuple(layers), result.error, output.getvalue()[-6000:], time.monotonic() - start)
 
 
-def run_all(jobs: Sequence[Job], environment: Mapping[str, str], workers: int = 2) -> dict[str, Run]:
-    """Run every job in `workers` spawned processes; results by script path."""
+def run_all(
+    jobs: Sequence[Job], environment: Mapping[str, str], workers: int = 2, timeout: float = 1200
+) -> dict[str, Run]:
+    """Run every job in `workers` spawned processes; results by script path.
+
+    A script that hangs (or a worker that dies) cannot hang the test session: after
+    `timeout` seconds the workers are killed and TimeoutError names the unfinished scripts.
+    """
     if not jobs:
         return {}
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context, initializer=_start, initargs=(dict(environment),)) as pool:
-        runs = list(pool.map(run_one, jobs))
+    before = set(multiprocessing.active_children())
+    pool = ProcessPoolExecutor(
+        min(workers, len(jobs)), mp_context=context, initializer=_start, initargs=(dict(environment),)
+    )
+    try:
+        futures = {pool.submit(run_one, job): job for job in jobs}
+        _, pending = wait(futures, timeout=timeout)
+        if pending:
+            for child in set(multiprocessing.active_children()) - before:
+                child.kill()
+            unfinished = ", ".join(Path(futures[f].script).name for f in pending)
+            raise TimeoutError(f"differential scripts unfinished after {timeout:.0f} s: {unfinished}")
+        runs = [future.result() for future in futures]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     return {run.script: run for run in runs}
 
 
