@@ -9,7 +9,8 @@ All scripts run once per session under the runtime checker (`run_script`, what
     line equals the stated truth (so truths are measured, never assumed), and
     `test_every_layer_is_marked`: every layer the script built is on a marked line;
 (b) `test_linter_agrees_with_runtime`: a finding (any MLL code) starts on a construction line
-    exactly when its layers run with random weights by mistake (random, not deliberate);
+    exactly when its layers run with random weights by mistake (random, not deliberate), and
+    `test_every_finding_is_on_a_marked_line`: no finding elsewhere;
 (c) `test_fix_turns_random_into_pretrained`: for each script with a random-by-mistake
     construction or a safe fix, `--fix` on a copy gives a script that still runs, in which
     each random-by-mistake construction is now pretrained or fine-tuned and every other one
@@ -285,6 +286,14 @@ def test_linter_agrees_with_runtime(case: Case, differential_runs: Runs) -> None
     assert bool(findings) == random_by_mistake, (
         f"{case.id}: runtime {statuses} (`{case.truth}`), linter: {shown}"
     )
+
+
+@pytest.mark.parametrize("name", list(SCRIPTS))
+def test_every_finding_is_on_a_marked_line(name: str) -> None:
+    """(b) checks marked lines; a finding anywhere else points at no layer the script builds."""
+    script = SCRIPTS[name]
+    stray = [f"{d.line}: {d.code} {d.message}" for d in _FINDINGS[name] if script.truth_at(d.line) is None]
+    assert not stray, "findings on lines that construct no main layer:\n" + "\n".join(stray)
 
 
 @pytest.mark.parametrize("case", _params(FIX_CASES))
