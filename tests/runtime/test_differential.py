@@ -69,6 +69,7 @@ DISAGREEMENTS: dict[tuple[str, int, str], str] = {
     ("load_by_name_unnamed_bert", 14, FIX): "no finding, so nothing to fix",
     ("load_by_name_skip_mismatch_distilbert", 14, MISSED): "`load_weights(..., by_name=True, skip_mismatch=True)` into a layer named `encoder` counts as a load",
     ("load_by_name_skip_mismatch_distilbert", 14, FIX): "no finding, so nothing to fix",
+    ("load_set_weights_from_scratch_gpt2", 14, MISSED): "`set_weights(teacher.get_weights())` counts as a load, though the teacher is random too",
     # 2. Every construction is seen.
     ("construct_class_variable_bert", 12, MISSED): "a main layer class called through a variable (`Encoder = TFBertMainLayer`) is not a construction",
     ("construct_class_variable_bert", 12, FIX): "no finding, so nothing to fix",
@@ -84,6 +85,10 @@ DISAGREEMENTS: dict[tuple[str, int, str], str] = {
     ("construct_clone_model_bert", 15, FIX): "no finding, so nothing to fix",
     ("construct_from_config_gpt2", 12, MISSED): "`TFGPT2MainLayer.from_config(layer.get_config())` is not a construction",
     ("construct_from_config_gpt2", 12, FIX): "no finding, so nothing to fix",
+    ("construct_auto_from_config_bert", 12, MISSED): "`TFAutoModel.from_config(config)` of a pretrained config builds a random model, unseen",
+    ("construct_auto_from_config_bert", 12, FIX): "no finding, so nothing to fix",
+    ("construct_model_class_distilbert", 13, MISSED): "`TFDistilBertModel(config)` (a model class, not a main layer) of a pretrained config is not checked",
+    ("construct_model_class_distilbert", 13, FIX): "no finding, so nothing to fix",
     # 3. Config origins.
     ("config_json_load_bert", 14, MISSED): "`BertConfig(**json.load(<checkpoint>/config.json))` is taken for explicit hyperparameters",
     ("config_json_load_bert", 14, FIX): "no finding, so nothing to fix",
