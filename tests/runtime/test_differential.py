@@ -54,7 +54,7 @@ DISAGREEMENTS: dict[tuple[str, int, str], str] = {
     # 1. A load is a load of pretrained weights into this layer.
     ("load_step_assign_bert", 16, MISSED): "`self.step.assign(0)` on the model counts as a load into the layer",
     ("load_step_assign_bert", 16, FIX): "no finding, so nothing to fix",
-    ("load_optimizer_lr_distilbert", 14, MISSED): "`opt.learning_rate.assign`/`set_value(model.optimizer.lr)` count as loads",
+    ("load_optimizer_lr_distilbert", 14, MISSED): "`keras.backend.set_value(model.optimizer.lr, ...)` counts as a load into the model's layers",
     ("load_optimizer_lr_distilbert", 14, FIX): "no finding, so nothing to fix",
     ("load_average_own_weights_bert", 14, MISSED): "`set_weights` of the model's own averaged `get_weights()` counts as a load",
     ("load_average_own_weights_bert", 14, FIX): "no finding, so nothing to fix",
