@@ -18,7 +18,7 @@ import asyncio
 import io
 import re
 import tokenize
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
@@ -360,10 +360,13 @@ class MainLayerServer(LanguageServer):
 
     def schedule(self, uri: str, delay: float) -> None:
         """Lint `uri` after `delay` seconds, replacing any lint already waiting for it."""
+        self._replace_pending(uri, self._lint_and_publish(uri, delay))
+
+    def _replace_pending(self, uri: str, lint: Coroutine[Any, Any, None]) -> None:
         pending = self._pending.pop(uri, None)
         if pending is not None:
             pending.cancel()
-        task = asyncio.get_running_loop().create_task(self._lint_and_publish(uri, delay))
+        task = asyncio.get_running_loop().create_task(lint)
         self._pending[uri] = task
         task.add_done_callback(lambda done: self._done(uri, done))
 
@@ -434,12 +437,7 @@ class MainLayerServer(LanguageServer):
 
     def schedule_notebook(self, uri: str, delay: float) -> None:
         """Lint notebook `uri` after `delay` seconds, replacing a lint already waiting for it."""
-        pending = self._pending.pop(uri, None)
-        if pending is not None:
-            pending.cancel()
-        task = asyncio.get_running_loop().create_task(self._lint_notebook(uri, delay))
-        self._pending[uri] = task
-        task.add_done_callback(lambda done: self._done(uri, done))
+        self._replace_pending(uri, self._lint_notebook(uri, delay))
 
     async def _lint_notebook(self, uri: str, delay: float) -> None:
         if delay:
