@@ -29,7 +29,7 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 if sys.version_info >= (3, 11):
     import tomllib
