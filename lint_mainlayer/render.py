@@ -46,7 +46,8 @@ def render(
     if isinstance(edit, ReplaceCall):
         span = ranges[edit.call]
         start, end = (span.start.line, span.start.column), (span.end.line, span.end.column)
-        replacement = module.code_for_node(edit.new_expr)
+        first = lines[span.start.line - 1]
+        replacement = _code(module, edit.new_expr, first[: len(first) - len(first.lstrip(" \t"))])
     elif isinstance(edit, AppendAfter):
         span = ranges[edit.statement]
         # Through the end of the statement's last line, so its comment stays where it is.
@@ -55,7 +56,7 @@ def render(
         statement: cst.CSTNode = edit.statement.with_changes(leading_lines=())
         if edit.call is not None and edit.new_expr is not None:
             statement = _replace_call(statement, edit.call, edit.new_expr)
-        parts = [module.code_for_node(statement)] + [module.code_for_node(s) for s in edit.after]
+        parts = [_code(module, statement, indent)] + [_code(module, s, indent) for s in edit.after]
         replacement = (newline + indent).join(_strip_newline(p) for p in parts)
     else:
         klass = ranges[edit.klass]
@@ -82,6 +83,23 @@ def render(
         add_imports=plan.add_imports,
         remove_imports=plan.remove_imports,
     )
+
+
+def _code(module: cst.Module, node: cst.CSTNode, indent: str) -> str:
+    """The code of `node` as it reads at `indent`, the indentation of its block.
+
+    Generated on its own, a node's continuation lines lose the block's indentation (libcst
+    adds it from the enclosing blocks); it is put back on each non-empty one, unless the
+    node holds a multi-line string, whose lines must stay as they are."""
+    code = module.code_for_node(node)
+    if not indent or '"""' in code or "'''" in code:
+        return code
+    pieces = LINE_BREAK.split(code)
+    breaks = LINE_BREAK.findall(code)
+    out = [pieces[0]]
+    for line_break, piece in zip(breaks, pieces[1:]):
+        out.append(line_break + (indent + piece if piece.strip() else piece))
+    return "".join(out)
 
 
 def _body(klass: cst.ClassDef) -> tuple[cst.BaseStatement, ...]:
