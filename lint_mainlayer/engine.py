@@ -68,7 +68,7 @@ def analyse(source: str, settings: Settings | None = None, *, screen: bool = Tru
     try:
         facts = collect(module)
         findings: list[Finding] = []
-        if facts.sites:
+        if facts.sites or facts.model_calls:
             ctx = Context(facts, settings)
             findings = [f for rule in ALL_RULES if settings.enabled(rule.code) for f in rule().check(ctx)]
         diagnostics = _diagnostics(source, module, findings)
