@@ -349,9 +349,7 @@ class _Collector(cst.CSTVisitor):
             alone = (
                 method == "from_pretrained"
                 and statement is not None
-                and len(statement.body) == 1
-                and isinstance(statement.body[0], cst.Expr)
-                and statement.body[0].value is candidate.call
+                and any(isinstance(small, cst.Expr) and small.value is candidate.call for small in statement.body)
             )
             if not (known or local or alone):
                 continue

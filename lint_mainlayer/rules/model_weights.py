@@ -63,7 +63,8 @@ def model_fix(site: ModelSite, origin: Origin) -> FixPlan | NoFix:
     if config is None:
         return NoFix("the call passes no config")
     for name in keywords:
-        if name in _FROM_PRETRAINED_PARAMETERS:
+        # `from_config(trust_remote_code=...)` means what it means to `from_pretrained`.
+        if name in _FROM_PRETRAINED_PARAMETERS and not (site.how == "from_config" and name == "trust_remote_code"):
             return NoFix(f"`{name}=` means something else to `from_pretrained`")
     unsafe: list[str] = []
     if any(a.star for a in call.args):
