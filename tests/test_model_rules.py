@@ -67,6 +67,12 @@ SIGNALS = {
         "x = tf.zeros((2, 4), dtype=tf.int32)\nm = TFBertModel(config)\nm(x)\n",
         "x = tokenize(text)\nm = TFBertModel(config)\nm(x)\n",
     ),
+    "constant input from a module-level constant": (
+        "IDS = [[1, 2, 3]]\ndef bench():\n    m = TFBertModel(config)\n    x = tf.constant(IDS, dtype=tf.int32)\n"
+        "    return m(input_ids=x)\n",
+        "IDS = load()\ndef bench():\n    m = TFBertModel(config)\n    x = tf.constant(IDS, dtype=tf.int32)\n"
+        "    return m(input_ids=x)\n",
+    ),
     "export and conversion only": (
         'm = TFBertModel(config)\nm.save_pretrained("out")\ntf.saved_model.save(m, "saved")\n'
         "tf.lite.TFLiteConverter.from_keras_model(m).convert()\n",

@@ -319,12 +319,18 @@ def _reads_through(value: cst.BaseExpression, call: cst.Call) -> bool:
 
 
 def _constants(unit: Unit) -> frozenset[str]:
-    """Names the unit binds only to constant inputs."""
+    """Names bound only to constant inputs, in the unit or the functions and module around
+    it (`INPUT_IDS = [[...]]` at module level, used in a benchmark function)."""
     found: set[str] = set()
     bound: dict[str, list[cst.BaseExpression | None]] = {}
-    for bind in unit.binds:
-        for target in bind.targets:
-            bound.setdefault(target, []).append(bind.value if bind.direct and len(bind.targets) == 1 else None)
+    current: Unit | None = unit
+    while current is not None:
+        if current is unit or current.kind != "class":
+            for bind in current.binds:
+                for target in bind.targets:
+                    value = bind.value if bind.direct and len(bind.targets) == 1 else None
+                    bound.setdefault(target, []).append(value)
+        current = current.parent
     changed = True
     while changed:
         changed = False
