@@ -14,6 +14,8 @@ RULE_NAMES: dict[str, str] = {
     "MLL002": "unknown-config-without-weights",
     "MLL003": "main-layer-name-mismatch",
     "MLL004": "pretrained-subclass-without-build",
+    "MLL005": "pretrained-config-model-without-weights",
+    "MLL006": "discarded-from-pretrained",
 }
 #: Selects every rule, as in ruff.
 ALL = "ALL"

@@ -74,7 +74,7 @@ def analyse(
     try:
         facts = collect(module)
         findings: list[Finding] = []
-        if facts.sites:
+        if facts.sites or facts.model_calls:
             ctx = Context(facts, settings)
             findings = [
                 f

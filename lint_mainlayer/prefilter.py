@@ -1,9 +1,12 @@
 """Cheap stages before the libcst rules: is there anything in this source they could flag?
 
 Every rule reports on a *site*, a call whose callee resolves to a registry main layer
-imported from transformers (`rules/facts.py`); the stages below test necessary conditions
-for one. A rule that flags anything else must extend them (its INVALID cases are checked
-against them in `tests/test_prefilter.py`).
+imported from transformers (`rules/facts.py`), or on a *model site*: a call whose callee
+resolves to a registry model class or `TFAutoModel*` class (called, or its `from_config`/
+`from_pretrained`), to a class of the module deriving from one, or `x.from_pretrained(...)`
+where `x` holds such a model (`rules/models.py`). The stages below test necessary
+conditions for one. A rule that flags anything else must extend them (its INVALID cases
+are checked against them in `tests/test_prefilter.py`).
 
 Each stage is much cheaper than the next and answers "skip" only when the rules cannot
 flag the source; when in doubt it answers "analyse". The rules stay the only source of
@@ -11,10 +14,12 @@ findings and fixes: these stages may over-approximate, never under-approximate
 (`tests/test_prefilter.py` checks that on the fixtures, on transformers' source and on
 generated sources).
 
-1. Text: the rules flag only calls whose callee resolves to a registry name, and every
-   registry name contains `MainLayer` (a test checks), so a source without that word is
-   skipped. This stage imports nothing. (A bare `# lint-mainlayer: noqa` comment skips the
-   file at stage 3, once `tokenize` has shown it is a comment.)
+1. Text: the rules flag only calls whose callee resolves to a registry name (or, for a
+   model site, whose class derives from one or whose instance was built by one: the
+   source names it too). Every main-layer name contains `MainLayer`, and every model and
+   auto class name starts with `TF` and a capital (tests check), so a source with neither
+   is skipped. This stage imports nothing. (A bare `# lint-mainlayer: noqa` comment skips
+   the file at stage 3, once `tokenize` has shown it is a comment.)
 2. Imports: a callee resolves to a main layer only through an absolute import of
    `transformers` (`from transformers... import`, `import transformers...`). Each has the
    word `transformers` right after `from`, `import` or a comma; occurrences on a comment line
@@ -23,8 +28,12 @@ generated sources).
 3. Python's `ast`: some call's callee is a name imported from transformers as a
    `...MainLayer` class, an attribute `...MainLayer` of a name bound by a transformers
    import, or a `...MainLayer` name or attribute in a module with a transformers star
-   import. Scopes and shadowing are ignored (the rules resolve those). Source that `ast`
-   cannot parse goes to libcst, which decides.
+   import; or, for model sites, the same with a registry model or auto class name
+   (`lookup_model`/`lookup_auto` know it), as the callee or the object of the call's
+   method (`TFAutoModel.from_config`), or a class of the module with such a base
+   (directly or through classes of the module). A model site's instance is built by one
+   of these calls, so it needs no case of its own. Scopes and shadowing are ignored (the
+   rules resolve those). Source that `ast` cannot parse goes to libcst, which decides.
 """
 
 from __future__ import annotations
@@ -36,9 +45,12 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
+from lint_mainlayer import registry
 from lint_mainlayer.registry import is_transformers_module
 
 MARKER = "MainLayer"
+# Every registry model class and `TFAutoModel*` class name starts so (a test checks).
+MODEL_MARKER = re.compile(r"TF[A-Z]")
 # The largest source the engine analyses: libcst and the rules take ~25 s and ~1 GB per MB
 # of dense code, while one long line (a data literal) costs little.
 MAX_LINES = 100_000
@@ -97,9 +109,10 @@ _COMMENT_OR_DOCTEST = re.compile(r"[ \t\f]*(?:#|>>>|\.\.\.)[^'\";\r\n]*")
 
 
 def mentions_main_layer(source: str) -> bool:
-    """Stage 1: whether `source` says `MainLayer` (a file-wide `# lint-mainlayer: noqa` is
-    for stage 3: only a comment counts, which text alone cannot tell)."""
-    return MARKER in source
+    """Stage 1: whether `source` says `MainLayer` or names a TF model class (`TF` and a
+    capital). A file-wide `# lint-mainlayer: noqa` is for stage 3: only a comment counts,
+    which text alone cannot tell."""
+    return MARKER in source or MODEL_MARKER.search(source) is not None
 
 
 def imports_transformers(source: str) -> bool:
@@ -137,16 +150,22 @@ def _identifier_char(source: str, index: int) -> bool:
 
 
 def calls_imported_main_layer(tree: ast.AST) -> bool:
-    """Stage 3: whether a call in `tree` may construct a main layer imported from transformers."""
+    """Stage 3: whether a call in `tree` may construct a main layer imported from
+    transformers, or build or load a model of a transformers class."""
     star = False
     # Names bound by a transformers import: modules, or anything taken from one.
     roots: set[str] = set()
     # Names bound to a `...MainLayer` object of a transformers module.
     layers: set[str] = set()
+    # Names bound to a registry model or auto class, and classes of the module deriving from one.
+    models: set[str] = set()
     callees: list[ast.expr] = []
+    classes: list[ast.ClassDef] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             callees.append(node.func)
+        elif isinstance(node, ast.ClassDef):
+            classes.append(node)
         elif isinstance(node, ast.ImportFrom):
             if node.level or not is_transformers_module(node.module):
                 continue
@@ -158,6 +177,8 @@ def calls_imported_main_layer(tree: ast.AST) -> bool:
                 roots.add(local)
                 if MARKER in alias.name:
                     layers.add(local)
+                elif _is_model_name(alias.name):
+                    models.add(local)
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if not is_transformers_module(alias.name):
@@ -169,6 +190,8 @@ def calls_imported_main_layer(tree: ast.AST) -> bool:
                 # `import transformers.x.TFBertMainLayer as L` names a class, not a module.
                 if MARKER in alias.name.rpartition(".")[2]:
                     layers.add(alias.asname)
+                elif _is_model_name(alias.name.rpartition(".")[2]):
+                    models.add(alias.asname)
     if not (star or roots):
         return False
     for func in callees:
@@ -176,12 +199,42 @@ def calls_imported_main_layer(tree: ast.AST) -> bool:
             if func.id in layers or (star and MARKER in func.id):
                 return True
         elif isinstance(func, ast.Attribute) and MARKER in func.attr:
-            root: ast.expr = func.value
-            while isinstance(root, ast.Attribute):
-                root = root.value
-            if isinstance(root, ast.Name) and (star or root.id in roots):
+            if _from_transformers(func.value, star, roots):
                 return True
+    def names_model(node: ast.expr) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id in models or (star and _is_model_name(node.id))
+        if isinstance(node, ast.Attribute):
+            return _is_model_name(node.attr) and _from_transformers(node.value, star, roots)
+        return False
+
+    # Classes deriving from a model class, through other classes of the module too.
+    changed = True
+    while changed:
+        changed = False
+        for klass in classes:
+            if klass.name not in models and any(names_model(base) for base in klass.bases):
+                models.add(klass.name)
+                changed = True
+    for func in callees:
+        if names_model(func) or (isinstance(func, ast.Attribute) and names_model(func.value)):
+            return True
     return False
+
+
+def _from_transformers(node: ast.expr, star: bool, roots: set[str]) -> bool:
+    """Whether a Name/Attribute chain starts at a name a transformers import binds."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and (star or node.id in roots)
+
+
+def _is_model_name(name: str) -> bool:
+    """Whether `name` is a registry TF model class or `TFAutoModel*` class."""
+    return (
+        MODEL_MARKER.match(name) is not None
+        and (registry.lookup_model(f"transformers.{name}") or registry.lookup_auto(f"transformers.{name}")) is not None
+    )
 
 
 # `catch_warnings` swaps process-wide state: two threads (the language server lints in

@@ -53,7 +53,7 @@ def render(
         # Through the end of the statement's last line, so its comment stays where it is.
         start, end = (span.start.line, span.start.column), (span.end.line, len(lines[span.end.line - 1]))
         indent = lines[span.start.line - 1][: span.start.column]
-        statement: cst.CSTNode = edit.statement.with_changes(leading_lines=())
+        statement: cst.CSTNode = (edit.replacement or edit.statement).with_changes(leading_lines=())
         if edit.call is not None and edit.new_expr is not None:
             statement = _replace_call(statement, edit.call, edit.new_expr)
         parts = [_code(module, statement, indent)] + [_code(module, s, indent) for s in edit.after]

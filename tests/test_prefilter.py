@@ -42,6 +42,13 @@ def test_every_registry_name_contains_the_marker() -> None:
     assert all(prefilter.MARKER in name for name in registry.load())
 
 
+def test_every_model_and_auto_class_name_has_the_model_marker() -> None:
+    # Stage 1 skips sources with neither marker: sound for the model rules only while this holds.
+    names = [*registry.load_models(), *registry.load_auto_classes()]
+    assert len(names) > 300
+    assert all(prefilter.MODEL_MARKER.match(name) for name in names)
+
+
 def test_file_noqa_is_honoured_by_the_rules_themselves(monkeypatch: pytest.MonkeyPatch) -> None:
     # Stage 1 skips such files; the rules must agree without it.
     monkeypatch.setattr(prefilter, "needs_rules", lambda source: True)
@@ -118,6 +125,13 @@ KEPT = {
     "old mac newlines": "# c\rfrom transformers import TFBertMainLayer\rTFBertMainLayer(c)\r",
     "parenthesized": "from transformers import (\n    # a comment\n    TFBertMainLayer,\n)\nTFBertMainLayer(c)\n",
     "ast rejects": "from transformers import TFBertMainLayer\nTFBertMainLayer(c)\nprint 1\n",
+    "model class": "from transformers import TFBertModel\nTFBertModel(c)\n",
+    "model class alias": "from transformers import TFBertForSequenceClassification as C\nC(c)\n",
+    "auto from_config": "from transformers import TFAutoModelForMaskedLM\nTFAutoModelForMaskedLM.from_config(c)\n",
+    "model of a module alias": "import transformers as hf\nhf.TFAutoModel.from_config(c)\n",
+    "model by star": "from transformers import *\nTFBertModel(c)\n",
+    "model by path": "import transformers.models.bert.modeling_tf_bert as m\nm.TFBertModel(c)\n",
+    "local subclass": "import transformers as hf\nclass A(hf.TFBertPreTrainedModel):\n    pass\nclass B(A):\n    pass\nB(c)\n",
 }
 
 
@@ -127,7 +141,10 @@ def test_kept(source: str) -> None:
 
 
 SKIPPED = {
-    "no marker": "from transformers import TFBertModel\nTFBertModel(c)\n",
+    "no marker": "from transformers import BertModel\nBertModel(c)\n",
+    "not a model class": "from transformers import TFTrainer\nTFTrainer(c)\n",
+    "model class not called": "from transformers import TFBertModel\nmodels = [TFBertModel]\n",
+    "local class of no model": "from transformers import TFBertModel\nclass A:\n    pass\nA(c)\n",
     "file noqa": "# lint-mainlayer: noqa\nfrom transformers import TFBertMainLayer\nTFBertMainLayer(c)\n",
     "relative import": "from .modeling_tf_bert import TFBertMainLayer\nTFBertMainLayer(c)\n",
     "defined here": "class TFBertMainLayer:\n    pass\nTFBertMainLayer(c)\n",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lint_mainlayer.rules.base import Rule
 from lint_mainlayer.rules.missing_build import MissingBuild
+from lint_mainlayer.rules.model_weights import DiscardedFromPretrained, PretrainedConfigModelWithoutWeights
 from lint_mainlayer.rules.name_mismatch import MainLayerNameMismatch
 from lint_mainlayer.rules.random_weights import (
     PretrainedConfigWithoutWeights,
@@ -15,4 +16,6 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UnknownConfigWithoutWeights,
     MainLayerNameMismatch,
     MissingBuild,
+    PretrainedConfigModelWithoutWeights,
+    DiscardedFromPretrained,
 )

@@ -10,6 +10,7 @@ import libcst as cst
 from lint_mainlayer.rules.facts import Construction, ModuleFacts
 from lint_mainlayer.rules.fixes import FixPlan
 from lint_mainlayer.rules.flow import Reachability
+from lint_mainlayer.rules.models import ModelSite, model_sites
 from lint_mainlayer.rules.origin import Origin, config_origin
 from lint_mainlayer.types import Settings
 
@@ -35,6 +36,14 @@ class Context:
     settings: Settings
     _reach: Reachability | None = None
     _origins: dict[int, Origin | None] = field(default_factory=dict)
+    _models: list[ModelSite] | None = None
+
+    @property
+    def models(self) -> list[ModelSite]:
+        """The module's calls that build or load a whole model (`rules/models.py`)."""
+        if self._models is None:
+            self._models = model_sites(self.facts)
+        return self._models
 
     def reached(self, site: Construction) -> bool:
         if self._reach is None:

@@ -1,10 +1,11 @@
 """One pass over a module that records what the rules reason about: its units and names
-(`scope`), its classes (`classes`), and the calls that construct main layers (`Site`).
+(`scope`), its classes (`classes`), the calls that construct main layers (`Site`), and the
+calls that may build or load a whole model (`ModelCall`, resolved by `rules/models.py`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -43,6 +44,20 @@ class Site(Construction):
     import_module: str | None
 
 
+@dataclass(kw_only=True)
+class ModelCall(Construction):
+    """A call that builds or loads a whole model, as far as names tell: a transformers TF
+    model class or `TFAutoModel*` class (called, or its `from_config`/`from_pretrained`), a
+    class of the module, or any `x.from_pretrained(...)` that is a statement of its own.
+    `rules/models.py` decides what it is."""
+
+    # What the callee names in transformers (for `X.from_config`, what `X` names).
+    qualified: frozenset[str]
+    # The `if` statements around the call, innermost last, and whether it is in their body
+    # (True) or their `else`/`elif` part (False).
+    branches: tuple[tuple[cst.If, bool], ...] = ()
+
+
 @dataclass
 class ModuleFacts:
     module: cst.Module
@@ -58,6 +73,7 @@ class ModuleFacts:
     strings: list[str]
     # Local names of `import tensorflow [as tf]`.
     tf_names: list[str]
+    model_calls: list[ModelCall] = field(default_factory=list)
 
     @property
     def module_unit(self) -> Unit:
@@ -69,6 +85,7 @@ class ModuleFacts:
 
 
 _SAVE_METHODS = frozenset({"save_weights", "save", "save_pretrained", "write"})
+_MODEL_METHODS = frozenset({"from_config", "from_pretrained"})
 
 
 class _Collector(cst.CSTVisitor):
@@ -92,6 +109,9 @@ class _Collector(cst.CSTVisitor):
         self.candidates: list[_Candidate] = []
         self.aliases: set[str] = set()
         self.bases: list[tuple[ClassInfo, Unit, list[cst.BaseExpression]]] = []
+        # Calls that may build a whole model, and the `if` branches around the walk.
+        self.model_candidates: list[_Candidate] = []
+        self.branches: list[tuple[cst.If, bool]] = []
 
     # -- bookkeeping -------------------------------------------------------------------
 
@@ -208,6 +228,18 @@ class _Collector(cst.CSTVisitor):
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.stack.pop()
 
+    def visit_If_body(self, node: cst.If) -> None:
+        self.branches.append((node, True))
+
+    def leave_If_body(self, node: cst.If) -> None:
+        self.branches.pop()
+
+    def visit_If_orelse(self, node: cst.If) -> None:
+        self.branches.append((node, False))
+
+    def leave_If_orelse(self, node: cst.If) -> None:
+        self.branches.pop()
+
     # -- statements --------------------------------------------------------------------
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
@@ -271,8 +303,14 @@ class _Collector(cst.CSTVisitor):
                 ):
                     self.save_paths.append(arg.value)
                     break
-        # Cheap gate; the callee is resolved after the walk, when every binding is known.
-        if last in registry.load() or (isinstance(func, cst.Name) and func.value in self.aliases):
+        # Cheap gates; the callee is resolved after the walk, when every binding is known.
+        is_layer = last in registry.load() or (isinstance(func, cst.Name) and func.value in self.aliases)
+        # A model class, an auto class's or any `from_pretrained`, or a capitalised name (a
+        # class of the module, maybe defined further down).
+        is_model = last in _MODEL_METHODS or last in registry.load_models() or (
+            isinstance(func, cst.Name) and func.value[:1].isupper()
+        )
+        if is_layer or is_model:
             klass = None
             unit: Unit | None = self.unit
             while unit is not None and klass is None:
@@ -282,7 +320,11 @@ class _Collector(cst.CSTVisitor):
                     klass = self.classes.get(unit.name or "")
                 unit = unit.parent
             statement = self.statements[-1] if self.statements else None
-            self.candidates.append(_Candidate(node, self.unit, self.index, klass, statement, self.top))
+            candidate = _Candidate(node, self.unit, self.index, klass, statement, self.top, tuple(self.branches))
+            if is_layer:
+                self.candidates.append(candidate)
+            if is_model:
+                self.model_candidates.append(candidate)
 
     def finish(self) -> list[Site]:
         """Resolve class bases and candidate calls now that all bindings are known."""
@@ -290,6 +332,41 @@ class _Collector(cst.CSTVisitor):
             info.base_qualified = [self.qualified(b, unit) for b in bases]
         sites = (self._site(c) for c in self.candidates)
         return [site for site in sites if site is not None]
+
+    def model_calls(self) -> list[ModelCall]:
+        """The model candidates whose callee may name a model (after `finish`)."""
+        found = []
+        for candidate in self.model_candidates:
+            func = candidate.call.func
+            method = func.attr.value if isinstance(func, cst.Attribute) else None
+            named = func.value if method in _MODEL_METHODS and isinstance(func, cst.Attribute) else func
+            qualified = frozenset(self.qualified(named, candidate.unit))
+            known = any(
+                registry.lookup_model(q) is not None or registry.lookup_auto(q) is not None for q in qualified
+            )
+            local = isinstance(named, cst.Name) and named.value in self.classes and not qualified
+            statement = candidate.statement
+            alone = (
+                method == "from_pretrained"
+                and statement is not None
+                and any(isinstance(small, cst.Expr) and small.value is candidate.call for small in statement.body)
+            )
+            if not (known or local or alone):
+                continue
+            found.append(
+                ModelCall(
+                    call=candidate.call,
+                    unit=candidate.unit,
+                    index=candidate.index,
+                    klass=candidate.klass,
+                    statement=statement,
+                    assign_target=_assign_target(statement, candidate.call),
+                    top=candidate.top,
+                    qualified=qualified,
+                    branches=candidate.branches,
+                )
+            )
+        return found
 
     def _site(self, candidate: _Candidate) -> Site | None:
         node = candidate.call
@@ -304,14 +381,8 @@ class _Collector(cst.CSTVisitor):
                 break
         if layer is None:
             return None
-        target = None
         statement = candidate.statement
-        if statement is not None:
-            for small in statement.body:
-                if isinstance(small, cst.Assign) and small.value is node and len(small.targets) == 1:
-                    target = small.targets[0].target
-                elif isinstance(small, cst.AnnAssign) and small.value is node:
-                    target = small.target
+        target = _assign_target(statement, node)
         return Site(
             call=node,
             layer=layer,
@@ -326,6 +397,20 @@ class _Collector(cst.CSTVisitor):
         )
 
 
+def _assign_target(
+    statement: cst.SimpleStatementLine | None, node: cst.BaseExpression
+) -> cst.BaseAssignTargetExpression | None:
+    """The single target of the assignment in `statement` whose whole value is `node`."""
+    if statement is None:
+        return None
+    for small in statement.body:
+        if isinstance(small, cst.Assign) and small.value is node and len(small.targets) == 1:
+            return small.targets[0].target
+        if isinstance(small, cst.AnnAssign) and small.value is node:
+            return small.target
+    return None
+
+
 @dataclass
 class _Candidate:
     call: cst.Call
@@ -334,6 +419,7 @@ class _Candidate:
     klass: ClassInfo | None
     statement: cst.SimpleStatementLine | None
     top: cst.CSTNode | None
+    branches: tuple[tuple[cst.If, bool], ...] = ()
 
 
 def collect(module: cst.Module) -> ModuleFacts:
@@ -351,4 +437,5 @@ def collect(module: cst.Module) -> ModuleFacts:
         save_paths=collector.save_paths,
         strings=collector.strings,
         tf_names=collector.tf_names,
+        model_calls=collector.model_calls(),
     )

@@ -38,6 +38,8 @@ class AppendAfter:
     after: tuple[cst.SimpleStatementLine, ...]
     call: cst.Call | None = None
     new_expr: cst.BaseExpression | None = None
+    # The statement's new form, when more than a call in it changes (`x.f()` -> `x = x.f()`).
+    replacement: cst.SimpleStatementLine | None = None
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,9 @@ class Reachability:
                     stack.append(current.value)
                 continue
             if isinstance(current, cst.Call):
-                if id(current) in self._site_ids:
-                    out.add(f"site:{id(current)}")
+                # Every call gets its marker, so that `reached` can seed from any
+                # construction (a main layer's or a whole model's), not only `facts.sites`.
+                out.add(f"site:{id(current)}")
                 callee = dotted(current.func)
                 if callee is not None:
                     out.add(f"call:{callee}")

@@ -37,7 +37,13 @@ def config_origin(site: Construction) -> Origin | None:
     arg = config_arg(site.call)
     if arg is None:
         return None
-    return _classify(arg.value, site.unit, site.index, 0)
+    index = site.index
+    if site.statement is not None:
+        # Python binds a statement's targets after evaluating its value, so the call sees
+        # the bindings before its own statement (`model = TFBertModel(model.config)`).
+        values = {id(s.value) for s in site.statement.body if isinstance(s, (cst.Assign, cst.AnnAssign, cst.AugAssign))}
+        index = min([index, *(b.index for b in site.unit.binds if id(b.value) in values)])
+    return _classify(arg.value, site.unit, index, 0)
 
 
 def _classify(expr: cst.BaseExpression, unit: Unit, index: int, depth: int) -> Origin:

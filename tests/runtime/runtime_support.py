@@ -61,6 +61,17 @@ FIX_FIXTURES: dict[str, str] = {
        if (arch, kind) != ("bert", "head")},
 }
 
+#: Whole-model fix fixtures (MLL005, MLL006) and the checkpoint each reads: base models and
+#: task heads, several architectures. Their scripts may also hold a model that was loaded
+#: (and is replaced or thrown away), so only the flagged line's layers are random before.
+MODEL_FIX_FIXTURES: dict[str, str] = {
+    "mll005_bert_head": "bert",
+    "mll005_distilbert_auto": "distilbert",
+    "mll005_gpt2_base": "gpt2",
+    "mll005_roberta_field": "roberta",
+    "mll006_bert_discarded": "bert",
+}
+
 #: Token ids every fixture model accepts (the tiny vocabularies have 99 entries).
 INPUT_IDS = [[5, 17, 33, 48, 60, 72, 88, 94], [6, 11, 23, 35, 47, 59, 71, 83]]
 
