@@ -9,8 +9,8 @@ import libcst as cst
 
 from lint_mainlayer.rules.facts import Construction, ModuleFacts
 from lint_mainlayer.rules.fixes import FixPlan
-from lint_mainlayer.rules.flow import Reachability
 from lint_mainlayer.rules.origin import Origin, config_origin
+from lint_mainlayer.rules.provenance import Provenance
 from lint_mainlayer.types import Settings
 
 
@@ -33,13 +33,14 @@ class Context:
 
     facts: ModuleFacts
     settings: Settings
-    _reach: Reachability | None = None
+    _provenance: Provenance | None = None
     _origins: dict[int, Origin | None] = field(default_factory=dict)
 
     def reached(self, site: Construction) -> bool:
-        if self._reach is None:
-            self._reach = Reachability(self.facts)
-        return self._reach.reached(site)
+        """Whether a load of pretrained weights reaches what `site` built (`provenance`)."""
+        if self._provenance is None:
+            self._provenance = Provenance(self.facts)
+        return self._provenance.reached(site)
 
     def origin(self, site: Construction) -> Origin | None:
         key = id(site.call)

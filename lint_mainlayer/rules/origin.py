@@ -14,7 +14,7 @@ import libcst as cst
 
 from lint_mainlayer.rules.calls import args_of, config_arg
 from lint_mainlayer.rules.facts import Construction
-from lint_mainlayer.rules.scope import Bind, Unit, dotted
+from lint_mainlayer.rules.scope import Unit, binding_at, dotted, param_default
 
 _MAX_DEPTH = 8
 
@@ -54,7 +54,7 @@ def _classify(expr: cst.BaseExpression, unit: Unit, index: int, depth: int) -> O
     name = dotted(expr)
     if name is None:
         return Origin("unknown", "a computed config")
-    found = _binding(name, unit, index)
+    found = binding_at(name, unit, index)
     if found is None and name.endswith(".config"):
         # `model.config` of a model loaded with `from_pretrained` is that checkpoint's config.
         holder = _classify(cst.parse_expression(name[: -len(".config")]), unit, index, depth + 1)
@@ -62,7 +62,7 @@ def _classify(expr: cst.BaseExpression, unit: Unit, index: int, depth: int) -> O
             return replace(holder, why=f"`{name}`")
     if found is None:
         if "." not in name and name in unit.params:
-            default = _default(unit, name)
+            default = param_default(unit, name)
             if default is not None:
                 origin = _classify(default, unit, index, depth + 1)
                 if origin.kind == "pretrained":
@@ -74,16 +74,6 @@ def _classify(expr: cst.BaseExpression, unit: Unit, index: int, depth: int) -> O
     if not bind.direct or bind.value is None or len(bind.targets) != 1:
         return Origin("unknown", f"`{name}`, bound indirectly")
     return _classify(bind.value, bind_unit, bind.index, depth + 1)
-
-
-def _default(unit: Unit, name: str) -> cst.BaseExpression | None:
-    if not isinstance(unit.node, cst.FunctionDef):
-        return None
-    params = unit.node.params
-    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-        if param.name.value == name:
-            return param.default
-    return None
 
 
 def _classify_call(call: cst.Call, unit: Unit, index: int) -> Origin:
@@ -101,26 +91,6 @@ def _classify_call(call: cst.Call, unit: Unit, index: int) -> Origin:
     if last.endswith("Config"):
         return Origin("scratch", "a config built from hyperparameters")
     return Origin("unknown", f"`{callee or 'a call'}(...)`")
-
-
-def _binding(name: str, unit: Unit, index: int) -> tuple[Bind, Unit] | None:
-    """The binding of `name` that `unit` sees at `index`: the latest before it, or in an
-    enclosing function or module (class bodies are not enclosing scopes for methods)."""
-    before = [b for b in unit.binds if name in b.targets and b.index < index]
-    if before:
-        return before[-1], unit
-    if "." not in name and name in unit.params:
-        return None
-    outer = unit.parent
-    while outer is not None:
-        if outer.kind != "class":
-            binds = [b for b in outer.binds if name in b.targets]
-            if binds:
-                return binds[-1], outer
-            if "." not in name and name in outer.params:
-                return None
-        outer = outer.parent
-    return None
 
 
 def reusable_at(origin: Origin, site: Construction) -> bool:
