@@ -196,3 +196,113 @@ LOADS = [
 @pytest.mark.parametrize("source, expected", LOADS)
 def test_a_load_is_a_load_of_pretrained_weights_into_this_layer(source: str, expected: list[str]) -> None:
     assert codes(source) == expected
+
+
+CONFIGS = [
+    pytest.param(
+        "import json\n"
+        'cfg = BertConfig(**json.load(open(os.path.join(CKPT, "config.json"))))\n'
+        "bert = TFBertMainLayer(cfg)\n",
+        ["MLL001"],
+        id="config-json-read-by-hand",
+    ),
+    pytest.param(
+        "import json\n"
+        'with open(Path(CKPT) / "config.json") as f:\n'
+        "    raw = json.load(f)\n"
+        "bert = TFBertMainLayer(BertConfig.from_dict(raw))\n",
+        ["MLL001"],
+        id="from-dict-of-a-json-config",
+    ),
+    pytest.param(
+        'bert = TFBertMainLayer(BertConfig.from_json_file(os.path.join(CKPT, "config.json")))\n',
+        ["MLL001"],
+        id="from-json-file",
+    ),
+    pytest.param(
+        "bert = TFBertMainLayer(BertConfig(**{'vocab_size': 100, 'hidden_size': 32}))\n",
+        [],
+        id="explicit-hyperparameters-dict",
+    ),
+    pytest.param(
+        "bert = TFBertMainLayer(BertConfig.from_pretrained(CKPT, vocab_size=100))\n",
+        [],
+        id="from-pretrained-with-changed-vocab",
+    ),
+    pytest.param(
+        "bert = TFBertMainLayer(BertConfig.from_pretrained(CKPT, hidden_dropout_prob=0.2))\n",
+        ["MLL001"],
+        id="from-pretrained-with-changed-dropout-is-still-pretrained",
+    ),
+    pytest.param(
+        "small = BertConfig.from_pretrained(CKPT)\n"
+        "small.num_hidden_layers = 2\n"
+        "bert = TFBertMainLayer(small)\n",
+        [],
+        id="architecture-attribute-changed-before",
+    ),
+    pytest.param(
+        "small = BertConfig.from_pretrained(CKPT)\n"
+        "bert = TFBertMainLayer(small)\n"
+        "small.num_hidden_layers = 2\n",
+        ["MLL001"],
+        id="architecture-attribute-changed-after",
+    ),
+    pytest.param(
+        "small = BertConfig.from_pretrained(CKPT, num_hidden_layers=2)\n"
+        "bert = TFBertMainLayer(small)\n"
+        "bert.set_weights(TFBertModel.from_pretrained(CKPT).bert.get_weights())\n",
+        [],
+        id="changed-config-then-loaded-anyway",
+    ),
+    pytest.param(
+        "def build_encoder(cfg):\n"
+        '    return TFBertMainLayer(cfg, name="bert")\n'
+        "encoder = build_encoder(BertConfig.from_pretrained(CKPT))\n",
+        ["MLL001"],
+        id="parameter-followed-to-pretrained-caller",
+    ),
+    pytest.param(
+        "def build_encoder(cfg):\n"
+        '    return TFBertMainLayer(cfg, name="bert")\n'
+        "encoder = build_encoder(BertConfig(num_hidden_layers=2))\n"
+        "other = build_encoder(cfg=BertConfig(vocab_size=10))\n",
+        [],
+        id="parameter-every-caller-scratch",
+    ),
+    pytest.param(
+        "class Classifier(tf.keras.Model):\n"
+        "    def __init__(self, cfg):\n"
+        "        super().__init__()\n"
+        '        self.bert = TFBertMainLayer(cfg, name="bert")\n'
+        "model = Classifier(BertConfig(hidden_size=64))\n",
+        [],
+        id="class-parameter-scratch-caller",
+    ),
+    pytest.param(
+        "class Classifier(tf.keras.Model):\n"
+        "    def __init__(self, cfg):\n"
+        "        super().__init__()\n"
+        '        self.bert = TFBertMainLayer(cfg, name="bert")\n'
+        "def main(args):\n"
+        "    return Classifier(args.config)\n",
+        ["MLL002"],
+        id="class-parameter-unknown-caller",
+    ),
+]
+
+
+@pytest.mark.parametrize("source, expected", CONFIGS)
+def test_where_the_config_came_from(source: str, expected: list[str]) -> None:
+    assert codes(source) == expected
+
+
+def test_traced_caller_checkpoint_is_what_the_fix_loads() -> None:
+    source = HEADER + (
+        "def build_encoder(cfg):\n"
+        "    return TFBertMainLayer(cfg)\n"
+        "encoder = build_encoder(BertConfig.from_pretrained(CKPT))\n"
+    )
+    fixed = engine.fix_source(source, unsafe=True).source
+    assert "TFBertModel.from_pretrained(CKPT, config=cfg).bert" in fixed
+    assert "name_or_path" not in fixed

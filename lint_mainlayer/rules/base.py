@@ -45,7 +45,7 @@ class Context:
     def origin(self, site: Construction) -> Origin | None:
         key = id(site.call)
         if key not in self._origins:
-            self._origins[key] = config_origin(site)
+            self._origins[key] = config_origin(site, self.facts)
         return self._origins[key]
 
     def in_pretrained_subclass(self, site: Construction) -> bool:

@@ -181,16 +181,16 @@ def load_fix(
 
     config_kw = keyword_arg("config", config.value, config)
     if origin.kind == "pretrained" and origin.checkpoint is not None:
+        # The traced checkpoint, never `config.name_or_path`: `XConfig.from_pretrained`
+        # leaves that empty in transformers 4.x.
         checkpoint = origin.checkpoint
-        if origin.via_default and is_pure(config.value):
-            checkpoint = cst.parse_expression(f"{code(config.value)}.name_or_path")
-            unsafe.append(f"{origin.why} defaults to a pretrained config, but callers may pass another")
+        if origin.via_default or origin.via_caller:
+            if not reusable_at(origin, site):
+                return NoFix(f"the checkpoint `{code(checkpoint)}` is not visible here")
+            unsafe.append(f"{origin.why} is traced to one checkpoint, but other callers may pass another config")
         elif not reusable_at(origin, site):
             if is_pure(checkpoint):
                 unsafe.append(f"`{code(checkpoint)}` may not hold the same checkpoint here")
-            elif is_pure(config.value):
-                checkpoint = cst.parse_expression(f"{code(config.value)}.name_or_path")
-                unsafe.append("the checkpoint is read back from the config's `name_or_path`")
             else:
                 return NoFix("the checkpoint expression cannot be repeated here")
     else:
