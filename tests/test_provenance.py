@@ -306,3 +306,111 @@ def test_traced_caller_checkpoint_is_what_the_fix_loads() -> None:
     fixed = engine.fix_source(source, unsafe=True).source
     assert "TFBertModel.from_pretrained(CKPT, config=cfg).bert" in fixed
     assert "name_or_path" not in fixed
+
+
+INTENTS = [
+    pytest.param(
+        "def make_encoder(from_scratch):\n"
+        "    if from_scratch:\n"
+        '        return TFBertMainLayer(config, name="bert")\n'
+        "    return TFBertModel.from_pretrained(CKPT, config=config).bert\n",
+        [],
+        id="body-of-if-from-scratch",
+    ),
+    pytest.param(
+        "def make_encoder(args):\n"
+        "    if not args.pretrained:\n"
+        "        encoder = TFBertMainLayer(config)\n"
+        "    else:\n"
+        "        encoder = TFBertModel.from_pretrained(CKPT).bert\n"
+        "    return encoder\n",
+        [],
+        id="body-of-if-not-pretrained",
+    ),
+    pytest.param(
+        "def make_encoder(use_pretrained=True):\n"
+        "    if use_pretrained:\n"
+        "        return TFBertModel.from_pretrained(CKPT).bert\n"
+        "    else:\n"
+        "        return TFBertMainLayer(config)\n",
+        [],
+        id="else-of-if-use-pretrained",
+    ),
+    pytest.param(
+        "def make_encoder(pretrained=False):\n"
+        "    if pretrained:\n"
+        "        return TFBertModel.from_pretrained(CKPT, config=config).bert\n"
+        "    return TFBertMainLayer(config)\n",
+        [],
+        id="factory-default-after-early-return",
+    ),
+    pytest.param(
+        "def make_encoder(init):\n"
+        '    if init == "random":\n'
+        "        return TFBertMainLayer(config)\n"
+        "    return TFBertModel.from_pretrained(CKPT).bert\n",
+        [],
+        id="init-equals-random",
+    ),
+    pytest.param(
+        "def make_encoder(init):\n"
+        '    if init != "pretrained":\n'
+        "        return TFBertMainLayer(config)\n"
+        "    return TFBertModel.from_pretrained(CKPT).bert\n",
+        [],
+        id="init-not-equal-pretrained",
+    ),
+    pytest.param(
+        "def make_encoder(args):\n"
+        "    if args.init_checkpoint is None:\n"
+        "        return TFBertMainLayer(config)\n"
+        "    return TFBertModel.from_pretrained(args.init_checkpoint).bert\n",
+        [],
+        id="checkpoint-is-none",
+    ),
+    pytest.param(
+        "def make_encoder(randomInit):\n"
+        "    return TFBertMainLayer(config) if randomInit else TFBertModel.from_pretrained(CKPT).bert\n",
+        [],
+        id="conditional-expression-camel-case-flag",
+    ),
+    pytest.param(
+        "def make_encoder(use_pretrained):\n"
+        "    if use_pretrained:\n"
+        "        return TFBertMainLayer(config)\n"
+        "    return TFBertModel.from_pretrained(CKPT).bert\n",
+        ["MLL001"],
+        id="body-of-if-use-pretrained-is-not-deliberate",
+    ),
+    pytest.param(
+        "def make_encoder(from_scratch):\n"
+        "    if from_scratch:\n"
+        "        print('scratch')\n"
+        "    return TFBertMainLayer(config)\n",
+        ["MLL001"],
+        id="flag-the-construction-ignores",
+    ),
+    pytest.param(
+        "def make_encoder(from_scratch, verbose):\n"
+        "    if from_scratch:\n"
+        "        if verbose:\n"
+        "            print('building')\n"
+        "        return TFBertMainLayer(config)\n"
+        "    return TFBertModel.from_pretrained(CKPT).bert\n",
+        [],
+        id="unrelated-inner-branch-keeps-the-outer-signal",
+    ),
+    pytest.param(
+        "def make_encoder(scratch):\n"
+        "    if scratch:\n"
+        "        return None\n"
+        "    return TFBertMainLayer(config)\n",
+        ["MLL001"],
+        id="after-early-return-of-scratch-is-the-pretrained-path",
+    ),
+]
+
+
+@pytest.mark.parametrize("source, expected", INTENTS)
+def test_deliberately_random_branches(source: str, expected: list[str]) -> None:
+    assert codes(source) == expected

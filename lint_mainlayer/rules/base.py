@@ -9,6 +9,7 @@ import libcst as cst
 
 from lint_mainlayer.rules.facts import Construction, ModuleFacts
 from lint_mainlayer.rules.fixes import FixPlan
+from lint_mainlayer.rules.intent import Intent, Intents
 from lint_mainlayer.rules.origin import Origin, config_origin
 from lint_mainlayer.rules.provenance import Provenance
 from lint_mainlayer.types import Settings
@@ -35,6 +36,7 @@ class Context:
     settings: Settings
     _provenance: Provenance | None = None
     _origins: dict[int, Origin | None] = field(default_factory=dict)
+    _intents: Intents = field(default_factory=Intents)
 
     def reached(self, site: Construction) -> bool:
         """Whether a load of pretrained weights reaches what `site` built (`provenance`)."""
@@ -47,6 +49,11 @@ class Context:
         if key not in self._origins:
             self._origins[key] = config_origin(site, self.facts)
         return self._origins[key]
+
+    def intent(self, site: Construction) -> Intent | None:
+        """What the branch around `site` says about pretraining (`intent`): `deliberate`
+        when the code marks it as the no-pretraining path; None when nothing says."""
+        return self._intents.intent(site)
 
     def in_pretrained_subclass(self, site: Construction) -> bool:
         """Whether the site is in the body of a class deriving from a transformers TF model."""

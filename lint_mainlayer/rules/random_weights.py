@@ -20,6 +20,9 @@ def _unloaded(ctx: Context) -> list[tuple[Site, Origin]]:
         origin = ctx.origin(site)
         if origin is None or origin.kind == "scratch":
             continue
+        intent = ctx.intent(site)
+        if intent is not None and intent.deliberate:
+            continue
         if ctx.reached(site):
             continue
         found.append((site, origin))
