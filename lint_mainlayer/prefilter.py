@@ -19,11 +19,15 @@ generated sources).
    word `transformers` right after `from`, `import` or a comma; occurrences on a comment line
    or a doctest line (`# Copied from transformers...`, `>>> from transformers import ...`)
    do not count when nothing before them on that line could end a string or a statement.
-3. Python's `ast`: some call's callee is a name imported from transformers as a
-   `...MainLayer` class, an attribute `...MainLayer` of a name bound by a transformers
-   import, or a `...MainLayer` name or attribute in a module with a transformers star
-   import. Scopes and shadowing are ignored (the rules resolve those). Source that `ast`
-   cannot parse goes to libcst, which decides.
+3. Python's `ast`: the module refers to a main layer: a name imported from transformers as
+   a `...MainLayer` class, an attribute `...MainLayer` of a name bound by a transformers
+   import, a `...MainLayer` name or attribute in a module with a transformers star import,
+   or `getattr(<transformers name>, "...MainLayer")`. When some call's callee is a name,
+   an item or a call, any reference counts, not only a callee: the rules follow a class
+   through variables, containers and subclasses (`Enc = TFBertMainLayer`,
+   `class Mine(TFBertMainLayer)`). Scopes and shadowing are
+   ignored (the rules resolve those). Source that `ast` cannot parse goes to libcst,
+   which decides.
 """
 
 from __future__ import annotations
@@ -105,16 +109,27 @@ def _identifier_char(source: str, index: int) -> bool:
 
 
 def calls_imported_main_layer(tree: ast.AST) -> bool:
-    """Stage 3: whether a call in `tree` may construct a main layer imported from transformers."""
+    """Stage 3: whether `tree` refers to a main layer imported from transformers (a call
+    may construct it through a name, a container or a subclass)."""
     star = False
     # Names bound by a transformers import: modules, or anything taken from one.
     roots: set[str] = set()
     # Names bound to a `...MainLayer` object of a transformers module.
     layers: set[str] = set()
     callees: list[ast.expr] = []
+    references: list[ast.expr] = []
+    # Whether some call's callee may be a class held elsewhere (a name, an item, `getattr`).
+    indirect = False
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            references.append(node)
+        elif isinstance(node, ast.Call):
             callees.append(node.func)
+            indirect = indirect or isinstance(node.func, (ast.Name, ast.Subscript, ast.Call))
+            if isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(node.args) >= 2:
+                name = node.args[1].value if isinstance(node.args[1], ast.Constant) else None
+                if isinstance(name, str) and MARKER in name:
+                    references.append(ast.Attribute(value=node.args[0], attr=name))
         elif isinstance(node, ast.ImportFrom):
             if node.level or not is_transformers_module(node.module):
                 continue
@@ -139,7 +154,7 @@ def calls_imported_main_layer(tree: ast.AST) -> bool:
                     layers.add(alias.asname)
     if not (star or roots):
         return False
-    for func in callees:
+    for func in references if indirect else callees:
         if isinstance(func, ast.Name):
             if func.id in layers or (star and MARKER in func.id):
                 return True

@@ -414,3 +414,120 @@ INTENTS = [
 @pytest.mark.parametrize("source, expected", INTENTS)
 def test_deliberately_random_branches(source: str, expected: list[str]) -> None:
     assert codes(source) == expected
+
+
+CONSTRUCTIONS = [
+    pytest.param(
+        "Enc = TFBertMainLayer\nbert = Enc(config)\n",
+        ["MLL001"],
+        id="class-through-a-variable",
+    ),
+    pytest.param(
+        "class Model(tf.keras.Model):\n"
+        "    encoder_class = TFBertMainLayer\n"
+        "def build(cls=TFBertMainLayer):\n"
+        "    pass\n"
+        "Enc = TFBertMainLayer\n"
+        "def make():\n"
+        "    return Enc(config)\n",
+        ["MLL001"],
+        id="module-variable-seen-in-a-function",
+    ),
+    pytest.param(
+        "from transformers import TFRobertaMainLayer\n"
+        'ENCODERS = {"bert": TFBertMainLayer, "roberta": TFRobertaMainLayer}\n'
+        "encoder = ENCODERS[config.model_type](config)\n",
+        ["MLL001"],
+        id="dict-of-classes-computed-key",
+    ),
+    pytest.param(
+        "from transformers import TFRobertaMainLayer\n"
+        'ENCODERS = {"bert": TFBertMainLayer, "roberta": TFRobertaMainLayer}\n'
+        'encoder = ENCODERS["bert"](config)\n',
+        ["MLL001"],
+        id="dict-of-classes-literal-key",
+    ),
+    pytest.param(
+        "from transformers import TFRobertaMainLayer\n"
+        "for cls in (TFBertMainLayer, TFRobertaMainLayer):\n"
+        "    layer = cls(config)\n",
+        ["MLL001"],
+        id="loop-over-a-tuple-of-classes",
+    ),
+    pytest.param(
+        "CLASSES = [TFBertMainLayer]\nlayer = CLASSES[0](config)\n",
+        ["MLL001"],
+        id="list-of-classes-indexed",
+    ),
+    pytest.param(
+        "import transformers\n"
+        'layer = getattr(transformers, "TFBertMainLayer")(config, name="bert")\n',
+        ["MLL001"],
+        id="getattr-of-transformers-with-a-literal",
+    ),
+    pytest.param(
+        "import transformers\n"
+        'layer = getattr(transformers, "TFBertModel")(config)\n',
+        [],
+        id="getattr-of-a-model-class-is-not-a-main-layer",
+    ),
+    pytest.param(
+        "class PooledBert(TFBertMainLayer):\n"
+        "    def call(self, ids):\n"
+        "        return super().call(ids).pooler_output\n"
+        'pooled = PooledBert(config, name="bert")\n',
+        ["MLL001"],
+        id="user-subclass-of-a-main-layer",
+    ),
+    pytest.param(
+        "class PooledBert(TFBertMainLayer):\n"
+        "    pass\n"
+        "class Deeper(PooledBert):\n"
+        "    pass\n"
+        'pooled = Deeper(config, name="bert")\n'
+        "pooled.set_weights(TFBertModel.from_pretrained(CKPT).bert.get_weights())\n",
+        [],
+        id="user-subclass-loaded",
+    ),
+    pytest.param(
+        "def helper(x):\n    return x\nlayer = helper(config)\nlayers = [print(i) for i in range(3)]\n",
+        [],
+        id="plain-function-calls-are-not-constructions",
+    ),
+    pytest.param(
+        "encoders = [TFBertMainLayer(config) for _ in range(2)]\n",
+        ["MLL001"],
+        id="comprehension-builds-several-layers",
+    ),
+    pytest.param(
+        "encoders = [TFBertMainLayer(config) for _ in range(2)]\n"
+        "for encoder in encoders:\n"
+        "    encoder.set_weights(TFBertModel.from_pretrained(CKPT).bert.get_weights())\n",
+        [],
+        id="comprehension-layers-each-loaded",
+    ),
+]
+
+
+@pytest.mark.parametrize("source, expected", CONSTRUCTIONS)
+def test_every_construction_is_seen(source: str, expected: list[str]) -> None:
+    assert codes(source) == expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param("Enc = TFBertMainLayer\nbert = Enc(config)\n", id="variable"),
+        pytest.param("class B(TFBertMainLayer):\n    pass\nbert = B(config)\n", id="subclass"),
+    ],
+)
+def test_classes_reached_indirectly_get_no_fix(source: str) -> None:
+    (finding,) = engine.lint_source(HEADER + source)
+    assert finding.fix is None and "no automatic fix" in finding.message
+
+
+def test_a_layer_built_in_a_loop_keeps_its_name() -> None:
+    source = HEADER + 'for i in range(2):\n    enc = TFBertMainLayer(config, name=f"bert_{i}")\n'
+    fixed = engine.fix_source(source, unsafe=True).source
+    assert 'enc = TFBertMainLayer(config, name=f"bert_{i}")' in fixed
+    assert "enc.set_weights(TFBertModel.from_pretrained(CKPT, config=config).bert.get_weights())" in fixed

@@ -11,7 +11,8 @@ import libcst as cst
 from lint_mainlayer import registry
 from lint_mainlayer.registry import MainLayer, is_transformers_module
 from lint_mainlayer.rules.classes import ClassGraph, ClassInfo
-from lint_mainlayer.rules.scope import Bind, CallEvent, Unit, dotted, target_names
+from lint_mainlayer.rules.calls import string_value
+from lint_mainlayer.rules.scope import Bind, CallEvent, Unit, binding_at, dotted, target_names
 
 
 @dataclass(kw_only=True)
@@ -41,6 +42,13 @@ class Site(Construction):
     callee: str
     # Module the class was imported from, when imported by name (for adding the model import).
     import_module: str | None
+    # How the class was reached when not by its imported name: "a variable", "a container",
+    # "getattr", "a subclass"; the fix then cannot name the model class safely.
+    via: str | None = None
+    # Other main layers the callee may be (a dict of classes indexed by a computed key).
+    alternatives: tuple[str, ...] = ()
+    # Built in a loop or a comprehension: one call, several layers.
+    in_loop: bool = False
 
 
 @dataclass
@@ -68,6 +76,7 @@ class ModuleFacts:
         return self.graph.classes
 
 
+_LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _SAVE_METHODS = frozenset({"save_weights", "save", "save_pretrained", "write"})
 
 
@@ -91,6 +100,9 @@ class _Collector(cst.CSTVisitor):
         # Calls that may construct a main layer, resolved once every binding is known.
         self.candidates: list[_Candidate] = []
         self.aliases: set[str] = set()
+        # Loops and comprehensions open in each unit of the stack.
+        self.loops: list[int] = [0]
+        self.class_names: set[str] = set()
         self.bases: list[tuple[ClassInfo, Unit, list[cst.BaseExpression]]] = []
 
     # -- bookkeeping -------------------------------------------------------------------
@@ -99,7 +111,15 @@ class _Collector(cst.CSTVisitor):
         self.index += 1
         if id(node) in self.top_level:
             self.top = node
+        if isinstance(node, _LOOPS):
+            # A call in a loop or a comprehension runs several times.
+            self.loops[-1] += 1
         return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if isinstance(original_node, _LOOPS):
+            self.loops[-1] -= 1
+        super().on_leave(original_node)
 
     @property
     def unit(self) -> Unit:
@@ -185,9 +205,11 @@ class _Collector(cst.CSTVisitor):
         self.classes[info.name] = info
         self.class_stack.append(info)
         self.stack.append(unit)
+        self.loops.append(0)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self.stack.pop()
+        self.loops.pop()
         self.class_stack.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -204,9 +226,11 @@ class _Collector(cst.CSTVisitor):
             owner.methods[unit.name or ""] = unit
         self.units.append(unit)
         self.stack.append(unit)
+        self.loops.append(0)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.stack.pop()
+        self.loops.pop()
 
     # -- statements --------------------------------------------------------------------
 
@@ -259,9 +283,7 @@ class _Collector(cst.CSTVisitor):
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in _SAVE_METHODS and node.args:
             self.save_paths.append(node.args[0].value)
-        name = dotted(func)
-        if name is None:
-            return
+        name = dotted(func) or ""
         last = name.rpartition(".")[2]
         if last == "ModelCheckpoint" or last == "CheckpointManager":
             for arg in node.args:
@@ -272,7 +294,12 @@ class _Collector(cst.CSTVisitor):
                     self.save_paths.append(arg.value)
                     break
         # Cheap gate; the callee is resolved after the walk, when every binding is known.
-        if last in registry.load() or (isinstance(func, cst.Name) and func.value in self.aliases):
+        # Names, subscripts and `getattr(...)` may hold a class (`Enc = TFBertMainLayer`).
+        if (
+            last in registry.load()
+            or isinstance(func, (cst.Name, cst.Subscript))
+            or (isinstance(func, cst.Call) and dotted(func.func) == "getattr")
+        ):
             klass = None
             unit: Unit | None = self.unit
             while unit is not None and klass is None:
@@ -282,26 +309,147 @@ class _Collector(cst.CSTVisitor):
                     klass = self.classes.get(unit.name or "")
                 unit = unit.parent
             statement = self.statements[-1] if self.statements else None
-            self.candidates.append(_Candidate(node, self.unit, self.index, klass, statement, self.top))
+            self.candidates.append(
+                _Candidate(node, self.unit, self.index, klass, statement, self.top, self.loops[-1] > 0)
+            )
 
     def finish(self) -> list[Site]:
         """Resolve class bases and candidate calls now that all bindings are known."""
         for info, unit, bases in self.bases:
             info.base_qualified = [self.qualified(b, unit) for b in bases]
+        self.class_names = self._class_valued_names()
         sites = (self._site(c) for c in self.candidates)
         return [site for site in sites if site is not None]
+
+    def _class_valued_names(self) -> set[str]:
+        """Names that may hold a main-layer class: bound to an imported class, a container
+        or item of classes, `getattr(...)`, or such a name; and classes of the module with
+        bases. A cheap over-approximation that spares resolving every other call."""
+        shapes = (cst.Name, cst.Attribute, cst.Tuple, cst.List, cst.Set, cst.Dict, cst.Subscript, cst.Call)
+        binds = [
+            (b.targets, b.value)
+            for unit in self.units
+            for b in unit.binds
+            if isinstance(b.value, shapes) and (not isinstance(b.value, cst.Call) or dotted(b.value.func) == "getattr")
+        ]
+        known = set(self.aliases) | set(registry.load())
+        found = {name for name, info in self.classes.items() if info.base_names}
+        changed = True
+        while changed:
+            changed = False
+            for targets, value in binds:
+                if all(t in found for t in targets):
+                    continue
+                if isinstance(value, cst.Call) or any(
+                    isinstance(n, cst.Name) and (n.value in known or n.value in found)
+                    or isinstance(n, cst.Attribute) and n.attr.value in known
+                    for n in _shallow(value)
+                ):
+                    found.update(targets)
+                    changed = True
+        return found
+
+    def _imported_layer(self, node: cst.CSTNode, unit: Unit) -> tuple[MainLayer, str] | None:
+        """The main layer an imported name refers to, and the module it came from."""
+        for qualified in sorted(self.qualified(node, unit)):
+            layer = registry.lookup(qualified)
+            if layer is not None:
+                return layer, qualified.rpartition(".")[0]
+        return None
+
+    def _classes(self, expr: cst.CSTNode, unit: Unit, index: int, depth: int) -> tuple[list[MainLayer], str | None]:
+        """The main-layer classes `expr` may evaluate to, and how it reaches them (None: by
+        an imported name)."""
+        if depth > 6:
+            return [], None
+        if isinstance(expr, (cst.Name, cst.Attribute)):
+            imported = self._imported_layer(expr, unit)
+            if imported is not None:
+                return [imported[0]], None
+            if not isinstance(expr, cst.Name):
+                return [], None
+            info = self.classes.get(expr.value)
+            if info is not None and self.units[0].binds_name(expr.value):
+                for base in self._main_layer_bases(info, 0):
+                    return [base], "a subclass"
+                return [], None
+            found = binding_at(expr.value, unit, index)
+            if found is None or found[0].value is None:
+                return [], None
+            bind, bind_unit = found
+            layers, _ = self._classes(bind.value, bind_unit, bind.index, depth + 1)  # type: ignore[arg-type]
+            if bind.direct or not layers:
+                return layers, "a variable"
+            return layers, "a loop over classes"
+        if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
+            elements = [e.value for e in expr.elements]
+            return self._union(elements, unit, index, depth), "a container"
+        if isinstance(expr, cst.Dict):
+            values = [e.value for e in expr.elements if isinstance(e, cst.DictElement)]
+            return self._union(values, unit, index, depth), "a container"
+        if isinstance(expr, cst.Subscript):
+            key = expr.slice[0].slice if len(expr.slice) == 1 else None
+            container: cst.CSTNode = expr.value
+            if isinstance(container, cst.Name):
+                found = binding_at(container.value, unit, index)
+                if found is not None and found[0].direct and found[0].value is not None:
+                    container, unit, index = found[0].value, found[1], found[0].index
+            if isinstance(container, cst.Dict) and isinstance(key, cst.Index):
+                wanted = string_value(key.value)
+                for element in container.elements:
+                    if isinstance(element, cst.DictElement) and wanted is not None and string_value(element.key) == wanted:
+                        return self._classes(element.value, unit, index, depth + 1)[0], "a container"
+            return self._classes(container, unit, index, depth + 1)[0], "a container"
+        if isinstance(expr, cst.Call) and dotted(expr.func) == "getattr" and len(expr.args) >= 2:
+            name = string_value(expr.args[1].value)
+            modules = [q for q in self.qualified(expr.args[0].value, unit) if is_transformers_module(q)]
+            if name is None or not modules:
+                return [], None
+            layer = registry.lookup(f"{modules[0]}.{name}")
+            return ([layer] if layer is not None else []), "getattr"
+        return [], None
+
+    def _union(self, nodes: list[cst.BaseExpression], unit: Unit, index: int, depth: int) -> list[MainLayer]:
+        out: list[MainLayer] = []
+        for node in nodes:
+            for layer in self._classes(node, unit, index, depth + 1)[0]:
+                if layer not in out:
+                    out.append(layer)
+        return out
+
+    def _main_layer_bases(self, info: ClassInfo, depth: int) -> list[MainLayer]:
+        """The main layers a class of the module derives from."""
+        if depth > 8:
+            return []
+        out = []
+        for qualified in info.base_qualified:
+            for name in sorted(qualified):
+                layer = registry.lookup(name)
+                if layer is not None:
+                    out.append(layer)
+        for base in info.base_names:
+            if base in self.classes and base != info.name:
+                out += self._main_layer_bases(self.classes[base], depth + 1)
+        return out
 
     def _site(self, candidate: _Candidate) -> Site | None:
         node = candidate.call
         func = node.func
         layer = None
         import_module = None
-        for qualified in sorted(self.qualified(func, candidate.unit)):
-            layer = registry.lookup(qualified)
-            if layer is not None:
-                if isinstance(func, cst.Name):
-                    import_module = qualified.rpartition(".")[0]
-                break
+        via = None
+        alternatives: tuple[str, ...] = ()
+        imported = self._imported_layer(func, candidate.unit)
+        if imported is not None:
+            layer = imported[0]
+            if isinstance(func, cst.Name):
+                import_module = imported[1]
+        elif isinstance(func, (cst.Subscript, cst.Call)) or (isinstance(func, cst.Name) and func.value in self.class_names):
+            layers, via = self._classes(func, candidate.unit, candidate.index, 0)
+            if not layers or via is None:
+                return None
+            layer = layers[0]
+            alternatives = tuple(other.name for other in layers[1:])
         if layer is None:
             return None
         target = None
@@ -323,7 +471,26 @@ class _Collector(cst.CSTVisitor):
             statement=statement,
             assign_target=target,
             top=candidate.top,
+            via=via,
+            alternatives=alternatives,
+            in_loop=candidate.in_loop,
         )
+
+
+def _shallow(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """`node` and its parts through containers and items, not into calls."""
+    out: list[cst.CSTNode] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        if isinstance(current, (cst.Tuple, cst.List, cst.Set)):
+            stack.extend(e.value for e in current.elements)
+        elif isinstance(current, cst.Dict):
+            stack.extend(e.value for e in current.elements if isinstance(e, cst.DictElement))
+        elif isinstance(current, cst.Subscript):
+            stack.append(current.value)
+    return out
 
 
 @dataclass
@@ -334,6 +501,7 @@ class _Candidate:
     klass: ClassInfo | None
     statement: cst.SimpleStatementLine | None
     top: cst.CSTNode | None
+    in_loop: bool = False
 
 
 def collect(module: cst.Module) -> ModuleFacts:

@@ -131,6 +131,8 @@ def load_fix(
     """Rewrite `TFXMainLayer(config, ...)` to `TFXModel.from_pretrained(ckpt, config=config).field`."""
     layer = site.layer
     call = site.call
+    if site.via is not None:
+        return NoFix(f"the class is reached through {site.via}: load its model class by hand")
     if layer.model_class is None:
         return NoFix(f"no transformers model class holds {layer.name}")
     field = layer.field

@@ -37,16 +37,22 @@ def _findings(ctx: Context, kind: str, code_: str) -> Iterator[Finding]:
         siblings = sum(
             1 for s, _ in unloaded if s.unit is site.unit and s.layer.name == site.layer.name
         )
+        if site.in_loop:
+            # One call in a loop builds several layers: extracting would name them all alike.
+            siblings = max(siblings, 2)
         plan = load_fix(site, origin, ctx.facts, siblings, ctx.settings.target_transformers)
         layer = site.layer
+        shown = f"`{layer.name}`"
+        if site.alternatives:
+            shown = " or ".join(f"`{n}`" for n in (layer.name, *site.alternatives))
         if kind == "pretrained":
             source = "a pretrained config"
             if origin.checkpoint is not None:
                 source = f"the config of checkpoint `{code(origin.checkpoint)}`"
-            message = f"`{layer.name}` built from {source} gets random weights: nothing loads them"
+            message = f"{shown} built from {source} gets random weights: nothing loads them"
         else:
             message = (
-                f"`{layer.name}` built from {origin.why} gets random weights unless they are "
+                f"{shown} built from {origin.why} gets random weights unless they are "
                 "loaded; if the config came from a checkpoint, load through the model"
             )
         if isinstance(plan, NoFix):
