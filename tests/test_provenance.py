@@ -531,3 +531,80 @@ def test_a_layer_built_in_a_loop_keeps_its_name() -> None:
     fixed = engine.fix_source(source, unsafe=True).source
     assert 'enc = TFBertMainLayer(config, name=f"bert_{i}")' in fixed
     assert "enc.set_weights(TFBertModel.from_pretrained(CKPT, config=config).bert.get_weights())" in fixed
+
+
+ELSEWHERE = [
+    pytest.param(
+        "class Classifier(tf.keras.Model):\n"
+        "    def __init__(self, config):\n"
+        "        super().__init__()\n"
+        '        self.bert = TFBertMainLayer(config, name="bert")\n'
+        "model = Classifier(config)\n"
+        "model.bert = TFBertModel.from_pretrained(CKPT).bert\n",
+        [],
+        id="field-replaced-on-the-instance",
+    ),
+    pytest.param(
+        "class Classifier(tf.keras.Model):\n"
+        "    def __init__(self, config):\n"
+        "        super().__init__()\n"
+        '        self.bert = TFBertMainLayer(config, name="bert")\n'
+        "    def use_pretrained(self):\n"
+        "        self.bert = TFBertModel.from_pretrained(CKPT).bert\n"
+        "model = Classifier(config)\n",
+        [],
+        id="field-replaced-in-a-method",
+    ),
+    pytest.param(
+        "class Classifier(tf.keras.Model):\n"
+        "    def __init__(self, config):\n"
+        "        super().__init__()\n"
+        '        self.bert = TFBertMainLayer(config, name="bert")\n'
+        "model = Classifier(config)\n"
+        "model.head = TFBertModel.from_pretrained(CKPT).bert\n",
+        ["MLL001"],
+        id="another-field-set-is-not-a-replacement",
+    ),
+    pytest.param(
+        "def load_encoder(model):\n"
+        "    source = TFBertModel.from_pretrained(CKPT).bert\n"
+        '    model.get_layer("bert").set_weights(source.get_weights())\n'
+        + FUNCTIONAL + "load_encoder(model)\n",
+        [],
+        id="helper-loads-through-get-layer",
+    ),
+    pytest.param(
+        'NAME = "bert"\n' + FUNCTIONAL
+        + "model.get_layer(NAME).set_weights(TFBertModel.from_pretrained(CKPT).bert.get_weights())\n",
+        [],
+        id="get-layer-with-a-constant-name",
+    ),
+    pytest.param(
+        FUNCTIONAL
+        + 'model.get_layer("dense").set_weights(TFBertModel.from_pretrained(CKPT).bert.get_weights())\n',
+        ["MLL001"],
+        id="get-layer-of-another-layer",
+    ),
+    pytest.param(
+        "class Trainer:\n"
+        "    def __init__(self, model):\n"
+        "        self.model = model\n"
+        "    def warm_start(self):\n"
+        '        self.model.get_layer("bert").set_weights(TFBertModel.from_pretrained(CKPT).bert.get_weights())\n'
+        + FUNCTIONAL + "Trainer(model).warm_start()\n",
+        [],
+        id="model-handed-to-a-class-that-loads",
+    ),
+    pytest.param(
+        "def load_encoder(model):\n"
+        "    model.load_weights('w.h5')\n"
+        + FUNCTIONAL,
+        ["MLL001"],
+        id="loader-never-called",
+    ),
+]
+
+
+@pytest.mark.parametrize("source, expected", ELSEWHERE)
+def test_replaced_or_loaded_elsewhere(source: str, expected: list[str]) -> None:
+    assert codes(source) == expected

@@ -371,12 +371,33 @@ class Provenance:
             params = unit.params[1:] if unit.owner is not None else unit.params
             found: set[int | str] = set()
             for position, param in enumerate(params):
-                if self._loads(unit, self._holders(unit, {param}, None, {}), None, None):
+                held = self._holders(unit, {param}, None, {})
+                if self._loads(unit, held, None, None) or self._method_loads(unit, held):
                     found |= {position, param}
             if found:
-                loaders[_callable_name(unit)] = found
+                name = _callable_name(unit)
+                if unit.owner is not None and unit.name == "__init__":
+                    # `Trainer(model)`: the class stores the model and a method loads into it.
+                    name = unit.owner.name
+                loaders[name] = found
         self._loaders = loaders
         return loaders
+
+    def _method_loads(self, init: Unit, held: set[str]) -> bool:
+        """Whether another method of the class of `__init__` loads into the attributes
+        `held` says `__init__` stored a parameter in."""
+        owner = init.owner
+        if owner is None or init.name != "__init__":
+            return False
+        seeds = {t for t in held if t.startswith("self.")}
+        if not seeds:
+            return False
+        seeds.add("self")
+        for info in self.facts.graph.ancestry(owner):
+            for method in info.methods.values():
+                if method is not init and self._loads(method, self._holders(method, seeds, None, {}), None, None):
+                    return True
+        return False
 
     # -- across units ------------------------------------------------------------------
 
