@@ -12,7 +12,8 @@ findings and fixes: these stages may over-approximate, never under-approximate
 generated sources).
 
 1. Text: the rules flag only calls whose callee resolves to a registry name, and every
-   registry name contains `MainLayer` (a test checks), so a source without that word, or
+   registry name contains `MainLayer` (a test checks), or copies (`clone_model`,
+   `from_config`) of a value holding a main layer, so a source without those words, or
    with `# lint-mainlayer: noqa`, is skipped. This stage imports nothing.
 2. Imports: a callee resolves to a main layer only through an absolute import of
    `transformers` (`from transformers... import`, `import transformers...`). Each has the
@@ -25,8 +26,9 @@ generated sources).
    or `getattr(<transformers name>, "...MainLayer")`. When some call's callee is a name,
    an item or a call, any reference counts, not only a callee: the rules follow a class
    through variables, containers and subclasses (`Enc = TFBertMainLayer`,
-   `class Mine(TFBertMainLayer)`). Scopes and shadowing are
-   ignored (the rules resolve those). Source that `ast` cannot parse goes to libcst,
+   `class Mine(TFBertMainLayer)`); and a `clone_model`/`from_config` call counts in a
+   module that imports transformers. Scopes and shadowing are ignored (the rules resolve
+   those). Source that `ast` cannot parse goes to libcst,
    which decides.
 """
 
@@ -42,6 +44,9 @@ from functools import lru_cache
 from lint_mainlayer.registry import is_transformers_module
 
 MARKER = "MainLayer"
+# Calls that copy a layer or model with fresh weights: a construction of the main layer the
+# copied value holds, which may come from `from_pretrained` without the word `MainLayer`.
+COPY_METHODS = ("clone_model", "from_config")
 # The largest source the engine analyses: libcst and the rules take ~25 s and ~1 GB per MB
 # of dense code, while one long line (a data literal) costs little.
 MAX_LINES = 100_000
@@ -70,8 +75,9 @@ _COMMENT_OR_DOCTEST = re.compile(r"[ \t\f]*(?:#|>>>|\.\.\.)[^'\";\r\n]*")
 
 
 def mentions_main_layer(source: str) -> bool:
-    """Stage 1: whether `source` says `MainLayer` and has no file-wide `# lint-mainlayer: noqa`."""
-    return MARKER in source and FILE_NOQA.search(source) is None
+    """Stage 1: whether `source` says `MainLayer` (or copies a model: `clone_model`,
+    `from_config`) and has no file-wide `# lint-mainlayer: noqa`."""
+    return any(word in source for word in (MARKER, *COPY_METHODS)) and FILE_NOQA.search(source) is None
 
 
 def imports_transformers(source: str) -> bool:
@@ -120,11 +126,14 @@ def calls_imported_main_layer(tree: ast.AST) -> bool:
     references: list[ast.expr] = []
     # Whether some call's callee may be a class held elsewhere (a name, an item, `getattr`).
     indirect = False
+    copies = False
     for node in ast.walk(tree):
         if isinstance(node, (ast.Name, ast.Attribute)):
             references.append(node)
         elif isinstance(node, ast.Call):
             callees.append(node.func)
+            if isinstance(node.func, ast.Attribute) and node.func.attr in COPY_METHODS:
+                copies = True
             indirect = indirect or isinstance(node.func, (ast.Name, ast.Subscript, ast.Call))
             if isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(node.args) >= 2:
                 name = node.args[1].value if isinstance(node.args[1], ast.Constant) else None
@@ -154,6 +163,8 @@ def calls_imported_main_layer(tree: ast.AST) -> bool:
                     layers.add(alias.asname)
     if not (star or roots):
         return False
+    if copies:
+        return True
     for func in references if indirect else callees:
         if isinstance(func, ast.Name):
             if func.id in layers or (star and MARKER in func.id):

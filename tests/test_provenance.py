@@ -608,3 +608,48 @@ ELSEWHERE = [
 @pytest.mark.parametrize("source, expected", ELSEWHERE)
 def test_replaced_or_loaded_elsewhere(source: str, expected: list[str]) -> None:
     assert codes(source) == expected
+
+
+COPIES = [
+    pytest.param(
+        "bert = TFBertModel.from_pretrained(CKPT).bert\n"
+        "ids = tf.keras.Input(shape=(8,), dtype=tf.int32)\n"
+        "model = tf.keras.Model(ids, bert(ids).pooler_output)\n"
+        "clone = tf.keras.models.clone_model(model)\n",
+        ["MLL001"],
+        id="clone-model-of-a-pretrained-model",
+    ),
+    pytest.param(
+        "bert = TFBertModel.from_pretrained(CKPT).bert\n"
+        "ids = tf.keras.Input(shape=(8,), dtype=tf.int32)\n"
+        "model = tf.keras.Model(ids, bert(ids).pooler_output)\n"
+        "clone = tf.keras.models.clone_model(model)\n"
+        "clone.set_weights(model.get_weights())\n",
+        [],
+        id="clone-model-then-weights-copied",
+    ),
+    pytest.param(
+        "pretrained = TFBertModel.from_pretrained(CKPT).bert\n"
+        "copy = TFBertMainLayer.from_config(pretrained.get_config())\n",
+        ["MLL001"],
+        id="main-layer-from-config-of-a-pretrained-layer",
+    ),
+    pytest.param(
+        FUNCTIONAL + 'model.load_weights("pretrained.h5")\n'
+        "copy = tf.keras.Model.from_config(model.get_config())\n",
+        ["MLL001"],
+        id="model-from-config-of-a-loaded-model",
+    ),
+    pytest.param(
+        "ids = tf.keras.Input(shape=(8,), dtype=tf.int32)\n"
+        "model = tf.keras.Model(ids, tf.keras.layers.Dense(2)(ids))\n"
+        "clone = tf.keras.models.clone_model(model)\n",
+        [],
+        id="clone-of-a-model-without-main-layer",
+    ),
+]
+
+
+@pytest.mark.parametrize("source, expected", COPIES)
+def test_copies_recreate_weights(source: str, expected: list[str]) -> None:
+    assert codes(source) == expected

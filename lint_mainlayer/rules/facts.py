@@ -49,6 +49,9 @@ class Site(Construction):
     alternatives: tuple[str, ...] = ()
     # Built in a loop or a comprehension: one call, several layers.
     in_loop: bool = False
+    # A copy that re-creates the weights (`clone_model(model)`, `X.from_config(y.get_config())`):
+    # the construction it copies (a main layer's call, or a `from_pretrained` call).
+    copy_of: cst.Call | None = None
 
 
 @dataclass
@@ -103,6 +106,8 @@ class _Collector(cst.CSTVisitor):
         # Loops and comprehensions open in each unit of the stack.
         self.loops: list[int] = [0]
         self.class_names: set[str] = set()
+        # `clone_model(...)` and `X.from_config(...)` calls: copies, if they copy a main layer.
+        self.copies: list[_Candidate] = []
         self.bases: list[tuple[ClassInfo, Unit, list[cst.BaseExpression]]] = []
 
     # -- bookkeeping -------------------------------------------------------------------
@@ -293,6 +298,8 @@ class _Collector(cst.CSTVisitor):
                 ):
                     self.save_paths.append(arg.value)
                     break
+        if (last == "clone_model" or last == "from_config") and node.args:
+            self.copies.append(self._candidate(node))
         # Cheap gate; the callee is resolved after the walk, when every binding is known.
         # Names, subscripts and `getattr(...)` may hold a class (`Enc = TFBertMainLayer`).
         if (
@@ -300,26 +307,84 @@ class _Collector(cst.CSTVisitor):
             or isinstance(func, (cst.Name, cst.Subscript))
             or (isinstance(func, cst.Call) and dotted(func.func) == "getattr")
         ):
-            klass = None
-            unit: Unit | None = self.unit
-            while unit is not None and klass is None:
-                if unit.kind == "function" and unit.owner is not None:
-                    klass = unit.owner
-                elif unit.kind == "class":
-                    klass = self.classes.get(unit.name or "")
-                unit = unit.parent
-            statement = self.statements[-1] if self.statements else None
-            self.candidates.append(
-                _Candidate(node, self.unit, self.index, klass, statement, self.top, self.loops[-1] > 0)
-            )
+            self.candidates.append(self._candidate(node))
+
+    def _candidate(self, node: cst.Call) -> _Candidate:
+        klass = None
+        unit: Unit | None = self.unit
+        while unit is not None and klass is None:
+            if unit.kind == "function" and unit.owner is not None:
+                klass = unit.owner
+            elif unit.kind == "class":
+                klass = self.classes.get(unit.name or "")
+            unit = unit.parent
+        statement = self.statements[-1] if self.statements else None
+        return _Candidate(node, self.unit, self.index, klass, statement, self.top, self.loops[-1] > 0)
 
     def finish(self) -> list[Site]:
         """Resolve class bases and candidate calls now that all bindings are known."""
         for info, unit, bases in self.bases:
             info.base_qualified = [self.qualified(b, unit) for b in bases]
         self.class_names = self._class_valued_names()
-        sites = (self._site(c) for c in self.candidates)
-        return [site for site in sites if site is not None]
+        sites = [site for site in (self._site(c) for c in self.candidates) if site is not None]
+        calls = {id(site.call): site for site in sites}
+        for candidate in self.copies:
+            if id(candidate.call) in calls:
+                continue
+            copy = self._copy(candidate, calls)
+            if copy is not None:
+                sites.append(copy)
+        return sites
+
+    def _copy(self, candidate: _Candidate, sites: dict[int, Site]) -> Site | None:
+        """`clone_model(x)` or `K.from_config(x.get_config())` of a value holding a main layer:
+        a new layer with fresh weights."""
+        call = candidate.call
+        source: cst.BaseExpression = call.args[0].value
+        if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute) and source.func.attr.value == "get_config":
+            source = source.func.value
+        elif not (dotted(call.func) or "").endswith("clone_model"):
+            return None
+        found = self._held_layer(source, candidate.unit, candidate.index, sites, 0)
+        if found is None:
+            return None
+        layer, original = found
+        site = self._site(candidate, layer)
+        if site is None:
+            return None
+        site.via = "a copy"
+        site.copy_of = original
+        return site
+
+    def _held_layer(
+        self, expr: cst.CSTNode, unit: Unit, index: int, sites: dict[int, Site], depth: int
+    ) -> tuple[MainLayer, cst.Call] | None:
+        """The main layer a value holds, and the call that built it, following names."""
+        if depth > 6:
+            return None
+        stack: list[cst.CSTNode] = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Call):
+                if id(node) in sites:
+                    return sites[id(node)].layer, node
+                func = node.func
+                if isinstance(func, cst.Attribute) and func.attr.value == "from_pretrained":
+                    for qualified in sorted(self.qualified(func.value, unit)):
+                        model = registry.lookup_model(qualified)
+                        held = model.base_main_layer if model is not None else None
+                        layer = registry.load().get(held.cls) if held is not None else None
+                        if layer is not None:
+                            return layer, node
+            if isinstance(node, cst.Name):
+                found = binding_at(node.value, unit, index)
+                if found is not None and found[0].value is not None:
+                    inner = self._held_layer(found[0].value, found[1], found[0].index, sites, depth + 1)
+                    if inner is not None:
+                        return inner
+                continue
+            stack.extend(node.children)
+        return None
 
     def _class_valued_names(self) -> set[str]:
         """Names that may hold a main-layer class: bound to an imported class, a container
@@ -432,15 +497,17 @@ class _Collector(cst.CSTVisitor):
                 out += self._main_layer_bases(self.classes[base], depth + 1)
         return out
 
-    def _site(self, candidate: _Candidate) -> Site | None:
+    def _site(self, candidate: _Candidate, copied: MainLayer | None = None) -> Site | None:
         node = candidate.call
         func = node.func
-        layer = None
+        layer = copied
         import_module = None
         via = None
         alternatives: tuple[str, ...] = ()
         imported = self._imported_layer(func, candidate.unit)
-        if imported is not None:
+        if copied is not None:
+            pass
+        elif imported is not None:
             layer = imported[0]
             if isinstance(func, cst.Name):
                 import_module = imported[1]

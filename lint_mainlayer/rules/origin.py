@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import libcst as cst
 
 from lint_mainlayer.rules.calls import args_of, config_arg, string_value
-from lint_mainlayer.rules.facts import Construction, ModuleFacts
+from lint_mainlayer.rules.facts import Construction, ModuleFacts, Site
 from lint_mainlayer.rules.scope import Unit, binding_at, dotted, param_default
 
 _MAX_DEPTH = 8
@@ -57,10 +57,22 @@ class Origin:
 def config_origin(site: Construction, facts: ModuleFacts | None = None) -> Origin | None:
     """The origin of the site's config; None when the call passes no config at all.
     With `facts`, parameters are followed to the callers in the module."""
+    classifier = _Classifier(facts)
+    if isinstance(site, Site) and site.copy_of is not None:
+        # A copy has the config of what it copies.
+        original = site.copy_of
+        if isinstance(original.func, cst.Attribute) and original.func.attr.value == "from_pretrained":
+            origin = classifier.classify(original, site.unit, site.index, 0)
+            return replace(origin, why="a copy of a pretrained model", via_caller=True)
+        arg = config_arg(original)
+        if arg is None:
+            return None
+        origin = classifier.classify(arg.value, site.unit, site.index, 0)
+        return replace(origin, why=f"a copy of a layer built from {origin.why}", via_caller=True)
     arg = config_arg(site.call)
     if arg is None:
         return None
-    return _Classifier(facts).classify(arg.value, site.unit, site.index, 0)
+    return classifier.classify(arg.value, site.unit, site.index, 0)
 
 
 class _Classifier:

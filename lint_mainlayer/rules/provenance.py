@@ -66,7 +66,9 @@ _PARTS = frozenset(
     }
 )
 # Methods whose result is a copy or a description, not the layer.
-_COPIES = frozenset({"get_weights", "get_config", "count_params", "to_json", "summary", "save_weights", "save"})
+_COPIES = frozenset(
+    {"get_weights", "get_config", "count_params", "to_json", "summary", "save_weights", "save", "clone_model", "from_config"}
+)
 _SAVES = frozenset({"save_weights", "save", "save_pretrained", "write"})
 
 
