@@ -653,3 +653,117 @@ COPIES = [
 @pytest.mark.parametrize("source, expected", COPIES)
 def test_copies_recreate_weights(source: str, expected: list[str]) -> None:
     assert codes(source) == expected
+
+
+SUBCLASS_HEADER = "from transformers import TFRobertaMainLayer, TFRobertaPreTrainedModel, TFGPT2MainLayer, TFGPT2PreTrainedModel\n"
+INIT = (
+    "    def __init__(self, config, *inputs, **kwargs):\n"
+    "        super().__init__(config, *inputs, **kwargs)\n"
+)
+BUILD = (
+    "    def build(self, input_shape=None):\n"
+    "        if self.built:\n"
+    "            return\n"
+    "        self.built = True\n"
+)
+
+SUBCLASSES = [
+    pytest.param(
+        "class Enc(TFRobertaPreTrainedModel):\n" + INIT
+        + '        self.encoders = [TFRobertaMainLayer(config, name="roberta")]\n' + BUILD
+        + "        for encoder in self.encoders:\n"
+        "            with tf.name_scope(encoder.name):\n"
+        "                encoder.build(None)\n",
+        [],
+        id="list-attribute-built-in-a-loop",
+    ),
+    pytest.param(
+        "class Enc(TFRobertaPreTrainedModel):\n" + INIT
+        + '        self.encoders = [TFRobertaMainLayer(config, name="roberta")]\n',
+        ["MLL004"],
+        id="list-attribute-without-build",
+    ),
+    pytest.param(
+        "class Enc(TFRobertaPreTrainedModel):\n" + INIT
+        + "        self.encoders = {}\n"
+        + '        self.encoders.append(TFRobertaMainLayer(config, name="roberta"))\n' + BUILD,
+        ["MLL004"],
+        id="appended-to-attribute-build-misses-it",
+    ),
+    pytest.param(
+        "class Enc(TFRobertaPreTrainedModel):\n" + INIT
+        + '        setattr(self, "roberta", TFRobertaMainLayer(config, name="roberta"))\n',
+        ["MLL004"],
+        id="setattr-literal-without-build",
+    ),
+    pytest.param(
+        "class Enc(TFRobertaPreTrainedModel):\n" + INIT
+        + '        self.roberta = TFRobertaMainLayer(config, name="roberta")\n' + BUILD
+        + '        with tf.name_scope("roberta"):\n'
+        "            self.roberta.build(None)\n",
+        [],
+        id="build-with-literal-name-scope-equal-to-the-name",
+    ),
+    pytest.param(
+        "class Enc(TFRobertaPreTrainedModel):\n" + INIT
+        + '        self.roberta = TFRobertaMainLayer(config, name="roberta")\n' + BUILD
+        + '        with tf.name_scope("encoder"):\n'
+        "            self.roberta.build(None)\n",
+        ["MLL004"],
+        id="build-with-another-literal-name-scope",
+    ),
+    pytest.param(
+        'PREFIX = "gpt2"\n'
+        "class Enc(TFGPT2PreTrainedModel):\n" + INIT
+        + "        self.encoder = TFGPT2MainLayer(config, name=PREFIX)\n" + BUILD
+        + "        with tf.name_scope(self.encoder.name):\n"
+        "            self.encoder.build(None)\n",
+        ["MLL003"],
+        id="name-from-a-wrong-module-constant",
+    ),
+    pytest.param(
+        'PREFIX = "transformer"\n'
+        "class Enc(TFGPT2PreTrainedModel):\n" + INIT
+        + "        self.encoder = TFGPT2MainLayer(config, name=PREFIX)\n" + BUILD
+        + "        with tf.name_scope(self.encoder.name):\n"
+        "            self.encoder.build(None)\n",
+        [],
+        id="name-from-a-right-module-constant",
+    ),
+    pytest.param(
+        "class Enc(TFGPT2PreTrainedModel):\n" + INIT
+        + '        self.encoder = TFGPT2MainLayer(config, **{"name": "gpt2"})\n' + BUILD
+        + "        with tf.name_scope(self.encoder.name):\n"
+        "            self.encoder.build(None)\n",
+        ["MLL003"],
+        id="name-in-a-literal-kwargs-dict",
+    ),
+    pytest.param(
+        "class Wrapper(tf.keras.layers.Layer):\n"
+        "    def __init__(self, config, **kwargs):\n"
+        "        super().__init__(**kwargs)\n"
+        '        self.roberta = TFRobertaMainLayer(config, name="roberta")\n'
+        "class Enc(TFRobertaPreTrainedModel):\n" + INIT
+        + '        self.wrapper = Wrapper(config, name="wrapper")\n' + BUILD
+        + "        with tf.name_scope(self.wrapper.name):\n"
+        "            self.wrapper.build(None)\n",
+        ["MLL003"],
+        id="main-layer-inside-a-keras-layer-of-the-same-family",
+    ),
+]
+
+
+@pytest.mark.parametrize("source, expected", SUBCLASSES)
+def test_subclasses(source: str, expected: list[str]) -> None:
+    assert codes(SUBCLASS_HEADER + source) == expected
+
+
+def test_kwargs_dict_name_gets_no_fix_that_would_duplicate_it() -> None:
+    source = HEADER + SUBCLASS_HEADER + (
+        "class Enc(TFGPT2PreTrainedModel):\n" + INIT
+        + '        self.encoder = TFGPT2MainLayer(config, **{"name": "gpt2"})\n' + BUILD
+        + "        with tf.name_scope(self.encoder.name):\n"
+        "            self.encoder.build(None)\n"
+    )
+    (finding,) = engine.lint_source(source)
+    assert finding.fix is None

@@ -195,15 +195,15 @@ class UnknownConfigWithoutWeights(Rule):
     fixable = "sometimes"
     VALID = (
         'import tensorflow as tf\n'
-        'from transformers import TFBertMainLayer, TFBertPreTrainedModel\n'
+        'from transformers import TFBertMainLayer, TFDPRPretrainedContextEncoder\n'
         'class Wrapper(tf.keras.layers.Layer):\n'
         '    def __init__(self, config, **kwargs):\n'
         '        super().__init__(**kwargs)\n'
-        '        self.bert = TFBertMainLayer(config, name="bert")\n'
-        'class Encoder(TFBertPreTrainedModel):\n'
+        '        self.bert_model = TFBertMainLayer(config, name="bert_model")\n'
+        'class Encoder(TFDPRPretrainedContextEncoder):\n'
         '    def __init__(self, config, *inputs, **kwargs):\n'
         '        super().__init__(config, *inputs, **kwargs)\n'
-        '        self.wrapper = Wrapper(config, name="wrapper")\n',
+        '        self.ctx_encoder = Wrapper(config, name="ctx_encoder")\n',
         'from transformers import TFBertMainLayer\n'
         'def build(config, path):\n'
         '    bert = TFBertMainLayer(config)\n'
