@@ -189,6 +189,20 @@ LOADS = [
         FUNCTIONAL + 'model.load_weights("pretrained.h5")\n',
         [],
         id="load-of-a-file-the-program-does-not-write",
+    ),    pytest.param(
+        'teacher = TFBertMainLayer(config, name="bert")\n'
+        'student = TFBertMainLayer(config, name="bert")\n'
+        "student.set_weights(teacher.get_weights())\n",
+        ["MLL001", "MLL001"],
+        id="weights-copied-from-another-random-layer",
+    ),
+    pytest.param(
+        'teacher = TFBertMainLayer(config, name="bert")\n'
+        'teacher.load_weights("pretrained.h5")\n'
+        'student = TFBertMainLayer(config, name="bert")\n'
+        "student.set_weights(teacher.get_weights())\n",
+        [],
+        id="weights-copied-from-a-loaded-layer",
     ),
 ]
 
@@ -453,6 +467,13 @@ CONSTRUCTIONS = [
         "    layer = cls(config)\n",
         ["MLL001"],
         id="loop-over-a-tuple-of-classes",
+    ),
+    pytest.param(
+        "encoders = []\n"
+        "for index, cls in enumerate((TFBertMainLayer, TFBertMainLayer)):\n"
+        '    encoders.append(cls(config, name=f"encoder_{index}"))\n',
+        ["MLL001"],
+        id="loop-over-enumerated-classes",
     ),
     pytest.param(
         "CLASSES = [TFBertMainLayer]\nlayer = CLASSES[0](config)\n",

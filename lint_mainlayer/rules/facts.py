@@ -391,11 +391,12 @@ class _Collector(cst.CSTVisitor):
         or item of classes, `getattr(...)`, or such a name; and classes of the module with
         bases. A cheap over-approximation that spares resolving every other call."""
         shapes = (cst.Name, cst.Attribute, cst.Tuple, cst.List, cst.Set, cst.Dict, cst.Subscript, cst.Call)
-        binds = [
+        binds: list[tuple[tuple[str, ...], cst.BaseExpression]] = [
             (b.targets, b.value)
             for unit in self.units
             for b in unit.binds
-            if isinstance(b.value, shapes) and (not isinstance(b.value, cst.Call) or dotted(b.value.func) == "getattr")
+            if isinstance(b.value, shapes)
+            and (not isinstance(b.value, cst.Call) or dotted(b.value.func) in ("getattr", *_ITERATING))
         ]
         known = set(self.aliases) | set(registry.load())
         found = {name for name, info in self.classes.items() if info.base_names}
@@ -405,7 +406,9 @@ class _Collector(cst.CSTVisitor):
             for targets, value in binds:
                 if all(t in found for t in targets):
                     continue
-                if isinstance(value, cst.Call) or any(
+                if isinstance(value, cst.Call) and dotted(value.func) in _ITERATING:
+                    value = value.args[0].value if value.args else value
+                if (isinstance(value, cst.Call) and dotted(value.func) == "getattr") or any(
                     isinstance(n, cst.Name) and (n.value in known or n.value in found)
                     or isinstance(n, cst.Attribute) and n.attr.value in known
                     for n in _shallow(value)
@@ -465,6 +468,9 @@ class _Collector(cst.CSTVisitor):
                     if isinstance(element, cst.DictElement) and wanted is not None and string_value(element.key) == wanted:
                         return self._classes(element.value, unit, index, depth + 1)[0], "a container"
             return self._classes(container, unit, index, depth + 1)[0], "a container"
+        if isinstance(expr, cst.Call) and dotted(expr.func) in _ITERATING and expr.args:
+            # `for i, cls in enumerate(classes)`: the classes of the iterable.
+            return self._classes(expr.args[0].value, unit, index, depth + 1)[0], "a container"
         if isinstance(expr, cst.Call) and dotted(expr.func) == "getattr" and len(expr.args) >= 2:
             name = string_value(expr.args[1].value)
             modules = [q for q in self.qualified(expr.args[0].value, unit) if is_transformers_module(q)]
@@ -542,6 +548,10 @@ class _Collector(cst.CSTVisitor):
             alternatives=alternatives,
             in_loop=candidate.in_loop,
         )
+
+
+# Builtins whose result iterates over their first argument's items.
+_ITERATING = ("enumerate", "reversed", "sorted", "list", "tuple", "iter")
 
 
 def _shallow(node: cst.CSTNode) -> list[cst.CSTNode]:

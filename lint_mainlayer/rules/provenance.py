@@ -93,6 +93,8 @@ class Provenance:
         self.facts = facts
         self._files = self._collect_files()
         self._loaders: dict[str, set[int | str]] | None = None
+        self._held: dict[int, set[str]] = {}
+        self._active: set[int] = set()
 
     # -- the files the program writes --------------------------------------------------
 
@@ -332,7 +334,7 @@ class Provenance:
                     source = keywords.get("weights") or keywords.get("value") or (positional[0] if positional else None)
                     if source is not None:
                         own = self._own_names(unit, held) if own is None else own
-                        if self._own(source.value, held, own):
+                        if self._own(source.value, held, own) or self._random_source(source.value, unit, target):
                             continue
                     return True
                 if method in _SET_VALUE and positional and self.holds(positional[0].value, held, target):
@@ -353,6 +355,43 @@ class Provenance:
                 if self._from_pretrained(bind.value, unit, bind.index, 0):
                     return True
         return False
+
+    def _random_source(self, expr: cst.BaseExpression, unit: Unit, target: Construction | None) -> bool:
+        """Whether `expr` reads the weights (`get_weights()`, `.weights`) of another
+        construction of the module that no pretrained load reaches: copying them copies
+        random weights (a "teacher" built from a config)."""
+        for node in _walk(expr):
+            holder: cst.BaseExpression | None = None
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get_weights":
+                holder = node.func.value
+            elif isinstance(node, cst.Attribute) and node.attr.value in _PARTS:
+                holder = node.value
+            name = dotted(holder) if holder is not None else None
+            if name is None:
+                continue
+            for other in self.facts.sites:
+                if other is target or (other.unit is not unit and other.unit is not self.facts.module_unit):
+                    continue
+                if name in self._site_holders(other) and not self._reached_guarded(other):
+                    return True
+        return False
+
+    def _site_holders(self, site: Site) -> set[str]:
+        key = id(site.call)
+        if key not in self._held:
+            self._held[key] = self._holders(site.unit, {f"site:{key}"}, site, {})
+        return self._held[key]
+
+    def _reached_guarded(self, site: Site) -> bool:
+        key = id(site.call)
+        if key in self._active:
+            # A cycle (two layers copying each other): neither brings pretrained weights.
+            return False
+        self._active.add(key)
+        try:
+            return self.reached(site)
+        finally:
+            self._active.discard(key)
 
     def _by_name_fills(self, target: Construction | None) -> bool:
         """`load_weights(h5, by_name=True)` matches checkpoint prefixes to layer names."""
@@ -472,6 +511,16 @@ def _pairs(bind: Bind) -> list[tuple[str, cst.BaseExpression]]:
     if elements is not None and len(elements) == len(bind.targets):
         return list(zip(bind.targets, elements))
     return [(t, value) for t in bind.targets]
+
+
+def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
+    out = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(current.children)
+    return out
 
 
 def _callable_name(unit: Unit) -> str:
