@@ -788,3 +788,17 @@ def test_kwargs_dict_name_gets_no_fix_that_would_duplicate_it() -> None:
     )
     (finding,) = engine.lint_source(source)
     assert finding.fix is None
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param('bert = TFBertMainLayer(config, name="encoder")\nmodel.get_layer("encoder")\n', id="literal-used-by-get-layer"),
+        pytest.param('NAME = "encoder"\nbert = TFBertMainLayer(config, name=NAME)\n', id="name-from-a-constant"),
+        pytest.param('bert = TFBertMainLayer(config, name=f"enc_{1}")\n', id="name-from-an-f-string"),
+    ],
+)
+def test_a_fix_that_renames_a_referenced_layer_is_unsafe(source: str) -> None:
+    (finding,) = engine.lint_source(HEADER + source)
+    assert finding.fix is not None and finding.fix.applicability == "unsafe"
+    assert "renamed" in (finding.fix.unsafe_reason or "")

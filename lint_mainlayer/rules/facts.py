@@ -18,7 +18,8 @@ from lint_mainlayer.rules.scope import Bind, CallEvent, Unit, binding_at, dotted
 @dataclass(kw_only=True)
 class Construction:
     """A call that builds something whose weights the rules follow: where it is, and what
-    holds its result. The analyses (`flow`, `origin`) ask only this of a construction."""
+    holds its result. The analyses (`provenance`, `origin`, `intent`) ask only this of a
+    construction."""
 
     call: cst.Call
     unit: Unit
@@ -64,8 +65,6 @@ class ModuleFacts:
     star_modules: list[str]
     # local name -> qualified names, for names imported from transformers.
     imported: dict[str, set[str]]
-    # Source of the path argument of every save_weights/ModelCheckpoint/save call.
-    save_paths: list[cst.BaseExpression]
     strings: list[str]
     # Local names of `import tensorflow [as tf]`.
     tf_names: list[str]
@@ -80,7 +79,6 @@ class ModuleFacts:
 
 
 _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
-_SAVE_METHODS = frozenset({"save_weights", "save", "save_pretrained", "write"})
 
 
 class _Collector(cst.CSTVisitor):
@@ -94,7 +92,6 @@ class _Collector(cst.CSTVisitor):
         self.classes: dict[str, ClassInfo] = {}
         self.star_modules: list[str] = []
         self.imported: dict[str, set[str]] = {}
-        self.save_paths: list[cst.BaseExpression] = []
         self.strings: list[str] = []
         self.statements: list[cst.SimpleStatementLine] = []
         self.tf_names: list[str] = []
@@ -286,18 +283,8 @@ class _Collector(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         self.unit.calls.append(CallEvent(node, self.index))
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _SAVE_METHODS and node.args:
-            self.save_paths.append(node.args[0].value)
         name = dotted(func) or ""
         last = name.rpartition(".")[2]
-        if last == "ModelCheckpoint" or last == "CheckpointManager":
-            for arg in node.args:
-                keyword = arg.keyword.value if arg.keyword else None
-                if keyword in (None, "filepath", "directory") and not (
-                    last == "CheckpointManager" and keyword is None and arg is node.args[0]
-                ):
-                    self.save_paths.append(arg.value)
-                    break
         if (last == "clone_model" or last == "from_config") and node.args:
             self.copies.append(self._candidate(node))
         # Cheap gate; the callee is resolved after the walk, when every binding is known.
@@ -593,7 +580,6 @@ def collect(module: cst.Module) -> ModuleFacts:
         graph=ClassGraph(collector.classes),
         star_modules=collector.star_modules,
         imported=collector.imported,
-        save_paths=collector.save_paths,
         strings=collector.strings,
         tf_names=collector.tf_names,
     )

@@ -222,8 +222,14 @@ def load_fix(
                 ]
             ),
         )
-    if siblings == 1 and dropped_name is not None and dropped_name != field and facts.strings.count(dropped_name) > 1:
-        unsafe.append(f"the layer is renamed from `{dropped_name}` to `{field}`, and this module uses that name")
+    if siblings == 1 and dropped_name is not None and dropped_name != field:
+        name_value = keywords["name"].value
+        literal = string_value(name_value)
+        if literal is None:
+            # A constant or variable: the module can refer to the old name through it.
+            unsafe.append(f"the layer is renamed from `{dropped_name}` to `{field}`, and its name comes from an expression this module may use elsewhere")
+        elif facts.strings.count(literal) > 1:
+            unsafe.append(f"the layer is renamed from `{dropped_name}` to `{field}`, and this module uses that name")
 
     reference = model_reference(site, facts)
     if isinstance(reference, NoFix):
