@@ -189,7 +189,7 @@ def load_fix(
         if origin.via_default or origin.via_caller:
             if not reusable_at(origin, site):
                 return NoFix(f"the checkpoint `{code(checkpoint)}` is not visible here")
-            unsafe.append(f"{origin.why} is traced to one checkpoint, but other callers may pass another config")
+            unsafe.append(f"the config is {origin.why}: another call may pass another config")
         elif not reusable_at(origin, site):
             if is_pure(checkpoint):
                 unsafe.append(f"`{code(checkpoint)}` may not hold the same checkpoint here")

@@ -131,7 +131,7 @@ class _Classifier:
                 passed.append(self.classify(arg, call_unit, call_index, depth + 1))
         pretrained = [o for o in passed if o.kind == "pretrained"]
         if pretrained:
-            return replace(pretrained[0], why=f"the parameter `{name}`, passed {pretrained[0].why}", via_caller=True)
+            return replace(pretrained[0], why=f"the parameter `{name}`, to which a caller passes {pretrained[0].why}", via_caller=True)
         if passed and all(o.kind == "scratch" for o in passed):
             return Origin("scratch", f"the parameter `{name}`: every caller passes a config built from hyperparameters")
         if default_origin is not None and default_origin.kind == "pretrained":

@@ -56,7 +56,7 @@ def _findings(ctx: Context, kind: str, code_: str) -> Iterator[Finding]:
                 "loaded; if the config came from a checkpoint, load through the model"
             )
         if isinstance(plan, NoFix):
-            if layer.model_class and layer.field:
+            if layer.model_class and layer.field and not site.alternatives:
                 message += f"; use `{layer.model_class}.from_pretrained(...).{layer.field}`"
             message += f" (no automatic fix: {plan.reason})"
             yield Finding(code_, message, site.call, top=site.top)
