@@ -78,7 +78,6 @@ class ModuleFacts:
         return self.graph.classes
 
 
-_LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
 class _Collector(cst.CSTVisitor):
@@ -113,15 +112,43 @@ class _Collector(cst.CSTVisitor):
         self.index += 1
         if id(node) in self.top_level:
             self.top = node
-        if isinstance(node, _LOOPS):
-            # A call in a loop or a comprehension runs several times.
-            self.loops[-1] += 1
+        if type(node) is cst.Name:
+            self.stack[-1].names.add(node.value)
         return super().on_visit(node)
 
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        if isinstance(original_node, _LOOPS):
-            self.loops[-1] -= 1
-        super().on_leave(original_node)
+    # A call in a loop or a comprehension runs several times.
+    def visit_While(self, node: cst.While) -> None:
+        self.loops[-1] += 1
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self.loops[-1] -= 1
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self.loops[-1] -= 1
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self.loops[-1] += 1
+
+    def leave_ListComp(self, original_node: cst.ListComp) -> None:
+        self.loops[-1] -= 1
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self.loops[-1] += 1
+
+    def leave_SetComp(self, original_node: cst.SetComp) -> None:
+        self.loops[-1] -= 1
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self.loops[-1] += 1
+
+    def leave_DictComp(self, original_node: cst.DictComp) -> None:
+        self.loops[-1] -= 1
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self.loops[-1] += 1
+
+    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
+        self.loops[-1] -= 1
 
     @property
     def unit(self) -> Unit:
@@ -259,6 +286,7 @@ class _Collector(cst.CSTVisitor):
     def visit_For(self, node: cst.For) -> None:
         targets = tuple(target_names(node.target))
         self.unit.binds.append(Bind(targets, node.iter, self.index, direct=False))
+        self.loops[-1] += 1
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         targets = tuple(target_names(node.target))

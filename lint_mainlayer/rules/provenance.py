@@ -58,6 +58,7 @@ _ADD_METHODS = frozenset({"add", "append", "extend", "insert", "setdefault", "up
 _SET_VALUE = frozenset({"batch_set_value", "set_value"})
 _PATH_LOADS = frozenset({"load_weights", "restore", "read"})
 _VALUE_LOADS = frozenset({"set_weights", "assign"})
+_LOAD_NAMES = _PATH_LOADS | _VALUE_LOADS | _SET_VALUE
 # Attributes of a holder that are (lists of) its variables or sub-layers.
 _PARTS = frozenset(
     {
@@ -95,6 +96,9 @@ class Provenance:
         self._loaders: dict[str, set[int | str]] | None = None
         self._held: dict[int, set[str]] = {}
         self._active: set[int] = set()
+        self._key_cache: dict[int, frozenset[str]] = {}
+        self._reached: dict[int, bool] = {}
+        self._may_load_cache: dict[int, bool] = {}
 
     # -- the files the program writes --------------------------------------------------
 
@@ -183,8 +187,33 @@ class Provenance:
                 return parts[i] in _PARTS
         return False
 
+    def _keys(self, node: cst.CSTNode) -> frozenset[str]:
+        """The names, `site:` and `call:` markers anywhere in `node`: if none is a holder's
+        root, nothing in `node` holds the layer (a cheap test, cached per node)."""
+        cached = self._key_cache.get(id(node))
+        if cached is not None:
+            return cached
+        keys: set[str] = set()
+        stack: list[cst.CSTNode] = [node]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, cst.Name):
+                keys.add(current.value)
+            elif isinstance(current, cst.Call):
+                keys.add(f"site:{id(current)}")
+                callee = dotted(current.func)
+                if callee is not None:
+                    keys.add(f"call:{callee}")
+            stack.extend(current.children)
+        result = frozenset(keys)
+        self._key_cache[id(node)] = result
+        return result
+
     def holds(self, expr: cst.CSTNode, held: set[str], target: Construction | None) -> bool:
         """Whether the value of `expr` uses a holder of the layer."""
+        keys = self._keys(expr)
+        if not any((h if ":" in h else h.partition(".")[0]) in keys for h in held):
+            return False
         stack: list[cst.CSTNode] = [expr]
         while stack:
             node = stack.pop()
@@ -234,6 +263,10 @@ class Provenance:
 
     def _holders(self, unit: Unit, seeds: set[str], target: Construction | None, attrs: dict[str, set[str]]) -> set[str]:
         held = set(seeds)
+        roots = {h.rpartition(":")[2].partition(".")[0] for h in held}
+        if not any(h.startswith("site:") for h in held) and not roots & unit.names:
+            # The unit never mentions a holder: nothing in it can hold or load the layer.
+            return held
         changed = True
         while changed:
             changed = False
@@ -409,6 +442,8 @@ class Provenance:
         for unit in self.facts.units:
             if unit.kind != "function" or not unit.params or unit.name is None:
                 continue
+            if not (self._may_load(unit) or (unit.name == "__init__" and unit.owner is not None and self._class_may_load(unit))):
+                continue
             params = unit.params[1:] if unit.owner is not None else unit.params
             found: set[int | str] = set()
             for position, param in enumerate(params):
@@ -423,6 +458,27 @@ class Provenance:
                 loaders[name] = found
         self._loaders = loaders
         return loaders
+
+    def _may_load(self, unit: Unit) -> bool:
+        """Whether `unit` has a call that could be a load, or rebinds an attribute (a cheap
+        gate before computing holders)."""
+        cached = self._may_load_cache.get(id(unit))
+        if cached is None:
+            # Method and attribute names are identifiers the unit mentions too.
+            cached = bool(_LOAD_NAMES & unit.names) or (
+                "from_pretrained" in unit.names and any("." in t for b in unit.binds for t in b.targets)
+            )
+            self._may_load_cache[id(unit)] = cached
+        return cached
+
+    def _class_may_load(self, init: Unit) -> bool:
+        assert init.owner is not None
+        return any(
+            self._may_load(method)
+            for info in self.facts.graph.ancestry(init.owner)
+            for method in info.methods.values()
+            if method is not init
+        )
 
     def _method_loads(self, init: Unit, held: set[str]) -> bool:
         """Whether another method of the class of `__init__` loads into the attributes
@@ -444,6 +500,12 @@ class Provenance:
 
     def reached(self, target: Construction) -> bool:
         """Whether a load of pretrained weights reaches what `target` constructs."""
+        key = id(target.call)
+        if key not in self._reached:
+            self._reached[key] = self._reach(target)
+        return self._reached[key]
+
+    def _reach(self, target: Construction) -> bool:
         units = self.facts.units
         home = target.unit
         # callable name -> attribute suffixes under which its instances hold the layer.

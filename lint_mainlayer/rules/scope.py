@@ -66,6 +66,8 @@ class Unit:
     binds: list[Bind] = field(default_factory=list)
     calls: list[CallEvent] = field(default_factory=list)
     returns: list[cst.BaseExpression] = field(default_factory=list)
+    # Every identifier the unit's own code mentions (not its nested functions' or classes').
+    names: set[str] = field(default_factory=set)
 
     def assigned_names(self) -> set[str]:
         names = {t for b in self.binds for t in b.targets if "." not in t}
