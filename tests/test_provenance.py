@@ -719,6 +719,23 @@ SUBCLASSES = [
     ),
     pytest.param(
         "class Enc(TFRobertaPreTrainedModel):\n" + INIT
+        + "        for name in ('roberta',):\n"
+        + '            setattr(self, name, TFRobertaMainLayer(config, name="roberta"))\n',
+        ["MLL004"],
+        id="setattr-computed-name-without-build",
+    ),
+    pytest.param(
+        "class Enc(TFRobertaPreTrainedModel):\n" + INIT
+        + "        for name in ('roberta',):\n"
+        + '            setattr(self, name, TFRobertaMainLayer(config, name="roberta"))\n' + BUILD
+        + "        for name in ('roberta',):\n"
+        + "            with tf.name_scope(name):\n"
+        + "                getattr(self, name).build(None)\n",
+        [],
+        id="setattr-computed-name-with-a-build",
+    ),
+    pytest.param(
+        "class Enc(TFRobertaPreTrainedModel):\n" + INIT
         + '        self.roberta = TFRobertaMainLayer(config, name="roberta")\n' + BUILD
         + '        with tf.name_scope("roberta"):\n'
         "            self.roberta.build(None)\n",

@@ -123,7 +123,8 @@ def _holder(site: Site) -> tuple[str, bool] | None:
         args = [a.value for a in call.args]
         if callee == "setattr" and len(args) == 3 and dotted(args[0]) == "self" and args[2] is site.call:
             name = string_value(args[1])
-            return (name, True) if name is not None else None
+            # A computed attribute name: held like a container whose build cannot be checked.
+            return (name, True) if name is not None else ("", False)
         head, _, method = callee.rpartition(".")
         if method in ("append", "insert") and head.startswith("self.") and head.count(".") == 1 and site.call in args:
             return head[5:], False
@@ -267,6 +268,12 @@ class MissingBuild(Rule):
                 self.bert.build(None)
     ```
 
+    A main layer held in a list or dict attribute (`self.encoders = [...]`,
+    `self.encoders.append(...)`) must be built by a loop over it, each in its own name scope;
+    one set with `setattr(self, "bert", ...)` counts as `self.bert`, and one set under a
+    computed name needs some `build()`. A `tf.name_scope("bert")` whose literal is the
+    layer's `name=` is the same scope as `tf.name_scope(self.bert.name)`.
+
     ## Fix safety
     The fix adds that `build()`, one `with` block per main layer, and one per weighted head
     whose input width is known: a `Dense` or `LayerNormalization` fed (through indexing,
@@ -276,7 +283,8 @@ class MissingBuild(Rule):
     the class has weighted sub-layers whose input shape cannot be derived: then it is unsafe
     and names them. No fix when a `build()` exists but does not build the layer (add the
     `with` block to it by hand), and no finding when the target version is below 4.37, where
-    such a `build()` itself breaks loading.
+    such a `build()` itself breaks loading. No fix for layers held in containers or set
+    under a computed name.
     """
 
     code = "MLL004"
@@ -318,7 +326,8 @@ class MissingBuild(Rule):
                     return False
                 if direct:
                     return builds(build.node, attr, layer_name(site))
-                return builds_each(build.node, attr)
+                # With a computed attribute name, any `build()` may build it.
+                return not attr or builds_each(build.node, attr)
 
             missing = [(s, a, d) for s, a, d in members if not built(s, a, d)]
             if not missing:
@@ -328,7 +337,7 @@ class MissingBuild(Rule):
                 attrs = list(dict.fromkeys(a for _, a, _ in members))
                 plan = _build_plan(klass, attrs, _Heads(klass, set(attrs)), facts)
             for site, attr, direct in missing:
-                held_as = f"`self.{attr}`" if direct else f"the layers in `self.{attr}`"
+                held_as = f"`self.{attr}`" if direct else f"the layers in `self.{attr}`" if attr else "the layer it sets with `setattr`"
                 if build is None:
                     problem = f"has no `build()` that builds {held_as}"
                 elif direct:
