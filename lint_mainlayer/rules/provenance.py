@@ -17,7 +17,9 @@ was bound to it (`self.bert`, `wrapper.bert` of an instance) or is a variable vi
 (`load_weights`, `set_weights`, `assign`, a checkpoint `restore`/`read`,
 `keras.backend.(batch_)set_value`) and its *source* is not the program's own weights:
 - `set_weights`/`assign` of values derived from a holder's `get_weights()` or variables
-  (averaging snapshots, restoring the best epoch) are the model's own weights;
+  (averaging snapshots, restoring the best epoch) are the model's own weights, and those
+  of another construction of the module that nothing loads (a teacher built from the
+  same config) are random too;
 - `load_weights`/`restore`/`read` of a path the program writes (`save_weights`, `save`,
   `ModelCheckpoint`, a `CheckpointManager` directory and its `latest_checkpoint`) are its
   own checkpoint, compared by path value (`rules.values`); a path that may be `None`
@@ -25,7 +27,9 @@ was bound to it (`self.bert`, `wrapper.bert` of an instance) or is a variable vi
 - but a file written from a `from_pretrained` model holds pretrained weights;
 - `load_weights(h5, by_name=True)` fills a main layer only when its `name=` is the prefix
   checkpoints store (`bert`).
-A local function that loads into one of its parameters loads into what a caller passes.
+A local function that loads into one of its parameters loads into what a caller passes,
+and so does a class whose `__init__` stores a parameter that one of its methods loads
+into (`Trainer(model).warm_start()`).
 A holder attribute rebound to a `from_pretrained` result after the construction
 (`model.bert = TFBertModel.from_pretrained(...).bert`) replaces the layer: it is dead, and
 counts as reached.
@@ -33,6 +37,14 @@ counts as reached.
 *Order.* In the unit that builds the layer, only loads after the construction count; in
 other units (other methods on `self`, callers, functions reading a module-level holder)
 any load counts.
+
+Copies (`clone_model`, `X.from_config(y.get_config())`) are constructions of their own
+(`facts`): they do not hold the layer they copy, and a load into a copy is not a load into
+the original.
+
+Cost: each unit records the identifiers it mentions, so a unit that never mentions a
+holder is skipped without looking at its statements, and expressions' identifiers are
+computed once; `reached` is cached per construction (`Context` keeps one `Provenance`).
 
 What it does not model
 ----------------------
