@@ -819,3 +819,44 @@ def test_a_fix_that_renames_a_referenced_layer_is_unsafe(source: str) -> None:
     (finding,) = engine.lint_source(HEADER + source)
     assert finding.fix is not None and finding.fix.applicability == "unsafe"
     assert "renamed" in (finding.fix.unsafe_reason or "")
+
+
+FACTORIES = [
+    pytest.param(
+        "class Builder:\n"
+        "    def make_config(self):\n"
+        "        return BertConfig(hidden_size=64, num_hidden_layers=2)\n"
+        "    def encoder(self):\n"
+        "        return TFBertMainLayer(self.make_config())\n",
+        [],
+        id="config-built-by-a-method-of-another-class-is-scratch",
+    ),
+    pytest.param(
+        "def small_config():\n"
+        "    cfg = BertConfig(vocab_size=100)\n"
+        "    return cfg\n"
+        "layer = TFBertMainLayer(small_config())\n",
+        [],
+        id="config-factory-function-scratch",
+    ),
+    pytest.param(
+        "def load_config():\n"
+        "    return BertConfig.from_pretrained(CKPT)\n"
+        "layer = TFBertMainLayer(load_config())\n",
+        ["MLL001"],
+        id="config-factory-function-pretrained",
+    ),
+]
+
+
+@pytest.mark.parametrize("source, expected", FACTORIES)
+def test_config_factories(source: str, expected: list[str]) -> None:
+    assert codes(source) == expected
+
+
+def test_a_module_constant_read_in_a_config_factory_is_the_fixs_checkpoint() -> None:
+    source = HEADER + "def load_config():\n    return BertConfig.from_pretrained(CKPT)\nlayer = TFBertMainLayer(load_config())\n"
+    (finding,) = engine.lint_source(source)
+    assert finding.fix is not None and finding.fix.applicability == "unsafe"
+    fixed = engine.fix_source(source, unsafe=True).source
+    assert "layer = TFBertModel.from_pretrained(CKPT, config=load_config()).bert" in fixed

@@ -179,6 +179,9 @@ class _Classifier:
             return Origin("unknown", f"`{callee}(...)`")
         if last.startswith("from_"):
             return Origin("unknown", f"`{callee}(...)`")
+        returned = self._returned(callee, unit, depth)
+        if returned is not None:
+            return returned
         if last.endswith("Config"):
             for arg in call.args:
                 if arg.star == "**":
@@ -187,6 +190,31 @@ class _Classifier:
                         return Origin("pretrained", "a checkpoint's `config.json`", call, read, unit, index)
             return Origin("scratch", "a config built from hyperparameters")
         return Origin("unknown", f"`{callee or 'a call'}(...)`")
+
+    def _returned(self, callee: str, unit: Unit, depth: int) -> Origin | None:
+        """The origin of what a function or method of the module returns, when all its
+        returns agree on a kind (a config factory); None when `callee` is not one."""
+        if self.facts is None or not callee:
+            return None
+        head, _, name = callee.rpartition(".")
+        functions = []
+        for candidate in self.facts.units:
+            if candidate.kind != "function" or candidate.name != name or not candidate.returns:
+                continue
+            owner = candidate.owner
+            if (owner is None and not head) or (owner is not None and head in ("self", "cls", owner.name)):
+                functions.append(candidate)
+        if len(functions) != 1:
+            return None
+        function = functions[0]
+        origins = [self.classify(value, function, 1 << 60, depth + 1) for value in function.returns]
+        kinds = {o.kind for o in origins}
+        if kinds == {"scratch"}:
+            return Origin("scratch", f"a config that `{callee}()` builds from hyperparameters")
+        pretrained = [o for o in origins if o.kind == "pretrained"]
+        if pretrained:
+            return replace(pretrained[0], why=f"a config that `{callee}()` loads", via_caller=True)
+        return None
 
     def _json(self, expr: cst.BaseExpression, unit: Unit, index: int, depth: int) -> cst.BaseExpression | None:
         """For a dict read from a `config.json` (`json.load(open(...))`), the checkpoint
@@ -266,19 +294,33 @@ def reusable_at(origin: Origin, site: Construction) -> bool:
     if not isinstance(expr, cst.Name) or origin.unit is None:
         return False
     name = expr.value
+    home: Unit | None = origin.unit
+    # A name free in the unit that read the checkpoint is the enclosing one's (a module
+    # constant read in a caller or a config factory).
+    while home is not None and home.parent is not None and (home.kind == "class" or not home.binds_name(name)):
+        home = home.parent
+    if home is not None and home is not origin.unit:
+        origin = replace(origin, unit=home, index=1 << 60)
+        if home.kind == "module" and sum(name in b.targets for b in home.binds) == 1:
+            unit: Unit | None = site.unit
+            while unit is not None and unit is not home:
+                if unit.kind != "class" and unit.binds_name(name):
+                    return False
+                unit = unit.parent
+            return unit is home
     if origin.unit is site.unit:
         return not any(
             name in b.targets and origin.index < b.index < site.index for b in site.unit.binds
         )
     # Built in an enclosing unit: the site must see that binding, unchanged.
-    unit: Unit | None = site.unit
+    unit = site.unit
     while unit is not None and unit is not origin.unit:
         if unit.kind != "class" and name in unit.assigned_names():
             return False
         unit = unit.parent
     if unit is None:
         return False
-    return sum(name in b.targets for b in origin.unit.binds) <= 1
+    return sum(name in b.targets for b in unit.binds) <= 1
 
 
 def is_pure(expr: cst.BaseExpression | None) -> bool:
