@@ -15,6 +15,7 @@ import libcst as cst
 from lint_mainlayer.rules.calls import args_of, has_star_args, string_value
 from lint_mainlayer.rules.facts import ModuleFacts, Site
 from lint_mainlayer.rules.origin import Origin, is_pure, reusable_at
+from lint_mainlayer.rules.scope import dotted
 from lint_mainlayer.types import Applicability, ImportChange
 
 _NO_SPACE = cst.SimpleWhitespace("")
@@ -107,6 +108,15 @@ def keyword_arg(name: str, value: cst.BaseExpression, like: cst.Arg | None = Non
     return arg
 
 
+def _literal_item(expr: cst.BaseExpression | None) -> bool:
+    """`os.environ["CKPT"]`, `args["model"]`: an item of a named mapping under a literal key,
+    which reads the same value again unless the mapping changes."""
+    if not isinstance(expr, cst.Subscript) or dotted(expr.value) is None or len(expr.slice) != 1:
+        return False
+    index = expr.slice[0].slice
+    return isinstance(index, cst.Index) and string_value(index.value) is not None
+
+
 def model_reference(site: Site, facts: ModuleFacts) -> tuple[str, tuple[ImportChange, ...]] | NoFix:
     """How the fixed code names the base model class, and the import that needs."""
     model = site.layer.model_class
@@ -191,7 +201,7 @@ def load_fix(
                 return NoFix(f"the checkpoint `{code(checkpoint)}` is not visible here")
             unsafe.append(f"the config is {origin.why}: another call may pass another config")
         elif not reusable_at(origin, site):
-            if is_pure(checkpoint):
+            if is_pure(checkpoint) or _literal_item(checkpoint):
                 unsafe.append(f"`{code(checkpoint)}` may not hold the same checkpoint here")
             else:
                 return NoFix("the checkpoint expression cannot be repeated here")
