@@ -6,9 +6,14 @@ or the module marks it as deliberately random."""
 
 from __future__ import annotations
 
+import libcst as cst
 import pytest
 
 from lint_mainlayer import engine
+from lint_mainlayer.rules.base import Context
+from lint_mainlayer.rules.facts import Construction, ModuleFacts, collect
+from lint_mainlayer.rules.scope import dotted
+from lint_mainlayer.types import Settings
 
 HEADER = (
     "import os\n"
@@ -860,3 +865,62 @@ def test_a_module_constant_read_in_a_config_factory_is_the_fixs_checkpoint() -> 
     assert finding.fix is not None and finding.fix.applicability == "unsafe"
     fixed = engine.fix_source(source, unsafe=True).source
     assert "layer = TFBertModel.from_pretrained(CKPT, config=load_config()).bert" in fixed
+
+
+def test_a_checkpoint_item_under_a_literal_key_is_repeated_by_the_fix() -> None:
+    source = HEADER + 'cfg = BertConfig.from_pretrained(os.environ["CKPT"])\nbert = TFBertMainLayer(cfg)\n'
+    fixed = engine.fix_source(source, unsafe=True).source
+    assert 'bert = TFBertModel.from_pretrained(os.environ["CKPT"], config=cfg).bert' in fixed
+    assert "name_or_path" not in fixed
+
+
+# The interface other rules build on: any call can be asked about, not only main-layer sites.
+MODEL_LEVEL = HEADER + (
+    "from transformers import TFBertForSequenceClassification\n"
+    "def make(from_scratch):\n"
+    "    if from_scratch:\n"
+    "        return TFBertForSequenceClassification(config)\n"
+    "    return None\n"
+    "model = TFBertForSequenceClassification(config)\n"
+    "loaded = TFBertForSequenceClassification(config)\n"
+    'loaded.load_weights("tf_model.h5")\n'
+)
+
+
+def _descendants(node: cst.CSTNode) -> list[cst.CSTNode]:
+    out = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(current.children)
+    return out
+
+
+def _model_constructions(facts: ModuleFacts) -> list[Construction]:
+    """Calls of a model class, as a model-level rule would collect them (not `facts.sites`)."""
+    statements = [s for s in _descendants(facts.module) if isinstance(s, cst.SimpleStatementLine)]
+    found = []
+    for unit in facts.units:
+        for event in unit.calls:
+            if dotted(event.node.func) != "TFBertForSequenceClassification":
+                continue
+            statement = next(s for s in statements if any(c is event.node for c in _descendants(s)))
+            found.append(
+                Construction(call=event.node, unit=unit, index=event.index, klass=None,
+                             statement=statement, assign_target=None)
+            )
+    return sorted(found, key=lambda c: c.index)
+
+
+def test_context_answers_for_any_construction() -> None:
+    facts = collect(cst.parse_module(MODEL_LEVEL))
+    ctx = Context(facts, Settings())
+    constructions = _model_constructions(facts)
+    in_branch, model, loaded = constructions
+    assert [ctx.reached(c) for c in constructions] == [False, False, True]
+    origins = [ctx.origin(c) for c in constructions]
+    assert [o.kind if o else None for o in origins] == ["pretrained"] * 3
+    intent = ctx.intent(in_branch)
+    assert intent is not None and intent.deliberate
+    assert ctx.intent(model) is None
