@@ -135,6 +135,13 @@ LOADS = [
         id="own-file-model-checkpoint",
     ),
     pytest.param(
+        FUNCTIONAL + "checkpoint = tf.train.Checkpoint(model=model)\n"
+        'saved = checkpoint.save(os.path.join("out", "ckpt"))\n'
+        "checkpoint.restore(saved)\n",
+        ["MLL001"],
+        id="restore-the-path-a-save-returned",
+    ),
+    pytest.param(
         FUNCTIONAL + 'RESUME = os.environ.get("RESUME")\n'
         "if RESUME:\n"
         "    model.load_weights(RESUME)\n",

@@ -176,6 +176,14 @@ class Provenance:
             return False
         if isinstance(expr, cst.Call) and (dotted(expr.func) or "").endswith("latest_checkpoint"):
             return False
+        written = expr
+        if isinstance(expr, cst.Name):
+            found = binding_at(expr.value, unit, index)
+            if found is not None and found[0].direct and found[0].value is not None:
+                written = found[0].value
+        if isinstance(written, cst.Call) and isinstance(written.func, cst.Attribute) and written.func.attr.value in _SAVES:
+            # `path = checkpoint.save(prefix)`: the file this program just wrote.
+            return self._from_pretrained(written.func.value, unit, index, 0)
         value = path_value(expr, unit, index)
         if value.text is not None and value.text in self._files.pretrained:
             return True
