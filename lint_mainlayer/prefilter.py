@@ -23,13 +23,12 @@ generated sources).
 3. Python's `ast`: the module refers to a main layer: a name imported from transformers as
    a `...MainLayer` class, an attribute `...MainLayer` of a name bound by a transformers
    import, a `...MainLayer` name or attribute in a module with a transformers star import,
-   or `getattr(<transformers name>, "...MainLayer")`. When some call's callee is a name,
-   an item or a call, any reference counts, not only a callee: the rules follow a class
-   through variables, containers and subclasses (`Enc = TFBertMainLayer`,
-   `class Mine(TFBertMainLayer)`); and a `clone_model`/`from_config` call counts in a
-   module that imports transformers. Scopes and shadowing are ignored (the rules resolve
-   those). Source that `ast` cannot parse goes to libcst,
-   which decides.
+   or `getattr(<transformers name>, "...MainLayer")` (or an f-string with that part).
+   When some call's callee is a name, an item or a call, any reference counts, not only a
+   callee: the rules follow a class through variables, containers and subclasses
+   (`Enc = TFBertMainLayer`, `class Mine(TFBertMainLayer)`). A `clone_model`/`from_config`
+   call counts in a module that imports transformers. Scopes and shadowing are ignored
+   (the rules resolve those). Source that `ast` cannot parse goes to libcst, which decides.
 """
 
 from __future__ import annotations
@@ -137,6 +136,9 @@ def calls_imported_main_layer(tree: ast.AST) -> bool:
             indirect = indirect or isinstance(node.func, (ast.Name, ast.Subscript, ast.Call))
             if isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(node.args) >= 2:
                 name = node.args[1].value if isinstance(node.args[1], ast.Constant) else None
+                if isinstance(node.args[1], ast.JoinedStr):
+                    # `f"TF{arch}MainLayer"`: its literal parts.
+                    name = "".join(v.value for v in node.args[1].values if isinstance(v, ast.Constant) and isinstance(v.value, str))
                 if isinstance(name, str) and MARKER in name:
                     references.append(ast.Attribute(value=node.args[0], attr=name))
         elif isinstance(node, ast.ImportFrom):

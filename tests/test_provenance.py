@@ -500,6 +500,20 @@ CONSTRUCTIONS = [
     ),
     pytest.param(
         "import transformers\n"
+        "arch = config.model_type.capitalize()\n"
+        'layer = getattr(transformers, f"TF{arch}MainLayer")(config)\n',
+        ["MLL001"],
+        id="getattr-of-transformers-with-a-main-layer-pattern",
+    ),
+    pytest.param(
+        "import transformers\n"
+        "arch = config.model_type.capitalize()\n"
+        'layer = getattr(transformers, f"TF{arch}Model")(config)\n',
+        [],
+        id="getattr-with-a-pattern-of-model-classes",
+    ),
+    pytest.param(
+        "import transformers\n"
         'layer = getattr(transformers, "TFBertModel")(config)\n',
         [],
         id="getattr-of-a-model-class-is-not-a-main-layer",

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -487,12 +488,20 @@ class _Collector(cst.CSTVisitor):
             # `for i, cls in enumerate(classes)`: the classes of the iterable.
             return self._classes(expr.args[0].value, unit, index, depth + 1)[0], "a container"
         if isinstance(expr, cst.Call) and dotted(expr.func) == "getattr" and len(expr.args) >= 2:
-            name = string_value(expr.args[1].value)
             modules = [q for q in self.qualified(expr.args[0].value, unit) if is_transformers_module(q)]
-            if name is None or not modules:
+            if not modules:
                 return [], None
-            layer = registry.lookup(f"{modules[0]}.{name}")
-            return ([layer] if layer is not None else []), "getattr"
+            name_arg = expr.args[1].value
+            name = string_value(name_arg)
+            if name is not None:
+                layer = registry.lookup(f"{modules[0]}.{name}")
+                return ([layer] if layer is not None else []), "getattr"
+            pattern = _name_pattern(name_arg)
+            if pattern is None:
+                return [], None
+            # `getattr(transformers, f"TF{arch}MainLayer")`: only main layers fit the pattern.
+            table = registry.load()
+            return [table[n] for n in sorted(table) if pattern.fullmatch(n)], "getattr"
         return [], None
 
     def _union(self, nodes: list[cst.BaseExpression], unit: Unit, index: int, depth: int) -> list[MainLayer]:
@@ -524,6 +533,7 @@ class _Collector(cst.CSTVisitor):
         layer = copied
         import_module = None
         via = None
+        callee: str | None = None
         alternatives: tuple[str, ...] = ()
         imported = self._imported_layer(func, candidate.unit)
         if copied is not None:
@@ -538,6 +548,8 @@ class _Collector(cst.CSTVisitor):
                 return None
             layer = layers[0]
             alternatives = tuple(other.name for other in layers[1:])
+            if dotted(func) is None:
+                callee = _code(func)
         if layer is None:
             return None
         target = None
@@ -551,7 +563,7 @@ class _Collector(cst.CSTVisitor):
         return Site(
             call=node,
             layer=layer,
-            callee=dotted(func) or "",
+            callee=callee if callee is not None else dotted(func) or "",
             import_module=import_module,
             unit=candidate.unit,
             index=candidate.index,
@@ -563,6 +575,21 @@ class _Collector(cst.CSTVisitor):
             alternatives=alternatives,
             in_loop=candidate.in_loop,
         )
+
+
+def _name_pattern(node: cst.BaseExpression) -> re.Pattern[str] | None:
+    """The names an f-string such as `f"TF{arch}MainLayer"` can spell, when its literal
+    parts pin it to main layers (it starts with `TF` and ends with `MainLayer`)."""
+    if not isinstance(node, cst.FormattedString):
+        return None
+    parts = node.parts
+    if not parts or not isinstance(parts[0], cst.FormattedStringText) or not isinstance(parts[-1], cst.FormattedStringText):
+        return None
+    if not parts[0].value.startswith("TF") or not parts[-1].value.endswith("MainLayer"):
+        return None
+    return re.compile(
+        "".join(re.escape(p.value) if isinstance(p, cst.FormattedStringText) else r"\w*" for p in parts)
+    )
 
 
 # Builtins whose result iterates over their first argument's items.
@@ -594,6 +621,10 @@ class _Candidate:
     statement: cst.SimpleStatementLine | None
     top: cst.CSTNode | None
     in_loop: bool = False
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
 
 
 def collect(module: cst.Module) -> ModuleFacts:

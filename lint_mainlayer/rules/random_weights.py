@@ -43,7 +43,9 @@ def _findings(ctx: Context, kind: str, code_: str) -> Iterator[Finding]:
         plan = load_fix(site, origin, ctx.facts, siblings, ctx.settings.target_transformers)
         layer = site.layer
         shown = f"`{layer.name}`"
-        if site.alternatives:
+        if len(site.alternatives) > 3:
+            shown = f"The main layer `{site.callee}`"
+        elif site.alternatives:
             shown = " or ".join(f"`{n}`" for n in (layer.name, *site.alternatives))
         if kind == "pretrained":
             source = "a pretrained config"
@@ -77,7 +79,8 @@ class PretrainedConfigWithoutWeights(Rule):
     `from_json_file`, `from_dict` of such a dict), directly, through variables, or through
     a parameter whose callers in the module pass it. Constructions count however the class
     is reached: an imported name, a variable (`Enc = TFBertMainLayer`), a dict, list or
-    tuple of classes, `getattr(transformers, "...")`, a subclass in the module, and copies
+    tuple of classes, `getattr(transformers, "...")` (or `f"TF{arch}MainLayer"`), a
+    subclass in the module, and copies
     that re-create weights (`tf.keras.models.clone_model(model)`,
     `X.from_config(layer.get_config())`). A call in a loop or a comprehension builds
     several layers.
@@ -142,7 +145,9 @@ class PretrainedConfigWithoutWeights(Rule):
     expression. `load_weights(h5, by_name=True)` counts only when the layer's `name=`
     (a literal or a constant) is the prefix checkpoints store. Branch intent is read from
     names and literals only: a flag the construction does not depend on is not a signal.
-    A class reached through `getattr` with a computed name, or a pattern, is not seen.
+    `getattr(transformers, name)` is seen with a literal name, or an f-string whose
+    literal parts pin it to main layers (`f"TF{arch}MainLayer"`), not with any other
+    computed name.
     """
 
     code = "MLL001"
