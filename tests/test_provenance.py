@@ -839,6 +839,7 @@ def test_kwargs_dict_name_gets_no_fix_that_would_duplicate_it() -> None:
         pytest.param('bert = TFBertMainLayer(config, name="encoder")\nmodel.get_layer("encoder")\n', id="literal-used-by-get-layer"),
         pytest.param('NAME = "encoder"\nbert = TFBertMainLayer(config, name=NAME)\n', id="name-from-a-constant"),
         pytest.param('bert = TFBertMainLayer(config, name=f"enc_{1}")\n', id="name-from-an-f-string"),
+        pytest.param('bert = TFBertMainLayer(config)\nmodel.get_layer("tf_bert_main_layer")\n', id="keras-default-name-used"),
     ],
 )
 def test_a_fix_that_renames_a_referenced_layer_is_unsafe(source: str) -> None:
@@ -938,7 +939,7 @@ def test_context_answers_for_any_construction() -> None:
     facts = collect(cst.parse_module(MODEL_LEVEL))
     ctx = Context(facts, Settings())
     constructions = _model_constructions(facts)
-    in_branch, model, loaded = constructions
+    in_branch, model, _ = constructions
     assert [ctx.reached(c) for c in constructions] == [False, False, True]
     origins = [ctx.origin(c) for c in constructions]
     assert [o.kind if o else None for o in origins] == ["pretrained"] * 3

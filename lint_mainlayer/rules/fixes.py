@@ -7,6 +7,7 @@ turns a plan into the one `Fix` record that `--fix`, JSON, the cache and the edi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Union
 
@@ -75,6 +76,13 @@ class FixPlan:
 @dataclass(frozen=True)
 class NoFix:
     reason: str
+
+
+def keras_default_name(class_name: str) -> str:
+    """The name Keras gives an unnamed layer of this class (before uniquifying)."""
+    # Keras' own `to_snake_case`.
+    intermediate = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", intermediate).lower()
 
 
 def code(node: cst.CSTNode) -> str:
@@ -232,6 +240,11 @@ def load_fix(
                 ]
             ),
         )
+    if siblings == 1 and dropped_name is None and "name" not in keywords:
+        default = keras_default_name(layer.name)
+        if default in facts.strings:
+            # `get_layer("tf_bert_main_layer")` finds the unnamed layer by Keras' default name.
+            unsafe.append(f"the layer is renamed from Keras' default `{default}` to `{field}`, and this module uses that name")
     if siblings == 1 and dropped_name is not None and dropped_name != field:
         name_value = keywords["name"].value
         literal = string_value(name_value)

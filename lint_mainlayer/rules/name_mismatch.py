@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from typing import Iterator
 
-from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Rule
 import libcst as cst
 
+from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Rule
 from lint_mainlayer.rules.calls import args_of, has_star_args, string_value
 from lint_mainlayer.rules.facts import Site
-from lint_mainlayer.rules.fixes import name_fix
+from lint_mainlayer.rules.fixes import keras_default_name, name_fix
 from lint_mainlayer.rules.provenance import layer_name
 from lint_mainlayer.rules.scope import dotted
-
-
-def keras_default_name(class_name: str) -> str:
-    """The name Keras gives an unnamed layer of this class (before uniquifying)."""
-    # Keras' own `to_snake_case`.
-    intermediate = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", intermediate).lower()
 
 
 class MainLayerNameMismatch(Rule):

@@ -250,11 +250,9 @@ def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
 def _config_dir(expr: cst.BaseExpression) -> cst.BaseExpression | None:
     """`<dir>` of `os.path.join(<dir>, "config.json")` or `<dir> / "config.json"`."""
     if isinstance(expr, cst.Call) and (dotted(expr.func) or "").endswith("join") and len(expr.args) == 2:
-        if string_value(expr.args[1].value) == "config.json":
-            return expr.args[0].value
+        return expr.args[0].value if string_value(expr.args[1].value) == "config.json" else None
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
-        if string_value(expr.right) == "config.json":
-            return expr.left
+        return expr.left if string_value(expr.right) == "config.json" else None
     return None
 
 

@@ -404,9 +404,9 @@ class Provenance:
         for bind in unit.binds:
             if after is not None and bind.index <= after:
                 continue
-            if bind.value is not None and any("." in t and t in held for t in bind.targets):
-                if self._from_pretrained(bind.value, unit, bind.index, 0):
-                    return True
+            replaced = bind.value is not None and any("." in t and t in held for t in bind.targets)
+            if replaced and self._from_pretrained(bind.value, unit, bind.index, 0):  # type: ignore[arg-type]
+                return True
         return False
 
     def _random_source(self, expr: cst.BaseExpression, unit: Unit, target: Construction | None) -> bool:
