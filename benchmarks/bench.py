@@ -51,17 +51,16 @@ USER_TAIL = (
 LSP_SCRIPT = """
 import statistics, sys, time
 from pathlib import Path
-from lint_mainlayer import engine
-from lint_mainlayer.config import for_directory
+from lint_mainlayer import api
 path, runs, tail = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-settings = for_directory(path.absolute().parent).settings
+settings = api.document_settings(path.absolute()).settings
 text = path.read_text("utf-8") + tail
-engine.lint_source(text + "\\n# opened\\n", settings)  # a running server has libcst loaded
+api.check_text(text + "\\n# opened\\n", str(path), settings)  # a running server has libcst loaded
 times = []
 for n in range(runs):
     changed = text + f"\\n# keystroke {n}\\n"  # a new string, as each edit sends
     start = time.perf_counter()
-    engine.lint_source(changed, settings)
+    api.check_text(changed, str(path), settings)
     times.append(time.perf_counter() - start)
 print(statistics.median(times))
 """

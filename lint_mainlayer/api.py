@@ -14,22 +14,62 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from lint_mainlayer import prefilter
+from lint_mainlayer import codes, notebook, prefilter, project_version
 from lint_mainlayer.cache import Entry, ResultCache
-from lint_mainlayer.config import ConfigError, ProjectConfig, default_target, for_directory
-from lint_mainlayer.files import discover, excluded
+from lint_mainlayer.cache import default_directory as default_cache_directory
+from lint_mainlayer.config import ConfigError, ProjectConfig, clear_caches, for_directory, parse_version, with_target
+from lint_mainlayer.codes import RULE_NAMES, UnknownCodeError
+from lint_mainlayer.codes import parse as parse_codes
+from lint_mainlayer.files import Candidate, discover, excluded
+from lint_mainlayer.files import log as files_log
 from lint_mainlayer.parallel import Failed, call_safely, map_ordered
-from lint_mainlayer.source import DecodedSource, DecodeError, decode, encode
-from lint_mainlayer.types import FileResult, Settings
+from lint_mainlayer.source import DecodedSource, DecodeError, EncodeError, decode, encode
+from lint_mainlayer.noqa import NOQA
+from lint_mainlayer.types import CellIndex, Diagnostic, FileResult, RuleDoc, Settings
 from lint_mainlayer.writer import ChangedOnDisk, write_atomic
 
 if TYPE_CHECKING:
     from lint_mainlayer.engine import Key
+
+# What the transports (cli, lsp) use of the layers below, so that they import only this module.
+__all__ = [
+    "NOQA",
+    "PROJECT_FILE_GLOBS",
+    "RULE_NAMES",
+    "Candidate",
+    "Checked",
+    "ProjectConfig",
+    "UnknownCodeError",
+    "add_noqa_to",
+    "ConfigError",
+    "DocumentSettings",
+    "Options",
+    "check_file",
+    "check_paths",
+    "check_source",
+    "check_cells",
+    "check_stdin",
+    "check_text",
+    "default_cache_directory",
+    "discover",
+    "document_settings",
+    "files_log",
+    "fix_text",
+    "forget_project_configs",
+    "is_project_file",
+    "for_directory",
+    "open_cache",
+    "parse_codes",
+    "parse_version",
+    "project_files_state",
+    "rule_docs",
+    "settings_for",
+]
 
 # Worker processes pay for a fork and for importing libcst: below this many files that
 # need the last stages, one process is as fast.
@@ -45,6 +85,7 @@ class Options:
     diff: bool = False
     unsafe_fixes: bool = False
     select: frozenset[str] | None = None
+    extend_select: frozenset[str] = frozenset()
     extend_ignore: frozenset[str] = frozenset()
     target_transformers: tuple[int, int] | None = None
     keep_source: bool = False
@@ -58,10 +99,17 @@ def settings_for(config: ProjectConfig, options: Options) -> Settings:
     if options.select is not None:
         # An explicit --select on the command line outranks the config's select and ignore.
         settings = replace(settings, select=options.select, ignore=frozenset())
+    if options.extend_select:
+        settings = replace(settings, select=settings.select | options.extend_select)
     if options.extend_ignore:
         settings = replace(settings, ignore=settings.ignore | options.extend_ignore)
     if options.target_transformers is not None:
-        settings = replace(settings, target_transformers=options.target_transformers)
+        settings = replace(
+            settings,
+            target_transformers=options.target_transformers,
+            target_transformers_source="--target-transformers",
+            target_transformers_range=None,
+        )
     return settings
 
 
@@ -99,7 +147,8 @@ class Checked(NamedTuple):
 def _triage(data: bytes, path: str, settings: Settings, options: Options, cache: ResultCache | None) -> FileResult | _Job:
     """The cheap stages: a final result, or the job for the engine."""
     try:
-        decoded = decode(data)
+        # A notebook's cells joined, IPython lines masked (in .py exports too).
+        decoded = notebook.decode_path(data, path)
     except DecodeError as exc:
         return FileResult(path, error=str(exc))
     source = decoded.text
@@ -113,7 +162,7 @@ def _triage(data: bytes, path: str, settings: Settings, options: Options, cache:
             # Without a fix to apply, --fix and --diff give exactly the lint result.
             if entry.error is not None:
                 return FileResult(path, error=entry.error)
-            return FileResult(path, entry.diagnostics, source=keep)
+            return notebook.with_cells(FileResult(path, entry.diagnostics, source=keep), data)
     return _Job(path, data, decoded, settings, options)
 
 
@@ -144,15 +193,16 @@ def _analyse(job: _Job) -> _Analysed:
     if outcome.source == source:
         return _Analysed(FileResult(path, outcome.diagnostics, source=keep), entry=entry)
     try:
-        new_data = encode(outcome.source, job.decoded.encoding)
-    except UnicodeEncodeError:
-        return _Analysed(FileResult(path, error=f"the fix cannot be encoded as {job.decoded.encoding}; not written"))
+        # Masked lines restored, a notebook's changed cells spliced back.
+        new_data = notebook.encode_path(job.decoded, outcome.source)
+    except EncodeError as exc:
+        return _Analysed(FileResult(path, error=f"the fix cannot be written back: {exc}; not written"))
     result = FileResult(
         path,
         outcome.diagnostics,
         fixed=outcome.applied,
         changed=True,
-        diff=_unified_diff(source, outcome.source, path) if options.diff else None,
+        diff=notebook.diff(job.decoded, outcome.source, path, _unified_diff) if options.diff else None,
         source=outcome.source if options.keep_source else None,
     )
     return _Analysed(result, new_data, entry)
@@ -175,14 +225,16 @@ def _analyse_all(jobs: list[_Job], workers: int) -> list[_Analysed]:
 
 
 def _finish(job: _Job, analysed: _Analysed, cache: ResultCache | None) -> FileResult:
-    """The stages after the engine: remember the result, write the fix."""
+    """The stages after the engine: remember the result, place a notebook's findings in
+    their cells, write the fix."""
+    data = analysed.new_data if analysed.new_data is not None else job.data
     if cache is not None and analysed.entry is not None:
         # The entry describes the bytes the file ends up with: after --fix, the next run hits.
-        data = analysed.new_data if analysed.new_data is not None else job.data
         cache.put(cache.key(data, job.settings), analysed.entry)
+    result = notebook.with_cells(analysed.result, data)
     if job.on_disk is None:
-        return analysed.result
-    return _write(job.on_disk, analysed.result, job.data, analysed.new_data, job.options)
+        return result
+    return _write(job.on_disk, result, job.data, analysed.new_data, job.options)
 
 
 def _read(path: Path) -> bytes | FileResult:
@@ -208,14 +260,17 @@ def _write(path: Path, result: FileResult, data: bytes, new_data: bytes | None, 
 
 
 def _pipeline(
-    files: Iterable[tuple[Path, ProjectConfig]], options: Options, cache: ResultCache | None
+    files: Iterable[tuple[Path, ProjectConfig, str | None]], options: Options, cache: ResultCache | None
 ) -> Iterator[FileResult]:
     """Every file through every stage, results in the files' order. With one process the
     results stream out as each file is done; with workers, the engine stage of all files
     runs at once between the in-order stages."""
 
     def triaged() -> Iterator[FileResult | _Job]:
-        for path, config in files:
+        for path, config, error in files:
+            if error is not None:
+                yield FileResult(str(path), error=error)
+                continue
             data = _read(path)
             if isinstance(data, FileResult):
                 yield data
@@ -249,7 +304,7 @@ def check_source(
 
 def check_file(path: Path, config: ProjectConfig, options: Options, cache: ResultCache | None = None) -> FileResult:
     """Lint one file on disk, and write its fix when `options.fix` (not with `diff`)."""
-    return next(_pipeline([(path, config)], replace(options, jobs=1), cache))
+    return next(_pipeline([(path, config, None)], replace(options, jobs=1), cache))
 
 
 def open_cache(options: Options) -> ResultCache | None:
@@ -260,13 +315,15 @@ def open_cache(options: Options) -> ResultCache | None:
 def check_paths(paths: Iterable[Path], options: Options) -> Iterator[FileResult]:
     """Results for every file under `paths`, in discovery order (whatever `options.jobs`)."""
     cache = open_cache(options)
-    yield from _pipeline(((c.path, c.config) for c in discover(list(paths))), options, cache)
+    yield from _pipeline(((c.path, c.config, c.error) for c in discover(list(paths))), options, cache)
 
 
 def check_stdin(data: bytes, filename: str | None, options: Options) -> Checked:
     """Lint source read from stdin, configured as if it were `filename`."""
     folder = Path(filename).absolute().parent if filename else Path.cwd()
     config = for_directory(folder)
+    if filename:
+        config = config.for_file(Path(filename))
     return check_source(data, filename or "-", settings_for(config, options), options)
 
 
@@ -284,30 +341,83 @@ class DocumentSettings:
 
 def document_settings(path: Path | None, options: Options | None = None) -> DocumentSettings:
     """The settings for a document at `path` (None: unsaved, configured by the working
-    folder), with the same precedence and exclusions as the command line."""
+    folder), with the same precedence, per-file ignores and exclusions as the command line."""
     options = options or Options()
     folder = path.parent if path is not None else Path.cwd()
     try:
         config = for_directory(folder)
     except ConfigError as exc:
-        defaults = ProjectConfig(root=folder, settings=Settings(target_transformers=default_target()))
+        defaults = ProjectConfig(root=folder, settings=with_target(Settings(), folder))
         return DocumentSettings(settings_for(defaults, options), f"{exc}; using the default settings")
-    if path is not None and excluded(path, config, explicit=True):
+    if path is None:
+        return DocumentSettings(settings_for(config, options))
+    if excluded(path, config, explicit=True):
         return DocumentSettings(None)
-    return DocumentSettings(settings_for(config, options))
+    return DocumentSettings(settings_for(config.for_file(path), options))
+
+
+def rule_docs() -> tuple[RuleDoc, ...]:
+    """Every rule's code, name, summary and documentation, in code order."""
+    import inspect
+
+    from lint_mainlayer.rules import ALL_RULES
+
+    return tuple(
+        RuleDoc(
+            rule.code,
+            rule.name,
+            rule.summary,
+            rule.fixable,
+            inspect.getdoc(rule) or rule.summary,
+            codes.doc_url(rule.code) or codes.DOCS_URL,
+        )
+        for rule in ALL_RULES
+    )
 
 
 def forget_project_configs() -> None:
-    """Read every project's config afresh from now on (a `pyproject.toml` changed)."""
-    for_directory.cache_clear()
+    """Read every project's config and dependency files afresh (one changed on disk)."""
+    clear_caches()
+
+
+def project_files_state(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """What changes on disk when the settings of files in `folder` may have changed."""
+    return project_version.files_state(folder)
+
+
+def is_project_file(name: str) -> bool:
+    """Whether a file of this name can change the settings or the transformers version."""
+    return project_version.is_project_file(name)
+
+
+PROJECT_FILE_GLOBS = project_version.PROJECT_FILE_GLOBS
 
 
 def check_text(text: str, path: str, settings: Settings) -> FileResult:
-    """The findings in an editor's text (an `error` when it cannot be analysed)."""
+    """The findings in an editor's text (an `error` when it cannot be analysed). IPython
+    lines (`!pip install`, `%%time`) are masked as in files, positions unchanged."""
     from lint_mainlayer import engine
 
-    analysis = engine.analyse(text, settings)
+    masked = notebook.mask(text) if prefilter.MARKER in text else None
+    analysis = engine.analyse(masked.text if masked is not None else text, settings)
     return FileResult(path, analysis.diagnostics, error=analysis.error)
+
+
+def check_cells(cells: Sequence[str], path: str, settings: Settings) -> tuple[tuple[Diagnostic, ...], ...]:
+    """The findings in a notebook's code cells, read together as a notebook file is (one
+    cell's import counts for the next), each cell's findings with lines counted in it."""
+    from lint_mainlayer import engine
+
+    joined, starts = notebook.join(list(cells))
+    analysis = engine.analyse(joined, settings)
+    index = CellIndex(tuple(range(1, len(cells) + 1)), starts)
+    out: list[list[Diagnostic]] = [[] for _ in cells]
+    for found in analysis.diagnostics:
+        cell, line = index.locate(found.line)
+        shift = found.line - line
+        fix = found.fix and replace(found.fix, line=found.fix.line - shift, end_line=found.fix.end_line - shift)
+        out[cell - 1].append(replace(found, line=line, end_line=found.end_line - shift, fix=fix))
+    return tuple(tuple(found) for found in out)
 
 
 def fix_text(
@@ -317,12 +427,31 @@ def fix_text(
     how many findings were fixed; an `error` when nothing could be fixed."""
     from lint_mainlayer import engine
 
-    outcome = engine.fix_source(text, settings, unsafe=unsafe, only=None if only is None else {only})
+    masked = notebook.mask(text) if prefilter.MARKER in text else None
+    source = masked.text if masked is not None else text
+    outcome = engine.fix_source(source, settings, unsafe=unsafe, only=None if only is None else {only})
     if outcome.error is not None:
         return FileResult(path, error=outcome.error)
-    return FileResult(
-        path, outcome.diagnostics, fixed=outcome.applied, changed=outcome.source != text, source=outcome.source
-    )
+    fixed = notebook.unmask(outcome.source, masked.originals) if masked is not None else outcome.source
+    return FileResult(path, outcome.diagnostics, fixed=outcome.applied, changed=fixed != text, source=fixed)
+
+
+def add_noqa_to(result: FileResult) -> tuple[int, str | None]:
+    """Write a `# noqa: CODE` for each of `result`'s findings into its file (`--add-noqa`):
+    how many lines got one, and the error when the file could not be rewritten."""
+    from lint_mainlayer.noqa import add_noqa
+
+    path = Path(result.path)
+    try:
+        data = path.read_bytes()
+        decoded = decode(data)
+        new_text, count = add_noqa(decoded.text, result.diagnostics)
+        if count:
+            write_atomic(path, encode(new_text, decoded.encoding), expected=data)
+    except (OSError, DecodeError, EncodeError, ChangedOnDisk) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return 0, f"cannot add noqa directives: {why}"
+    return count, None
 
 
 def _unified_diff(old: str, new: str, path: str) -> str:

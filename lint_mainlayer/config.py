@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -14,10 +14,16 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from lint_mainlayer import codes, project_version
 from lint_mainlayer.types import Settings
 
 SECTION = "lint-mainlayer"
-_KNOWN = {"select", "ignore", "exclude", "extend-exclude", "target-transformers"}
+_KNOWN = {
+    "select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude",
+    "include", "extend-include", "target-transformers",
+}
+#: The files a folder walk lints, as in ruff (`include` replaces, `extend-include` adds).
+DEFAULT_INCLUDE = ("*.py", "*.pyi", "*.ipynb")
 
 
 class ConfigError(Exception):
@@ -33,6 +39,32 @@ class ProjectConfig:
     exclude: tuple[str, ...] = ()
     source: Path | None = None
     extend_exclude: tuple[str, ...] = field(default=())
+    include: tuple[str, ...] = DEFAULT_INCLUDE
+    # (pattern, codes): `per-file-ignores`, patterns relative to `root` as in `exclude`.
+    per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
+    # Whether the config itself sets `target-transformers` (else the project's files decide).
+    target_set: bool = False
+
+    def for_file(self, path: Path) -> ProjectConfig:
+        """This config with the `per-file-ignores` that match `path` applied."""
+        if not self.per_file_ignores:
+            return self
+        ignored = frozenset(
+            code for pattern, codes_ in self.per_file_ignores if _matches(pattern, path, self.root) for code in codes_
+        )
+        if not ignored:
+            return self
+        return replace(self, settings=replace(self.settings, per_file_ignore=ignored))
+
+
+def _matches(pattern: str, path: Path, root: Path) -> bool:
+    import pathspec
+
+    try:
+        relative = path.absolute().relative_to(root.absolute()).as_posix()
+    except ValueError:
+        relative = path.name
+    return pathspec.GitIgnoreSpec.from_lines([pattern]).match_file(relative)
 
 
 def parse_version(text: str) -> tuple[int, int]:
@@ -67,8 +99,7 @@ def installed_transformers() -> tuple[int, int] | None:
 
 
 @lru_cache(maxsize=1)
-def default_target() -> tuple[int, int] | None:
-    """The transformers version assumed when nothing sets it: the installed one, if any."""
+def _default_target() -> tuple[int, int] | None:
     # Reading installed metadata scans every distribution on sys.path (milliseconds each
     # time): once per run, not once per folder.
     return installed_transformers()
@@ -77,7 +108,16 @@ def default_target() -> tuple[int, int] | None:
 def _codes(value: Any, key: str, path: Path) -> frozenset[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{path}: [tool.{SECTION}] {key} must be a list of rule codes")
-    return frozenset(v.strip().upper() for v in value)
+    try:
+        return codes.parse(value, f"{path}: [tool.{SECTION}] {key}")
+    except codes.UnknownCodeError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _per_file_ignores(value: Any, path: Path) -> tuple[tuple[str, frozenset[str]], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: [tool.{SECTION}] per-file-ignores must be a table of pattern = [codes]")
+    return tuple((pattern, _codes(v, f"per-file-ignores.{pattern!r}", path)) for pattern, v in value.items())
 
 
 def _patterns(value: Any, key: str, path: Path) -> tuple[str, ...]:
@@ -104,28 +144,84 @@ def load_file(path: Path) -> ProjectConfig | None:
     target = table.get("target-transformers")
     if target is not None and not isinstance(target, str):
         raise ConfigError(f"{path}: target-transformers must be a string such as \"4.37\"")
+    select = _codes(table["select"], "select", path) if "select" in table else defaults.select
+    if "extend-select" in table:
+        select = select | _codes(table["extend-select"], "extend-select", path)
     settings = Settings(
-        select=_codes(table["select"], "select", path) if "select" in table else defaults.select,
+        select=select,
         ignore=_codes(table["ignore"], "ignore", path) if "ignore" in table else defaults.ignore,
-        target_transformers=parse_version(target) if target else default_target(),
     )
+    if target:
+        settings = replace(
+            settings,
+            target_transformers=parse_version(target),
+            target_transformers_source=f"target-transformers in {path}",
+        )
+    include = _patterns(table["include"], "include", path) if "include" in table else DEFAULT_INCLUDE
+    include += _patterns(table.get("extend-include", []), "extend-include", path)
     return ProjectConfig(
         root=path.parent,
         settings=settings,
         exclude=_patterns(table.get("exclude", []), "exclude", path),
         extend_exclude=_patterns(table.get("extend-exclude", []), "extend-exclude", path),
         source=path,
+        include=include,
+        per_file_ignores=_per_file_ignores(table.get("per-file-ignores", {}), path),
+        target_set=bool(target),
     )
 
 
 @lru_cache(maxsize=None)
 def for_directory(directory: Path) -> ProjectConfig:
     """The config that applies to files in `directory`: the nearest pyproject.toml with a
-    `[tool.lint-mainlayer]` table, or the defaults."""
+    `[tool.lint-mainlayer]` table, or the defaults; the target transformers version as the
+    module `target_for` describes."""
+    found = None
     for folder in (directory, *directory.parents):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
+        if _is_file(candidate):
             found = load_file(candidate)
             if found is not None:
-                return found
-    return ProjectConfig(root=directory, settings=Settings(target_transformers=default_target()))
+                break
+    if found is None:
+        found = ProjectConfig(root=directory, settings=Settings())
+    if found.target_set:
+        return found
+    return replace(found, settings=with_target(found.settings, directory))
+
+
+def _is_file(path: Path) -> bool:
+    # An unreadable folder above (no search permission) is no reason to stop: as if absent.
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def with_target(settings: Settings, directory: Path) -> Settings:
+    """`settings` with the transformers version found for files in `directory`: the
+    project's own files (`project_version`), else the installed version, else the newest 4.x.
+    (`--target-transformers` and the `target-transformers` setting come first; their callers
+    do not ask.)"""
+    pinned = project_version.find(directory)
+    if pinned is not None:
+        return replace(
+            settings,
+            target_transformers=pinned.version,
+            target_transformers_source=pinned.source,
+            target_transformers_range=pinned.ambiguous,
+        )
+    installed = _default_target()
+    if installed is not None:
+        return replace(
+            settings,
+            target_transformers=installed,
+            target_transformers_source="the installed version",
+        )
+    return replace(settings, target_transformers=None, target_transformers_source="no version found")
+
+
+def clear_caches() -> None:
+    """Forget every config and project version read (files changed on disk)."""
+    for_directory.cache_clear()
+    project_version.clear_cache()

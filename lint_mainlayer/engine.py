@@ -53,24 +53,35 @@ class FixResult:
     internal: bool = False
 
 
-def analyse(source: str, settings: Settings | None = None, *, screen: bool = True) -> Analysis:
+def analyse(
+    source: str, settings: Settings | None = None, *, screen: bool = True, module: cst.Module | None = None
+) -> Analysis:
     """The findings in `source`. With `screen`, a source the prefilter rules out is not
-    parsed at all; without it (a source a fix just produced) it is always parsed."""
+    parsed at all; without it (a source a fix just produced) it is always parsed, unless
+    `module`, a parse of exactly `source`, is given."""
     settings = settings or Settings()
-    # `# lint-mainlayer: noqa` is the rules' own semantics, not only a shortcut.
-    if prefilter.FILE_NOQA.search(source):
+    # `# lint-mainlayer: noqa[: CODES]` is the rules' own semantics, not only a shortcut.
+    exempt = prefilter.file_noqa(source) or frozenset()
+    if exempt == prefilter.ALL_CODES:
         return Analysis()
     if screen and not prefilter.needs_rules(source):
         return Analysis()
-    module = parse(source)
-    if isinstance(module, str):
-        return Analysis(error=module)
+    if module is None:
+        parsed = parse(source)
+        if isinstance(parsed, str):
+            return Analysis(error=parsed)
+        module = parsed
     try:
         facts = collect(module)
         findings: list[Finding] = []
         if facts.sites:
             ctx = Context(facts, settings)
-            findings = [f for rule in ALL_RULES if settings.enabled(rule.code) for f in rule().check(ctx)]
+            findings = [
+                f
+                for rule in ALL_RULES
+                if settings.enabled(rule.code) and rule.code not in exempt
+                for f in rule().check(ctx)
+            ]
         diagnostics = _diagnostics(source, module, findings)
     except RecursionError:
         return Analysis(error="too deeply nested to analyse")
@@ -138,7 +149,9 @@ def fix_source(
         if not chosen:
             break
         rewritten = apply_fixes(current, [d.fix for d in chosen if d.fix is not None])
-        after = analyse(rewritten.source, settings, screen=False) if rewritten.error is None else None
+        after = None
+        if rewritten.error is None:
+            after = analyse(rewritten.source, settings, screen=False, module=rewritten.module)
         if after is None or after.error is not None:
             reason = rewritten.error or f"the fixed source does not parse ({after.error if after else ''})"
             return FixResult(source, diagnostics=analysis.diagnostics, error=f"{reason}; nothing was written", internal=True)

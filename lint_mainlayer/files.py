@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -10,7 +11,10 @@ from typing import Iterator
 
 import pathspec
 
-from lint_mainlayer.config import ProjectConfig, for_directory
+from lint_mainlayer.config import DEFAULT_INCLUDE, ProjectConfig, for_directory
+
+#: Warnings about paths skipped (a dangling symlink); the CLI prints them on stderr.
+log = logging.getLogger(__name__)
 
 # Folders no user wants linted, as in ruff's defaults; `exclude` in the config replaces them.
 DEFAULT_EXCLUDE = (
@@ -23,8 +27,11 @@ DEFAULT_EXCLUDE = (
 
 @dataclass(frozen=True)
 class Candidate:
+    """A file to lint with its config, or (with `error`) a path that could not be read."""
+
     path: Path
     config: ProjectConfig
+    error: str | None = None
 
 
 def _exclude_spec(config: ProjectConfig, explicit: bool) -> pathspec.GitIgnoreSpec:
@@ -100,19 +107,37 @@ def _git_root(start: Path) -> Path:
 
 
 def _is_virtualenv(directory: Path) -> bool:
-    return (directory / "pyvenv.cfg").is_file()
+    try:
+        return (directory / "pyvenv.cfg").is_file()
+    except OSError:
+        return False  # an unreadable folder: the walk reports it
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 def discover(paths: list[Path]) -> Iterator[Candidate]:
     """Files to lint, in a stable order. Explicit files are kept unless the project's
-    excludes match them (so pre-commit's explicit file names honour the config too)."""
+    excludes match them (so pre-commit's explicit file names honour the config too).
+
+    Paths that cannot be read come out as candidates with an `error` (a missing named path,
+    a folder the walk cannot list), so the run goes on; a dangling symlink met in a walk is
+    a warning on `log`, and skipped."""
     seen: set[object] = set()
     for path in paths:
-        if path.is_dir():
+        if _is_dir(path):
             root = path.absolute()
             stop = _git_root(root)
             for found in _walk(root, stop):
-                key = _identity(found.path)
+                key = _identity(found.path) if found.error is None else found.path
                 if key not in seen:
                     seen.add(key)
                     yield found
@@ -123,7 +148,10 @@ def discover(paths: list[Path]) -> Iterator[Candidate]:
             key = _identity(path)
             if key not in seen:
                 seen.add(key)
-                yield Candidate(path, config)
+                if not os.path.lexists(path):
+                    yield Candidate(path, config, error="cannot read: No such file or directory")
+                else:
+                    yield Candidate(path, config.for_file(path))
 
 
 def _identity(path: Path) -> object:
@@ -140,8 +168,11 @@ def _walk(root: Path, stop: Path) -> Iterator[Candidate]:
     cwd = Path.cwd()  # once per walk, not once per file
     # Each folder's .gitignore specs are its parent's plus its own: computed once per folder.
     specs: dict[str, Specs] = {str(root): _specs_above(root, stop)}
+    unreadable: list[OSError] = []
     # followlinks=False: a symlink loop cannot hang the walk; linked files are still listed.
-    for folder, dirs, files in os.walk(root, followlinks=False):
+    # A folder that cannot be listed is reported (onerror) and the walk goes on.
+    for folder, dirs, files in os.walk(root, followlinks=False, onerror=unreadable.append):
+        yield from _unreadable(unreadable, cwd)
         here = Path(folder)
         config = for_directory(here)
         inherited = specs.pop(folder, ())
@@ -160,12 +191,38 @@ def _walk(root: Path, stop: Path) -> Iterator[Candidate]:
         # only against the project's own patterns.
         own_patterns = bool(config.exclude or config.extend_exclude)
         for name in sorted(files):
-            if not name.endswith(".py"):
-                continue
             file = os.path.join(folder, name)
+            if not _included(file, name, config):
+                continue
             if (own_patterns and excluded(Path(file), config)) or _ignored(file, False, inherited):
                 continue
-            yield Candidate(_display(Path(file), cwd), config)
+            if not os.path.exists(file):
+                # A dangling symlink: nothing to lint, and not the user's mistake to fail on.
+                log.warning("%s: warning: broken symbolic link, skipped", _display(Path(file), cwd))
+                continue
+            shown = _display(Path(file), cwd)
+            yield Candidate(shown, config.for_file(Path(file)))
+    yield from _unreadable(unreadable, cwd)
+
+
+def _unreadable(errors: list[OSError], cwd: Path) -> Iterator[Candidate]:
+    while errors:
+        exc = errors.pop(0)
+        folder = Path(exc.filename) if exc.filename else cwd
+        config = for_directory(folder.parent)
+        if not excluded(folder, config, is_dir=True):
+            yield Candidate(_display(folder, cwd), config, error=f"cannot read folder: {_reason(exc)}")
+
+
+def _included(file: str, name: str, config: ProjectConfig) -> bool:
+    if config.include == DEFAULT_INCLUDE:
+        # The common case without compiling patterns.
+        return name.endswith(tuple(p[1:] for p in DEFAULT_INCLUDE))
+    try:
+        relative = Path(file).relative_to(config.root.absolute()).as_posix()
+    except ValueError:
+        relative = name
+    return _compiled(config.include).match_file(relative)
 
 
 def _display(file: Path, cwd: Path) -> Path:

@@ -18,8 +18,9 @@ import asyncio
 import io
 import re
 import tokenize
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import asdict
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,8 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from lint_mainlayer import __version__, api
-from lint_mainlayer.noqa import NOQA
-from lint_mainlayer.types import Diagnostic, Fix, Settings, diagnostic_from_dict
+from lint_mainlayer.api import NOQA
+from lint_mainlayer.types import Diagnostic, Fix, RuleDoc, Settings, diagnostic_from_dict
 
 SOURCE = "lint-mainlayer"
 DEBOUNCE_SECONDS = 0.3
@@ -82,17 +83,41 @@ def to_range(lines: Sequence[str], diagnostic: Diagnostic, encoding: str) -> typ
     )
 
 
+@lru_cache(maxsize=1)
+def _rules() -> dict[str, RuleDoc]:
+    return {rule.code: rule for rule in api.rule_docs()}
+
+
 def to_lsp_diagnostic(diagnostic: Diagnostic, lines: Sequence[str], encoding: str) -> types.Diagnostic:
-    """A finding as an LSP diagnostic; the whole finding (with its fix) travels in `data`."""
+    """A finding as an LSP diagnostic; the whole finding (with its fix) travels in `data`,
+    and `codeDescription` links to the rule's documentation."""
+    rule = _rules().get(diagnostic.code)
     return types.Diagnostic(
         range=to_range(lines, diagnostic, encoding),
         message=diagnostic.message,
         # Warning, as linters do in editors: errors are for code that cannot run.
         severity=types.DiagnosticSeverity.Warning,
         code=diagnostic.code,
+        code_description=types.CodeDescription(href=rule.url) if rule is not None else None,
         source=SOURCE,
         data=asdict(diagnostic),
     )
+
+
+def hover_markdown(code: str) -> str | None:
+    """The hover text for a finding of rule `code`: its documentation and a link to it."""
+    rule = _rules().get(code)
+    if rule is None:
+        return None
+    from lint_mainlayer.rule_command import explanation
+
+    return f"{explanation(rule)}\n[{code} documentation]({rule.url})"
+
+
+def contains(lsp_range: types.Range, position: types.Position) -> bool:
+    """Whether `position` lies in `lsp_range` (ends included: the cursor may sit right after it)."""
+    start, end = lsp_range.start, lsp_range.end
+    return (start.line, start.character) <= (position.line, position.character) <= (end.line, end.character)
 
 
 def from_lsp_data(data: Any) -> Diagnostic | None:
@@ -285,7 +310,18 @@ class MainLayerServer(LanguageServer):
     """pygls server holding per-document lint state; handlers are added by `make_server`."""
 
     def __init__(self, debounce: float = DEBOUNCE_SECONDS) -> None:
-        super().__init__(SOURCE, __version__)
+        # LSP 3.17 notebook sync: Jupyter notebooks' Python cells come as one notebook document.
+        notebooks = types.NotebookDocumentSyncOptions(
+            notebook_selector=[
+                types.NotebookDocumentFilterWithCells(
+                    notebook="jupyter-notebook", cells=[types.NotebookCellLanguage(language="python")]
+                )
+            ],
+            save=True,
+        )
+        super().__init__(SOURCE, __version__, notebook_document_sync=notebooks)
+        # folder -> the state of its project files when last looked at (see `project_files_changed`).
+        self._project_files: dict[Path, tuple[tuple[str, int, int], ...]] = {}
         self.debounce = debounce
         self._pending: dict[str, asyncio.Task[None]] = {}
         # uri -> (text, findings): the last lint, reused by code actions on the same text.
@@ -313,17 +349,24 @@ class MainLayerServer(LanguageServer):
         """The settings for a document (its folder's pyproject.toml; the working folder's
         for unsaved documents), or None when the config excludes the file."""
         path_text = to_fs_path(uri) if uri.startswith("file:") else None
-        found = api.document_settings(Path(path_text) if path_text else None)
+        path = Path(path_text) if path_text else None
+        if path is not None and path.parent not in self._project_files:
+            # The baseline `project_files_changed` compares with on save.
+            self._project_files[path.parent] = api.project_files_state(path.parent)
+        found = api.document_settings(path)
         if found.warning is not None:
             self._message(found.warning, types.MessageType.Warning)
         return found.settings
 
     def schedule(self, uri: str, delay: float) -> None:
         """Lint `uri` after `delay` seconds, replacing any lint already waiting for it."""
+        self._replace_pending(uri, self._lint_and_publish(uri, delay))
+
+    def _replace_pending(self, uri: str, lint: Coroutine[Any, Any, None]) -> None:
         pending = self._pending.pop(uri, None)
         if pending is not None:
             pending.cancel()
-        task = asyncio.get_running_loop().create_task(self._lint_and_publish(uri, delay))
+        task = asyncio.get_running_loop().create_task(lint)
         self._pending[uri] = task
         task.add_done_callback(lambda done: self._done(uri, done))
 
@@ -371,11 +414,78 @@ class MainLayerServer(LanguageServer):
     def reload_config(self) -> None:
         """Forget cached project configs and lint the open documents again."""
         api.forget_project_configs()
+        self._project_files.clear()
         self._reported.clear()
         self._linted.clear()
         self._fixes.clear()
         for uri in list(self.workspace.text_documents):
-            self.schedule(uri, 0)
+            if self.workspace.get_notebook_document(cell_uri=uri) is None:
+                self.schedule(uri, 0)
+        for uri in list(self.workspace.notebook_documents):
+            self.schedule_notebook(uri, 0)
+
+    def project_files_changed(self, uri: str) -> bool:
+        """Whether the project files that configure `uri` (pyproject.toml, lock and requirement
+        files...) changed on disk since the last look: for clients that watch no files."""
+        if not uri.startswith("file:"):
+            return False
+        folder = Path(to_fs_path(uri) or ".").parent
+        state = api.project_files_state(folder)
+        before = self._project_files.get(folder)
+        self._project_files[folder] = state
+        return before is not None and before != state
+
+    def schedule_notebook(self, uri: str, delay: float) -> None:
+        """Lint notebook `uri` after `delay` seconds, replacing a lint already waiting for it."""
+        self._replace_pending(uri, self._lint_notebook(uri, delay))
+
+    async def _lint_notebook(self, uri: str, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        document = self.workspace.get_notebook_document(notebook_uri=uri)
+        if document is None:
+            return
+        cells = [c for c in document.cells if c.kind == types.NotebookCellKind.Code]
+        texts = [self.workspace.get_text_document(c.document).source for c in cells]
+        settings = self.settings_for(uri)
+        by_cell: tuple[tuple[Diagnostic, ...], ...] = tuple(() for _ in cells)
+        if settings is not None:
+            by_cell = await asyncio.to_thread(api.check_cells, texts, uri, settings)
+        for cell, text, mine in zip(cells, texts, by_cell):
+            self._linted[cell.document] = (text, mine)
+            lines = split_lines(text)
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(
+                    uri=cell.document, diagnostics=[to_lsp_diagnostic(d, lines, self.encoding) for d in mine]
+                )
+            )
+
+    def forget_notebook(self, params: types.DidCloseNotebookDocumentParams) -> None:
+        """Stop linting a closed notebook and clear its cells' diagnostics."""
+        pending = self._pending.pop(params.notebook_document.uri, None)
+        if pending is not None:
+            pending.cancel()
+        for cell in params.cell_text_documents:
+            self._linted.pop(cell.uri, None)
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell.uri, diagnostics=[]))
+
+    def hover(self, params: types.HoverParams) -> types.Hover | None:
+        """The documentation of the rule whose finding is under the cursor."""
+        linted = self._linted.get(params.text_document.uri)
+        if linted is None:
+            return None
+        text, found = linted
+        lines = split_lines(text)
+        for d in found:
+            lsp_range = to_range(lines, d, self.encoding)
+            if contains(lsp_range, params.position):
+                markdown = hover_markdown(d.code)
+                if markdown is not None:
+                    return types.Hover(
+                        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown),
+                        range=lsp_range,
+                    )
+        return None
 
     async def watch_configs(self) -> None:
         """Ask the client to report pyproject.toml changes, when it can."""
@@ -387,7 +497,7 @@ class MainLayerServer(LanguageServer):
             id=f"{SOURCE}-pyproject",
             method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
             register_options=types.DidChangeWatchedFilesRegistrationOptions(
-                watchers=[types.FileSystemWatcher(glob_pattern="**/pyproject.toml")]
+                watchers=[types.FileSystemWatcher(glob_pattern=g) for g in api.PROJECT_FILE_GLOBS]
             ),
         )
         try:
@@ -429,6 +539,9 @@ class MainLayerServer(LanguageServer):
         uri = params.text_document.uri
         document = self.workspace.get_text_document(uri)
         text = document.source
+        if self.workspace.get_notebook_document(cell_uri=uri) is not None:
+            # A cell's fix depends on the other cells (its imports may live there): not offered.
+            return None
         settings = self.settings_for(uri)
         if settings is None:
             return None
@@ -499,10 +612,37 @@ def make_server(debounce: float = DEBOUNCE_SECONDS) -> MainLayerServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     def did_save(ls: MainLayerServer, params: types.DidSaveTextDocumentParams) -> None:
-        if params.text_document.uri.endswith("/pyproject.toml"):
+        uri = params.text_document.uri
+        # A saved project file, or one changed on disk meanwhile (a client that watches no
+        # files, or an edit made outside the editor): settings are read again.
+        if api.is_project_file(uri.rsplit("/", 1)[-1]) or ls.project_files_changed(uri):
             ls.reload_config()
         else:
-            ls.schedule(params.text_document.uri, 0)
+            ls.schedule(uri, 0)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+    def notebook_open(ls: MainLayerServer, params: types.DidOpenNotebookDocumentParams) -> None:
+        ls.schedule_notebook(params.notebook_document.uri, 0)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def notebook_change(ls: MainLayerServer, params: types.DidChangeNotebookDocumentParams) -> None:
+        ls.schedule_notebook(params.notebook_document.uri, ls.debounce)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+    def notebook_save(ls: MainLayerServer, params: types.DidSaveNotebookDocumentParams) -> None:
+        uri = params.notebook_document.uri
+        if ls.project_files_changed(uri):
+            ls.reload_config()
+        else:
+            ls.schedule_notebook(uri, 0)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def notebook_close(ls: MainLayerServer, params: types.DidCloseNotebookDocumentParams) -> None:
+        ls.forget_notebook(params)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: MainLayerServer, params: types.HoverParams) -> types.Hover | None:
+        return ls.hover(params)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: MainLayerServer, params: types.DidCloseTextDocumentParams) -> None:

@@ -13,8 +13,9 @@ generated sources).
 
 1. Text: the rules flag only calls whose callee resolves to a registry name, and every
    registry name contains `MainLayer` (a test checks), or copies (`clone_model`,
-   `from_config`) of a value holding a main layer, so a source without those words, or
-   with `# lint-mainlayer: noqa`, is skipped. This stage imports nothing.
+   `from_config`) of a value holding a main layer, so a source without those words is
+   skipped. This stage imports nothing. (A bare `# lint-mainlayer: noqa` comment skips the
+   file at stage 3, once `tokenize` has shown it is a comment.)
 2. Imports: a callee resolves to a main layer only through an absolute import of
    `transformers` (`from transformers... import`, `import transformers...`). Each has the
    word `transformers` right after `from`, `import` or a comma; occurrences on a comment line
@@ -60,8 +61,38 @@ def too_large(source: str) -> str | None:
     if lines > MAX_LINES:
         return f"too large to analyse ({lines:,} lines; the limit is {MAX_LINES:,})"
     return None
-# The file-wide suppression; the engine honours it with this same pattern.
-FILE_NOQA = re.compile(r"#\s*lint-mainlayer:\s*noqa\b", re.IGNORECASE)
+# The file-wide suppression, bare or with codes; the engine honours it through `file_noqa`.
+FILE_NOQA = re.compile(
+    r"#\s*lint-mainlayer:\s*noqa\b(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
+)
+#: What `file_noqa` gives for a bare `# lint-mainlayer: noqa`: every code.
+ALL_CODES = frozenset({"ALL"})
+
+
+def file_noqa(source: str) -> frozenset[str] | None:
+    """The codes `# lint-mainlayer: noqa: MLL002, ...` comments exempt the whole file from
+    (`ALL_CODES` for a bare one), or None. Only comments count, not the text in a string."""
+    if FILE_NOQA.search(source) is None:
+        return None
+    import io
+    import tokenize
+
+    codes: set[str] = set()
+    found = False
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type != tokenize.COMMENT:
+                continue
+            match = FILE_NOQA.search(token.string)
+            if match is None:
+                continue
+            found = True
+            if match.group("codes") is None:
+                return ALL_CODES
+            codes.update(re.split(r"[\s,]+", match.group("codes").upper()))
+    except (tokenize.TokenError, SyntaxError):
+        pass  # the comments before the error still count
+    return frozenset(codes) if found else None
 
 _TRANSFORMERS = re.compile(r"transformers\b")
 # Between `from`/`import`/`,` and the module name: blanks and backslash continuations
@@ -75,8 +106,9 @@ _COMMENT_OR_DOCTEST = re.compile(r"[ \t\f]*(?:#|>>>|\.\.\.)[^'\";\r\n]*")
 
 def mentions_main_layer(source: str) -> bool:
     """Stage 1: whether `source` says `MainLayer` (or copies a model: `clone_model`,
-    `from_config`) and has no file-wide `# lint-mainlayer: noqa`."""
-    return any(word in source for word in (MARKER, *COPY_METHODS)) and FILE_NOQA.search(source) is None
+    `from_config`); a file-wide `# lint-mainlayer: noqa` is for stage 3: only a comment
+    counts, which text alone cannot tell."""
+    return any(word in source for word in (MARKER, *COPY_METHODS))
 
 
 def imports_transformers(source: str) -> bool:
@@ -231,6 +263,8 @@ def python_facts(source: str) -> PythonFacts:
 def needs_rules(source: str) -> bool:
     """Whether the libcst rules could flag anything in `source` (False only when they cannot)."""
     if not mentions_main_layer(source) or not imports_transformers(source):
+        return False
+    if file_noqa(source) == ALL_CODES:
         return False
     if too_large(source):
         # Python's ast needs ~250 bytes of memory per byte of source: the engine refuses

@@ -16,7 +16,7 @@ from typing import cast
 import libcst as cst
 from libcst.metadata import CodeRange
 
-from lint_mainlayer.rules.fixes import AddMethod, AppendAfter, FixPlan, ReplaceCall
+from lint_mainlayer.rules.fixes import AppendAfter, FixPlan, ReplaceCall
 from lint_mainlayer.types import Fix
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")

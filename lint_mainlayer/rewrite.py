@@ -21,11 +21,13 @@ from lint_mainlayer.types import Fix
 
 @dataclass(frozen=True)
 class Rewritten:
-    """The new source and the fixes it applied; or why the result is not valid Python."""
+    """The new source and the fixes it applied; or why the result is not valid Python.
+    `module` is the new source's parse, when fixing the imports needed one."""
 
     source: str
     applied: frozenset[Fix]
     error: str | None = None
+    module: cst.Module | None = None
 
 
 class _AddImports(AddImportsVisitor):
@@ -72,11 +74,12 @@ def apply_fixes(source: str, fixes: Sequence[Fix]) -> Rewritten:
         module = parse(new)
         if isinstance(module, str):
             return Rewritten(source, frozenset(), f"the fixed source does not parse ({module})")
-        new = _fix_imports(module, applied)
+        module = _fix_imports(module, applied)
+        return Rewritten(module.code, applied, module=module)
     return Rewritten(new, applied)
 
 
-def _fix_imports(module: cst.Module, fixes: frozenset[Fix]) -> str:
+def _fix_imports(module: cst.Module, fixes: frozenset[Fix]) -> cst.Module:
     additions = [change for fix in fixes for change in fix.add_imports]
     if additions:
         context = CodemodContext()
@@ -90,4 +93,4 @@ def _fix_imports(module: cst.Module, fixes: frozenset[Fix]) -> str:
             assert change.name is not None
             RemoveImportsVisitor.remove_unused_import(context, change.module, change.name, change.alias)
         module = RemoveImportsVisitor(context).transform_module(module)
-    return module.code
+    return module

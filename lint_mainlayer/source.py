@@ -63,19 +63,28 @@ def decode(data: bytes) -> DecodedSource:
     return DecodedSource(text, encoding)
 
 
+class EncodeError(ValueError):
+    """Fixed text that cannot be written in its file's encoding; the message says why."""
+
+
 def encode(text: str, encoding: str) -> bytes:
     """Encode fixed text back in the file's own encoding (and BOM).
 
-    Raises `UnicodeEncodeError` when the text cannot be encoded, or when the bytes would
-    not read back as this text (a fix that moved the coding cookie, for instance).
+    Raises `EncodeError` when the text cannot be encoded (naming the character and its
+    line), or when the bytes would not read back as this text (a fix that moved the coding
+    cookie, for instance).
     """
-    data = text.encode(encoding)
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError as exc:
+        line = text.count("\n", 0, exc.start) + 1
+        raise EncodeError(f"{encoding} cannot encode {text[exc.start:exc.end]!r} (line {line})") from None
     try:
         again = decode(data).text
     except DecodeError as exc:
-        raise UnicodeEncodeError(encoding, text, 0, len(text), f"the result would not read back: {exc}") from None
+        raise EncodeError(f"the result would not read back: {exc}") from None
     if again != text:
-        raise UnicodeEncodeError(encoding, text, 0, len(text), "the result would not read back as the same text")
+        raise EncodeError("the result would not read back as the same text")
     return data
 
 

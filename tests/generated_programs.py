@@ -8,10 +8,10 @@ import codecs
 from dataclasses import dataclass
 
 import libcst as cst
-from hypothesis import HealthCheck, event, note, reject, settings
+from hypothesis import HealthCheck, event, note, settings
 from hypothesis import strategies as st
 
-from lint_mainlayer import api, registry
+from lint_mainlayer import registry
 from lint_mainlayer.source import decode
 from lint_mainlayer.types import Settings
 from tests.safety_support import fix_properties, python_parses
@@ -316,15 +316,11 @@ def encodings_and_newlines(draw: st.DrawFn, text: str) -> bytes:
 def check_fix_properties(data: bytes, unsafe: bool) -> None:
     """The properties every input must have (see the module docstring)."""
     note(decode(data).text)
-    outcome = fix_properties(data, unsafe, tolerate_second_fix=not FIX_REACHES_FIXED_POINT)
-    event(outcome)
-    if outcome == "not a fixed point":
-        # The known bug (test_fix_is_a_fixed_point): counted, not failed, until it is fixed.
-        reject()
+    event(fix_properties(data, unsafe))
 
 
 # One fix can make another one safe (MLL003 renames the layer an MLL001 fix would clash
-# with): a single pass of fixes then leaves a safe fix behind.
+# with): a single pass of fixes would leave a safe fix behind.
 NOT_A_FIXED_POINT = """\
 from transformers import BertConfig, TFBertMainLayer, TFBertPreTrainedModel
 class Model(TFBertPreTrainedModel):
@@ -333,15 +329,3 @@ class Model(TFBertPreTrainedModel):
         self.bert = TFBertMainLayer(config, name="encoder")
 bert = TFBertMainLayer(BertConfig.from_pretrained("bert-base-uncased"), name="encoder")
 """
-
-
-def _fix_reaches_fixed_point() -> bool:
-    options = api.Options(fix=True)
-    _, once = api.check_source(NOT_A_FIXED_POINT.encode(), "p.py", SETTINGS, options)
-    _, twice = api.check_source(once or b"", "p.py", SETTINGS, options)
-    return once is not None and twice is None
-
-
-FIX_REACHES_FIXED_POINT = _fix_reaches_fixed_point()
-
-

@@ -123,12 +123,11 @@ def no_traceback(run: Run) -> bool:
     return run.returncode in (0, 1, 2) and "Traceback (most recent call last)" not in run.stderr
 
 
-def fix_properties(data: bytes, unsafe: bool, tolerate_second_fix: bool = False) -> str:
+def fix_properties(data: bytes, unsafe: bool) -> str:
     """Assert what must hold for any file: no internal error; valid Python is analysed;
     findings lie inside the file; the fixed file keeps its encoding and parses; a second
     fix changes nothing; the fixed file has no finding a fix would still apply. Returns
-    what happened: "error", "clean", "fixed", or "not a fixed point" (only when
-    `tolerate_second_fix`, for a known bug)."""
+    what happened: "error", "clean" or "fixed"."""
     settings = Settings()
     decoded = decode(data)
     text = decoded.text
@@ -151,8 +150,6 @@ def fix_properties(data: bytes, unsafe: bool, tolerate_second_fix: bool = False)
     assert range_problems(new_text, fixed_result.diagnostics) == []
     again, newer = api.check_source(new_data, "fuzz.py", settings, api.Options(fix=True, unsafe_fixes=unsafe))
     assert again.error is None, again.error
-    if newer is not None and tolerate_second_fix:
-        return "not a fixed point"
     assert newer is None, f"a second --fix changed the file again:\n{new_text}"
     relinted, _ = api.check_source(new_data, "fuzz.py", settings, api.Options())
     assert not any(fixable(d, unsafe) for d in relinted.diagnostics), relinted.diagnostics

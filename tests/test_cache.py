@@ -194,11 +194,11 @@ def test_fix_is_never_skipped_for_a_cached_fixable_finding(project: Path, monkey
     assert _run(["buggy.py", "unsafe.py"], capsys)[0] == 1
     code, out, _ = _run(["--fix", "buggy.py", "unsafe.py"], capsys)
     assert (project / "buggy.py").read_text() == FIXED
-    assert "Fixed 1 finding in 1 file (1 left, not fixable)." in out
+    assert "Found 2 findings (1 fixed, 1 remaining)." in out
     # The fixed content and the unsafe-only file are cached: neither needs the engine now.
     _no_engine(monkeypatch)
     code, out, _ = _run(["--fix", "buggy.py", "unsafe.py"], capsys)
-    assert "Fixed 0 findings in 0 files (1 left, not fixable)." in out
+    assert "Found 1 finding.\nNo fixes available (1 hidden fix can be enabled" in out
     code, out, _ = _run(["buggy.py"], capsys)
     assert code == 0 and "No findings." in out
 

@@ -122,9 +122,12 @@ def test_fifo_is_not_a_regular_file(project: Path, capsys: pytest.CaptureFixture
     assert "pipe.py: error: not a regular file" in capsys.readouterr().err
 
 
-def test_missing_path_is_a_usage_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["nope.py"]) == 2
-    assert "does not exist" in capsys.readouterr().err
+def test_missing_path_is_one_error_line_and_the_rest_is_checked(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["nope.py", "buggy.py"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == "nope.py: error: cannot read: No such file or directory\n"
+    assert "buggy.py:3:8: MLL001" in captured.out
+    assert "Found 1 finding." in captured.out and "1 file could not be checked" in captured.out
 
 
 def test_json_format(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -170,7 +173,7 @@ def test_fix_writes_keeps_mode_and_second_run_is_clean(project: Path, capsys: py
     target.chmod(0o750)
     clean_mtime = (project / "clean.py").stat().st_mtime_ns
     assert main(["--fix", "buggy.py", "clean.py"]) == 0
-    assert "Fixed 1 finding in 1 file (0 left, not fixable)." in capsys.readouterr().out
+    assert "Found 1 finding (1 fixed, 0 remaining)." in capsys.readouterr().out
     assert target.read_text() == FIXED
     assert stat.S_IMODE(target.stat().st_mode) == 0o750
     assert (project / "clean.py").stat().st_mtime_ns == clean_mtime
@@ -188,7 +191,7 @@ def test_fix_leaves_unfixable_and_exits_1(project: Path, capsys: pytest.CaptureF
     assert main(["--fix", "t5.py", "buggy.py"]) == 1
     out = capsys.readouterr().out
     assert "t5.py:3:5: MLL001" in out and "no automatic fix" in out
-    assert "Fixed 1 finding in 1 file (1 left, not fixable)." in out
+    assert "Found 2 findings (1 fixed, 1 remaining)." in out
 
 
 def test_unsafe_fixes_need_the_flag(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -196,7 +199,9 @@ def test_unsafe_fixes_need_the_flag(project: Path, capsys: pytest.CaptureFixture
     (project / "param.py").write_text(source)
     assert main(["--fix", "param.py"]) == 1
     assert (project / "param.py").read_text() == source
-    assert "(1 more fixable with --fix --unsafe-fixes)" in capsys.readouterr().out
+    assert (
+        "Found 1 finding.\nNo fixes available (1 hidden fix can be enabled with the --unsafe-fixes option).\n"
+    ) in capsys.readouterr().out
     assert main(["--fix", "--unsafe-fixes", "param.py"]) == 0
     assert "TFBertModel.from_pretrained(config.name_or_path, config=config).bert" in (project / "param.py").read_text()
 
@@ -206,7 +211,7 @@ def test_fix_follows_symlink(project: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["--fix", "link.py", "buggy.py"]) == 0
     assert (project / "link.py").is_symlink()
     assert (project / "buggy.py").read_text() == FIXED
-    assert "Fixed 1 finding in 1 file" in capsys.readouterr().out
+    assert "Found 1 finding (1 fixed, 0 remaining)." in capsys.readouterr().out
 
 
 def test_stdin(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

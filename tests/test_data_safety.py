@@ -27,7 +27,7 @@ import pytest
 from lint_mainlayer import api, writer
 from lint_mainlayer.cli import main
 from lint_mainlayer.config import for_directory
-from lint_mainlayer.source import decode, encode
+from lint_mainlayer.source import EncodeError, decode, encode
 from lint_mainlayer.types import Settings
 from lint_mainlayer.writer import ChangedOnDisk, remove_stale_temporaries, write_atomic
 from tests.safety_support import BUGGY, FIXED, fixed, no_traceback, run_cli
@@ -301,7 +301,7 @@ def test_linked_file_is_fixed_once_in_its_target_and_stays_a_link(project: Path,
     outside.write_text(BUGGY)
     (project / "outside_link.py").symlink_to(outside)
     assert main(["--no-cache", "--fix", "."]) == 0
-    assert "Fixed 2 findings in 2 files" in capsys.readouterr().out
+    assert "Found 2 findings (2 fixed, 0 remaining)." in capsys.readouterr().out
     for link, target in (("pkg/link.py", "../buggy.py"), ("chain.py", "pkg/link.py"), ("outside_link.py", str(outside))):
         assert (project / link).is_symlink()
         assert os.readlink(project / link) == target
@@ -512,10 +512,15 @@ def test_coding_that_cannot_be_honoured_leaves_the_file_alone(
 def test_fixed_text_that_would_not_read_back_is_refused() -> None:
     # A fix that pushed the cookie below line 2 would make the file decode as UTF-8.
     text = "import a\nimport b\n# -*- coding: latin-1 -*-\nx = 'caf\xe9'\n"
-    with pytest.raises(UnicodeEncodeError):
+    with pytest.raises(EncodeError, match="would not read back"):
         encode(text, "iso-8859-1")
     fine = "# -*- coding: latin-1 -*-\nx = 'caf\xe9'\n"
     assert decode(encode(fine, "iso-8859-1")).text == fine
+
+
+def test_text_the_encoding_cannot_hold_is_refused_with_the_character_and_line() -> None:
+    with pytest.raises(EncodeError, match=r"latin-1 cannot encode '🤗' \(line 2\)"):
+        encode("# -*- coding: latin-1 -*-\nx = '🤗'\n", "latin-1")
 
 
 def test_check_file_reports_write_errors_without_raising(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,7 +23,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 from lint_mainlayer import engine, lsp
-from lint_mainlayer.types import Diagnostic, Fix
+from lint_mainlayer.types import Diagnostic, FileResult, Fix, Settings
 
 pytestmark = pytest.mark.lsp
 
@@ -565,3 +565,154 @@ def test_lsp_command_help() -> None:
     done = subprocess.run(SERVER + ["--help"], check=False, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert "language server" in done.stdout
+
+
+@pytest.mark.asyncio
+async def test_a_quick_fix_is_computed_once_per_document_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[object, ...]] = []
+    real = lsp.api.fix_text
+
+    def counting(*args: Any, **kwargs: Any) -> FileResult:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lsp.api, "fix_text", counting)
+    server = lsp.MainLayerServer()
+    settings = Settings()
+    [finding] = engine.lint_source(BUGGY)
+    uri = "file:///m.py"
+    first = await server._fixed(uri, 1, BUGGY, settings, finding.key, unsafe=True)
+    again = await server._fixed(uri, 1, BUGGY, settings, finding.key, unsafe=True)
+    assert first is not None and first == again and len(calls) == 1
+    # A new version of the document is fixed afresh; fix-all is its own entry.
+    await server._fixed(uri, 2, BUGGY, settings, finding.key, unsafe=True)
+    await server._fixed(uri, 2, BUGGY, settings, None, unsafe=False)
+    await server._fixed(uri, 2, BUGGY, settings, None, unsafe=False)
+    assert len(calls) == 3
+
+
+# -- issue 15: documentation links, hover, settings read again on save, notebooks ---------
+
+SUBCLASS = textwrap.dedent(
+    """\
+    from transformers import TFBertMainLayer, TFBertPreTrainedModel
+    class Enc(TFBertPreTrainedModel):
+        def __init__(self, config, *inputs, **kwargs):
+            super().__init__(config, *inputs, **kwargs)
+            self.bert = TFBertMainLayer(config, name="bert")
+    """
+)
+
+
+@pytest.mark.asyncio
+async def test_diagnostic_links_to_the_rule_and_hover_shows_its_documentation(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    from lint_mainlayer import codes
+
+    path = tmp_path / "model.py"
+    (diagnostic,) = await _open(client, path, BUGGY)
+    assert diagnostic.code_description is not None
+    assert diagnostic.code_description.href == codes.doc_url("MLL001")
+    assert diagnostic.code_description.href.endswith("#mll001-pretrained-config-without-weights")
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=path.as_uri()), position=diagnostic.range.start)
+    )
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    assert hover.contents.value.startswith("# pretrained-config-without-weights (MLL001)")
+    assert "## Why is this bad?" in hover.contents.value and codes.doc_url("MLL001") in hover.contents.value
+    assert hover.range == diagnostic.range
+    elsewhere = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=path.as_uri()), position=types.Position(line=0, character=0)
+        )
+    )
+    assert elsewhere is None
+
+
+async def _save(client: LanguageClient, uri: str) -> list[types.Diagnostic]:
+    count = len(_published(client, uri))
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    await _until(lambda: len(_published(client, uri)) > count, "diagnostics on save")
+    return list(_published(client, uri)[-1].diagnostics)
+
+
+@pytest.mark.asyncio
+async def test_settings_are_read_again_on_save_without_a_file_watcher(client: LanguageClient, tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / "model.py"
+    assert len(await _open(client, path, BUGGY)) == 1
+    # The client reports no file change (as a client that watches no files): saving the
+    # Python file notices the new pyproject.toml.
+    (tmp_path / "pyproject.toml").write_text('[tool.lint-mainlayer]\nignore = ["MLL001"]\n', encoding="utf-8")
+    assert await _save(client, path.as_uri()) == []
+
+
+@pytest.mark.asyncio
+async def test_a_requirements_pin_is_picked_up_on_save(client: LanguageClient, tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / "enc.py"
+    (diagnostic,) = await _open(client, path, SUBCLASS)
+    assert diagnostic.code == "MLL004"
+    (tmp_path / "requirements.txt").write_text("transformers==4.36.2\n", encoding="utf-8")
+    assert await _save(client, path.as_uri()) == []
+    (tmp_path / "requirements.txt").write_text("transformers==4.41.0\n", encoding="utf-8")
+    (again,) = await _save(client, path.as_uri())
+    assert "(requirements.txt: transformers==4.41.0)" in again.message
+
+
+@pytest.mark.asyncio
+async def test_notebook_document_cells_get_their_findings(client: LanguageClient, tmp_path: Path) -> None:
+    notebook_uri = (tmp_path / "nb.ipynb").as_uri()
+    cells = [
+        "!pip install transformers\nfrom transformers import BertConfig, TFBertMainLayer",
+        '%%time\nconfig = BertConfig.from_pretrained("bert-base-uncased")\nbert = TFBertMainLayer(config)',
+    ]
+    cell_uris = [f"vscode-notebook-cell:{tmp_path / 'nb.ipynb'}#cell{i}" for i in range(len(cells))]
+    client.notebook_document_did_open(
+        types.DidOpenNotebookDocumentParams(
+            notebook_document=types.NotebookDocument(
+                uri=notebook_uri,
+                notebook_type="jupyter-notebook",
+                version=1,
+                cells=[types.NotebookCell(kind=types.NotebookCellKind.Code, document=u) for u in cell_uris],
+            ),
+            cell_text_documents=[
+                types.TextDocumentItem(uri=u, language_id="python", version=1, text=t)
+                for u, t in zip(cell_uris, cells)
+            ],
+        )
+    )
+    await _until(lambda: all(_published(client, u) for u in cell_uris), "diagnostics for every cell")
+    assert list(_published(client, cell_uris[0])[-1].diagnostics) == []
+    (diagnostic,) = _published(client, cell_uris[1])[-1].diagnostics
+    assert diagnostic.code == "MLL001"
+    assert (diagnostic.range.start.line, diagnostic.range.start.character) == (2, 7)
+    client.notebook_document_did_close(
+        types.DidCloseNotebookDocumentParams(
+            notebook_document=types.NotebookDocumentIdentifier(uri=notebook_uri),
+            cell_text_documents=[types.TextDocumentIdentifier(uri=u) for u in cell_uris],
+        )
+    )
+    await _until(lambda: list(_published(client, cell_uris[1])[-1].diagnostics) == [], "cleared cell diagnostics")
+
+
+@pytest.mark.asyncio
+async def test_exported_script_with_magics_gets_findings_and_fixes(client: LanguageClient, tmp_path: Path) -> None:
+    path = tmp_path / "exported.py"
+    text = "!pip install transformers\n%%time\n" + BUGGY
+    (diagnostic,) = await _open(client, path, text)
+    assert diagnostic.code == "MLL001" and diagnostic.range.start.line == 5
+    actions = await _actions(client, path.as_uri(), [diagnostic], only=[lsp.FIX_ALL])
+    (fix_all,) = actions
+    new_text = apply_edits(text, edits_of(fix_all, path.as_uri()))
+    assert new_text.startswith("!pip install transformers\n%%time\n") and "TFBertModel.from_pretrained(" in new_text
+
+
+@pytest.mark.asyncio
+async def test_per_file_ignores_apply_in_the_editor(client: LanguageClient, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.lint-mainlayer.per-file-ignores]\n"tests/*" = ["MLL001"]\n', encoding="utf-8"
+    )
+    assert await _open(client, tmp_path / "tests" / "test_model.py", BUGGY) == []
+    assert [d.code for d in await _open(client, tmp_path / "model.py", BUGGY)] == ["MLL001"]

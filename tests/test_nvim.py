@@ -88,3 +88,46 @@ def test_neovim_shows_the_finding_at_the_right_byte_column_and_offers_the_action
         "lint-mainlayer: fix all safely fixable findings",
     ]
     assert count == "3"
+
+
+def _readme_snippet(heading: str) -> str:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    after = readme.split(heading, 1)[1]
+    return after.split("```lua\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readmes_neovim_0_7_snippet_attaches_the_server(tmp_path: Path) -> None:
+    nvim = _nvim()
+    version = subprocess.run([nvim, "--version"], capture_output=True, text=True, check=True).stdout
+    assert version.startswith("NVIM v")
+    # `lint-mainlayer` on PATH, as the snippet expects: this checkout's, through the test's Python.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "lint-mainlayer"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m lint_mainlayer "$@"\n', encoding="utf-8")
+    wrapper.chmod(0o755)
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    (tmp_path / "model.py").write_text(SOURCE, encoding="utf-8")
+    init = tmp_path / "init.lua"
+    init.write_text(_readme_snippet("**Neovim 0.7**"), encoding="utf-8")
+    out = tmp_path / "out.txt"
+    report = (
+        "lua vim.wait(30000, function() return #vim.diagnostic.get(0) > 0 end, 100);"
+        f" local f = io.open('{out}', 'w'); local d = vim.diagnostic.get(0);"
+        " local c = vim.lsp.get_active_clients()[1];"
+        " f:write(#d .. ' ' .. (d[1] and d[1].code or '') .. ' ' .. (c and c.config.root_dir or '')); f:close()"
+    )
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(tmp_path),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+    subprocess.run(
+        [nvim, "--headless", "-n", "-i", "NONE", "-u", str(init), "model.py", "-c", report, "-c", "qa!"],
+        cwd=tmp_path, env=env, check=False, capture_output=True, timeout=90,
+    )
+    assert out.read_text(encoding="utf-8") == f"1 MLL001 {tmp_path}"

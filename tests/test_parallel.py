@@ -13,7 +13,7 @@ import pytest
 from lint_mainlayer import api, engine
 from lint_mainlayer.cli import main
 from lint_mainlayer.parallel import Failed, map_ordered
-from lint_mainlayer.types import Diagnostic, Settings
+from lint_mainlayer.types import Settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 # Patched functions reach the workers only when they are forked from this process.

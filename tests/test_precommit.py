@@ -192,3 +192,60 @@ def test_hook_environment_has_no_tensorflow(pre_commit_home: Path) -> None:
     assert "lint-mainlayer" in listing
     assert {"libcst", "click", "pathspec"} <= set(listing)
     assert not [name for name in listing if name.startswith(("tensorflow", "tf-keras", "transformers", "keras"))]
+
+
+def test_hooks_declare_serial_runs_and_python_and_jupyter_files() -> None:
+    text = (REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    hooks = [block for block in text.split("- id: ")[1:]]
+    assert len(hooks) == 2
+    for hook in hooks:
+        assert "types_or: [python, jupyter]" in hook and "require_serial: true" in hook
+
+
+def _notebook(*cells: str) -> str:
+    import json
+
+    return json.dumps(
+        {
+            "cells": [
+                {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": cell}
+                for cell in cells
+            ],
+            "metadata": {"language_info": {"name": "python"}},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        },
+        indent=1,
+    ) + "\n"
+
+
+def test_hooks_check_and_fix_a_notebook(project: Path, pre_commit_home: Path) -> None:
+    original = _notebook("!pip install transformers\n" + BUGGY.splitlines(keepends=True)[0], "".join(BUGGY.splitlines(keepends=True)[1:]))
+    (project / "train.ipynb").write_text(original, encoding="utf-8")
+    done = _run(project, pre_commit_home, "lint-mainlayer", "train.ipynb")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "train.ipynb:cell 2:2:8: MLL001" in done.stdout
+    done = _run(project, pre_commit_home, "lint-mainlayer-fix", "train.ipynb")
+    assert done.returncode == 1 and "files were modified by this hook" in done.stdout
+    fixed = (project / "train.ipynb").read_text(encoding="utf-8")
+    assert "TFBertModel.from_pretrained" in fixed and "!pip install transformers" in fixed
+    assert _run(project, pre_commit_home, "lint-mainlayer", "train.ipynb").returncode == 0
+
+
+def test_pre_commit_reads_the_projects_transformers_pin(project: Path, pre_commit_home: Path) -> None:
+    # The hook's environment has no transformers: without the project's pin, MLL004 would
+    # assume the newest 4.x and the fix hook would add a build() that breaks 4.36.
+    source = (
+        "from transformers import TFBertMainLayer, TFBertPreTrainedModel\n"
+        "class Enc(TFBertPreTrainedModel):\n"
+        "    def __init__(self, config, *inputs, **kwargs):\n"
+        "        super().__init__(config, *inputs, **kwargs)\n"
+        '        self.bert = TFBertMainLayer(config, name="bert")\n'
+    )
+    (project / "enc.py").write_text(source, encoding="utf-8")
+    done = _run(project, pre_commit_home, "lint-mainlayer", "enc.py")
+    assert done.returncode == 1 and "[assuming the newest transformers 4.x (no version found)]" in done.stdout
+    (project / "requirements.txt").write_text("transformers==4.36.2\n", encoding="utf-8")
+    done = _run(project, pre_commit_home, "lint-mainlayer-fix", "enc.py")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (project / "enc.py").read_text(encoding="utf-8") == source

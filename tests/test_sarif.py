@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from lint_mainlayer import __version__
+from lint_mainlayer import __version__, api
 from lint_mainlayer.cli import main
 from lint_mainlayer.formats import sarif
 from lint_mainlayer.rules import ALL_RULES
@@ -63,8 +63,8 @@ def test_cli_output_is_valid_sarif(project: Path, capsys: pytest.CaptureFixture[
 
 @pytest.mark.parametrize("schema", SCHEMAS, ids=lambda p: p.name)
 def test_empty_and_error_logs_are_valid_sarif(schema: Path) -> None:
-    _validate(sarif.log([]), schema)
-    _validate(sarif.log([FileResult("bad.py", error="syntax error at 1:5: bad")]), schema)
+    _validate(sarif.log([], api.rule_docs()), schema)
+    _validate(sarif.log([FileResult("bad.py", error="syntax error at 1:5: bad")], api.rule_docs()), schema)
 
 
 def test_driver_describes_every_rule(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -133,4 +133,4 @@ def test_artifact_location(path: str, expected: dict[str, str]) -> None:
 
 def test_render_is_json_of_log() -> None:
     results = [FileResult("m.py", (Diagnostic("MLL001", "msg", 1, 2, 1, 3),))]
-    assert json.loads(sarif.render(results)) == sarif.log(results)
+    assert json.loads(sarif.render(results, api.rule_docs())) == sarif.log(results, api.rule_docs())

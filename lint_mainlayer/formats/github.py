@@ -10,8 +10,10 @@ one line, so a finding spanning lines gives `line` and `endLine` alone.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import PurePath
 
+from lint_mainlayer.formats import in_cell
 from lint_mainlayer.types import Diagnostic, FileResult
 
 
@@ -41,9 +43,18 @@ def annotation(path: str, diagnostic: Diagnostic) -> str:
     return _command("error", properties, diagnostic.message)
 
 
+def _annotation(result: FileResult, found: Diagnostic) -> str:
+    cell, d = in_cell(result, found)
+    if cell is None:
+        return annotation(result.path, d)
+    # GitHub places annotations on the file's own lines, which in a notebook are JSON: the
+    # cell and its line go into the message, as ruff writes them (`cell N:line:col`).
+    return annotation(result.path, replace(d, message=f"cell {cell}:{d.line}:{d.column}: {d.message}"))
+
+
 def render(results: Sequence[FileResult]) -> str:
     """All findings, then files that could not be checked, one command per line."""
-    lines = [annotation(r.path, d) for r in results for d in r.diagnostics]
+    lines = [_annotation(r, d) for r in results for d in r.diagnostics]
     lines += [
         _command("error", {"file": PurePath(r.path).as_posix(), "title": "lint-mainlayer"}, f"cannot check: {r.error}")
         for r in results

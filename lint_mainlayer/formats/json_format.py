@@ -6,17 +6,21 @@ import json
 from dataclasses import asdict
 from typing import Any, Sequence
 
+from lint_mainlayer.formats import in_cell
 from lint_mainlayer.types import FileResult
 
 
 def records(results: Sequence[FileResult]) -> list[dict[str, Any]]:
-    """Each finding as a plain dict (the documented JSON shape)."""
+    """Each finding as a plain dict (the documented JSON shape). In a notebook, `cell` is the
+    cell's number and lines count in that cell, as in ruff's JSON; else `cell` is null."""
     out = []
     for result in results:
-        for d in result.diagnostics:
+        for found in result.diagnostics:
+            cell, d = in_cell(result, found)
             out.append(
                 {
                     "path": result.path,
+                    "cell": cell,
                     "line": d.line,
                     "column": d.column,
                     "end_line": d.end_line,

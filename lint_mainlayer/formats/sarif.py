@@ -9,7 +9,6 @@ and make `executionSuccessful` false.
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 from collections.abc import Sequence
@@ -18,9 +17,8 @@ from typing import Any
 from urllib.parse import quote
 
 from lint_mainlayer import __version__
-from lint_mainlayer.rules import ALL_RULES
-from lint_mainlayer.rules.base import Rule
-from lint_mainlayer.types import Diagnostic, FileResult
+from lint_mainlayer.formats import in_cell
+from lint_mainlayer.types import Diagnostic, FileResult, RuleDoc
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 VERSION = "2.1.0"
@@ -33,9 +31,9 @@ def _section(doc: str, heading: str) -> str | None:
     return match.group("body").strip() if match else None
 
 
-def rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
+def rule_descriptor(rule: RuleDoc) -> dict[str, Any]:
     """A rule's SARIF `reportingDescriptor`: its id, name, summary and documentation."""
-    doc = inspect.getdoc(rule) or rule.summary
+    doc = rule.doc or rule.summary
     what = _section(doc, "What it does") or rule.summary
     return {
         "id": rule.code,
@@ -44,6 +42,7 @@ def rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
         "fullDescription": {"text": what, "markdown": what},
         # The docstring is markdown with ruff's headings: GitHub shows it as the rule's help.
         "help": {"text": doc, "markdown": doc},
+        "helpUri": rule.url,
         "defaultConfiguration": {"level": "error"},
         "properties": {"tags": ["correctness", "transformers", "tensorflow"]},
     }
@@ -58,7 +57,9 @@ def artifact_location(path: str) -> dict[str, Any]:
     return {"uri": quote(posix, safe="/-._~"), "uriBaseId": SOURCE_ROOT}
 
 
-def _result(path: str, diagnostic: Diagnostic, index: dict[str, int]) -> dict[str, Any]:
+def _result(file: FileResult, found: Diagnostic, index: dict[str, int]) -> dict[str, Any]:
+    path = file.path
+    cell, diagnostic = in_cell(file, found)
     result: dict[str, Any] = {
         "ruleId": diagnostic.code,
         "level": "error",
@@ -79,16 +80,20 @@ def _result(path: str, diagnostic: Diagnostic, index: dict[str, int]) -> dict[st
     }
     if diagnostic.code in index:
         result["ruleIndex"] = index[diagnostic.code]
+    properties: dict[str, Any] = {}
+    if cell is not None:
+        # In a notebook, lines count in the cell (as in ruff's output); the cell is named here.
+        properties["cell"] = cell
     if diagnostic.fix is not None:
-        result["properties"] = {
-            "fix": {"applicability": diagnostic.fix.applicability, "description": diagnostic.fix.description}
-        }
+        properties["fix"] = {"applicability": diagnostic.fix.applicability, "description": diagnostic.fix.description}
+    if properties:
+        result["properties"] = properties
     return result
 
 
-def log(results: Sequence[FileResult]) -> dict[str, Any]:
+def log(results: Sequence[FileResult], rules: Sequence[RuleDoc]) -> dict[str, Any]:
     """The SARIF log (one run) as plain data."""
-    index = {rule.code: i for i, rule in enumerate(ALL_RULES)}
+    index = {rule.code: i for i, rule in enumerate(rules)}
     notifications = [
         {
             "level": "error",
@@ -108,19 +113,19 @@ def log(results: Sequence[FileResult]) -> dict[str, Any]:
                         "name": TOOL,
                         "version": __version__,
                         "semanticVersion": __version__,
-                        "rules": [rule_descriptor(rule) for rule in ALL_RULES],
+                        "rules": [rule_descriptor(rule) for rule in rules],
                     }
                 },
                 "invocations": [
                     {"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}
                 ],
                 "columnKind": "unicodeCodePoints",
-                "results": [_result(r.path, d, index) for r in results for d in r.diagnostics],
+                "results": [_result(r, d, index) for r in results for d in r.diagnostics],
             }
         ],
     }
 
 
-def render(results: Sequence[FileResult]) -> str:
+def render(results: Sequence[FileResult], rules: Sequence[RuleDoc]) -> str:
     """The SARIF log as indented JSON."""
-    return json.dumps(log(results), indent=2, ensure_ascii=False)
+    return json.dumps(log(results, rules), indent=2, ensure_ascii=False)

@@ -7,6 +7,7 @@ from typing import Sequence
 
 import click
 
+from lint_mainlayer.formats import in_cell
 from lint_mainlayer.types import Diagnostic, FileResult
 
 
@@ -22,8 +23,9 @@ def fixable(diagnostic: Diagnostic, unsafe_fixes: bool) -> bool:
 
 
 def line(result: FileResult, d: Diagnostic, *, color: bool, unsafe_fixes: bool) -> str:
-    """One finding as a single line."""
-    where = f"{result.path}:{d.line}:{d.column}:"
+    """One finding as a single line (`path:cell N:line:col:` in a notebook, as in ruff)."""
+    cell, d = in_cell(result, d)
+    where = f"{result.path}:{'' if cell is None else f'cell {cell}:'}{d.line}:{d.column}:"
     mark = " [*]" if fixable(d, unsafe_fixes) else ""
     if color:
         where = click.style(where, bold=True)
@@ -62,6 +64,12 @@ def render(
         for d in result.diagnostics:
             out.append(line(result, d, color=color, unsafe_fixes=unsafe_fixes))
             if show_source and result.source is not None:
-                out.append(excerpt(result.source, d, color=color))
+                source, shown = result.source, d
+                if result.cells is not None:
+                    # Lines numbered in the cell, as the finding's own line is.
+                    cell, shown = in_cell(result, d)
+                    start = result.cells.starts[result.cells.numbers.index(cell)]
+                    source = "".join(source.splitlines(keepends=True)[start - 1 :])
+                out.append(excerpt(source, shown, color=color))
                 out.append("")
     return "\n".join(out)

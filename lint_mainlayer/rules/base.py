@@ -74,8 +74,27 @@ class Context:
         return False
 
 
+@dataclass(frozen=True)
+class Valid:
+    """An inline case the rule must leave clean; `name` is its test id."""
+
+    name: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """An inline case the rule must flag. `expected_fix` is what `--fix --unsafe-fixes`
+    makes of `code` with only this rule selected; None when the finding has no fix."""
+
+    name: str
+    code: str
+    expected_fix: str | None = None
+
+
 # The legitimate library pattern, clean under every rule: a VALID case several rules share.
-LIBRARY_PATTERN = (
+LIBRARY_PATTERN = Valid(
+    "library-pattern",
     "import tensorflow as tf\n"
     "from transformers import TFBertMainLayer, TFBertPreTrainedModel\n"
     "class Enc(TFBertPreTrainedModel):\n"
@@ -87,7 +106,7 @@ LIBRARY_PATTERN = (
     "            return\n"
     "        self.built = True\n"
     "        with tf.name_scope(self.bert.name):\n"
-    "            self.bert.build(None)\n"
+    "            self.bert.build(None)\n",
 )
 
 
@@ -98,9 +117,9 @@ class Rule:
     name: ClassVar[str]
     summary: ClassVar[str]
     fixable: ClassVar[Fixable]
-    # Inline cases: VALID must lint clean, INVALID must give this rule's code.
-    VALID: ClassVar[tuple[str, ...]] = ()
-    INVALID: ClassVar[tuple[str, ...]] = ()
+    # Inline cases: VALID must lint clean, INVALID must give this rule's code (and fix).
+    VALID: ClassVar[tuple[Valid, ...]] = ()
+    INVALID: ClassVar[tuple[Invalid, ...]] = ()
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         raise NotImplementedError

@@ -7,7 +7,7 @@ from typing import Iterator
 
 import libcst as cst
 
-from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Rule
+from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Invalid, Rule
 from lint_mainlayer.rules.calls import string_value
 from lint_mainlayer.rules.classes import ClassInfo
 from lint_mainlayer.rules.facts import ModuleFacts, Site
@@ -235,8 +235,10 @@ class MissingBuild(Rule):
     Checks subclasses of a transformers `TF*PreTrainedModel` (directly, or through classes
     of the same module) that store a main layer on `self` in `__init__`, for a `build()`
     method that builds it: `self.bert.build(None)` inside `tf.name_scope(self.bert.name)`.
-    It applies when the target transformers version is 4.37 or newer (`target-transformers`,
-    `--target-transformers`; by default the installed version, else the newest 4.x).
+    It applies when the target transformers version is 4.37 or newer: `--target-transformers`,
+    else the `target-transformers` setting, else the version the project pins (a lock file,
+    `requirements*.txt`, `pyproject.toml`, `setup.cfg`, `environment.yml`), else the installed
+    one, else the newest 4.x. The message names the version assumed and where it came from.
 
     ## Why is this bad?
     Since transformers 4.37, `from_pretrained` builds the model through `build()` before it
@@ -283,23 +285,39 @@ class MissingBuild(Rule):
     the class has weighted sub-layers whose input shape cannot be derived: then it is unsafe
     and names them. No fix when a `build()` exists but does not build the layer (add the
     `with` block to it by hand), and no finding when the target version is below 4.37, where
-    such a `build()` itself breaks loading. No fix for layers held in containers or set
-    under a computed name.
+    such a `build()` itself breaks loading. No fix either when the project's pin allows
+    versions on both sides of 4.37 (`>=4.30,<4.40`): no one `build()` serves both, and the
+    message says so. No fix for layers held in containers or set under a computed name.
     """
 
     code = "MLL004"
     name = "pretrained-subclass-without-build"
     summary = "Model subclass without a build() that builds its main layer loads no weights"
     fixable = "sometimes"
-    VALID = (
-        LIBRARY_PATTERN,
-    )
+    VALID = (LIBRARY_PATTERN,)
     INVALID = (
-        "from transformers import TFBertMainLayer, TFBertPreTrainedModel\n"
-        "class Enc(TFBertPreTrainedModel):\n"
-        "    def __init__(self, config, *inputs, **kwargs):\n"
-        "        super().__init__(config, *inputs, **kwargs)\n"
-        '        self.bert = TFBertMainLayer(config, name="bert")\n',
+        Invalid(
+            "no-build-no-tensorflow-import",
+            "from transformers import TFBertMainLayer, TFBertPreTrainedModel\n"
+            "class Enc(TFBertPreTrainedModel):\n"
+            "    def __init__(self, config, *inputs, **kwargs):\n"
+            "        super().__init__(config, *inputs, **kwargs)\n"
+            '        self.bert = TFBertMainLayer(config, name="bert")\n',
+            "from transformers import TFBertMainLayer, TFBertPreTrainedModel\n"
+            "import tensorflow as tf\n"
+            "\n"
+            "class Enc(TFBertPreTrainedModel):\n"
+            "    def __init__(self, config, *inputs, **kwargs):\n"
+            "        super().__init__(config, *inputs, **kwargs)\n"
+            '        self.bert = TFBertMainLayer(config, name="bert")\n'
+            "\n"
+            "    def build(self, input_shape=None):\n"
+            "        if self.built:\n"
+            "            return\n"
+            "        self.built = True\n"
+            "        with tf.name_scope(self.bert.name):\n"
+            "            self.bert.build(None)\n",
+        ),
     )
 
     def check(self, ctx: Context) -> Iterator[Finding]:
@@ -333,7 +351,8 @@ class MissingBuild(Rule):
             if not missing:
                 continue
             plan = None
-            if build is None and all(d for _, _, d in members):
+            # A range on both sides of 4.37: a `build()` breaks loading on the older side.
+            if build is None and all(d for _, _, d in members) and ctx.settings.target_transformers_range is None:
                 attrs = list(dict.fromkeys(a for _, a, _ in members))
                 plan = _build_plan(klass, attrs, _Heads(klass, set(attrs)), facts)
             for site, attr, direct in missing:
@@ -350,8 +369,9 @@ class MissingBuild(Rule):
                 )
                 if plan is not None:
                     message += "; add a `build()`"
-                elif build is None:
+                elif build is None and not all(d for _, _, d in members):
                     message += f" (no automatic fix: add a `build()` that builds {held_as} by hand)"
                 else:
                     message += " (no automatic fix: add the block to `build()`)"
+                message += f" [{ctx.settings.describe_target()}]"
                 yield Finding(self.code, message, site.call, plan, top=site.top)

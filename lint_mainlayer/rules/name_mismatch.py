@@ -6,7 +6,7 @@ from typing import Iterator
 
 import libcst as cst
 
-from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Rule
+from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Invalid, Rule
 from lint_mainlayer.rules.calls import args_of, has_star_args, string_value
 from lint_mainlayer.rules.facts import Site
 from lint_mainlayer.rules.fixes import keras_default_name, name_fix
@@ -66,30 +66,47 @@ class MainLayerNameMismatch(Rule):
     name = "main-layer-name-mismatch"
     summary = "Main layer in a model subclass is not named as checkpoints store it"
     fixable = "sometimes"
-    VALID = (
-        LIBRARY_PATTERN,
-    )
+    VALID = (LIBRARY_PATTERN,)
     INVALID = (
-        'import tensorflow as tf\n'
-        'from transformers import TFRobertaMainLayer, TFRobertaPreTrainedModel\n'
-        'class Wrapper(tf.keras.layers.Layer):\n'
-        '    def __init__(self, config, **kwargs):\n'
-        '        super().__init__(**kwargs)\n'
-        '        self.roberta = TFRobertaMainLayer(config, name="roberta")\n'
-        'class Encoder(TFRobertaPreTrainedModel):\n'
-        '    def __init__(self, config, *inputs, **kwargs):\n'
-        '        super().__init__(config, *inputs, **kwargs)\n'
-        '        self.wrapper = Wrapper(config, name="wrapper")\n',
-        'from transformers import TFDistilBertMainLayer, TFDistilBertPreTrainedModel\n'
-        'class Enc(TFDistilBertPreTrainedModel):\n'
-        '    def __init__(self, config, *inputs, **kwargs):\n'
-        '        super().__init__(config, *inputs, **kwargs)\n'
-        '        self.encoder = TFDistilBertMainLayer(config, name="bert")\n',
-        'from transformers import TFAlbertMainLayer, TFAlbertPreTrainedModel\n'
-        'class Enc(TFAlbertPreTrainedModel):\n'
-        '    def __init__(self, config):\n'
-        '        super().__init__(config)\n'
-        '        self.albert = TFAlbertMainLayer(config)\n',
+        Invalid(
+            "main-layer-inside-a-wrapper-of-the-same-family",
+            'import tensorflow as tf\n'
+            'from transformers import TFRobertaMainLayer, TFRobertaPreTrainedModel\n'
+            'class Wrapper(tf.keras.layers.Layer):\n'
+            '    def __init__(self, config, **kwargs):\n'
+            '        super().__init__(**kwargs)\n'
+            '        self.roberta = TFRobertaMainLayer(config, name="roberta")\n'
+            'class Encoder(TFRobertaPreTrainedModel):\n'
+            '    def __init__(self, config, *inputs, **kwargs):\n'
+            '        super().__init__(config, *inputs, **kwargs)\n'
+            '        self.wrapper = Wrapper(config, name="wrapper")\n',
+        ),
+        Invalid(
+            "another-architectures-name",
+            'from transformers import TFDistilBertMainLayer, TFDistilBertPreTrainedModel\n'
+            'class Enc(TFDistilBertPreTrainedModel):\n'
+            '    def __init__(self, config, *inputs, **kwargs):\n'
+            '        super().__init__(config, *inputs, **kwargs)\n'
+            '        self.encoder = TFDistilBertMainLayer(config, name="bert")\n',
+            'from transformers import TFDistilBertMainLayer, TFDistilBertPreTrainedModel\n'
+            'class Enc(TFDistilBertPreTrainedModel):\n'
+            '    def __init__(self, config, *inputs, **kwargs):\n'
+            '        super().__init__(config, *inputs, **kwargs)\n'
+            '        self.encoder = TFDistilBertMainLayer(config, name="distilbert")\n',
+        ),
+        Invalid(
+            "unnamed",
+            'from transformers import TFAlbertMainLayer, TFAlbertPreTrainedModel\n'
+            'class Enc(TFAlbertPreTrainedModel):\n'
+            '    def __init__(self, config):\n'
+            '        super().__init__(config)\n'
+            '        self.albert = TFAlbertMainLayer(config)\n',
+            'from transformers import TFAlbertMainLayer, TFAlbertPreTrainedModel\n'
+            'class Enc(TFAlbertPreTrainedModel):\n'
+            '    def __init__(self, config):\n'
+            '        super().__init__(config)\n'
+            '        self.albert = TFAlbertMainLayer(config, name="albert")\n',
+        ),
     )
 
     def check(self, ctx: Context) -> Iterator[Finding]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Rule
+from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Invalid, Rule, Valid
 from lint_mainlayer.rules.facts import Site
 from lint_mainlayer.rules.fixes import NoFix, code, load_fix
 from lint_mainlayer.rules.origin import Origin
@@ -155,25 +155,50 @@ class PretrainedConfigWithoutWeights(Rule):
     summary = "Main layer built from a pretrained config gets random weights"
     fixable = "sometimes"
     VALID = (
-        'from transformers import BertConfig, TFBertModel\n'
-        'config = BertConfig.from_pretrained("bert-base-uncased")\n'
-        'bert = TFBertModel.from_pretrained("bert-base-uncased", config=config).bert\n',
-        'from transformers import BertConfig, TFBertMainLayer\n'
-        'config = BertConfig.from_pretrained("bert-base-uncased")\n'
-        'bert = TFBertMainLayer(config)\n'
-        'bert.set_weights(pretrained.get_weights())\n',
-        'from transformers import BertConfig, TFBertMainLayer\n'
-        'bert = TFBertMainLayer(BertConfig(num_hidden_layers=2))\n',
-        'class TFBertMainLayer:\n'
-        '    pass\n'
-        'bert = TFBertMainLayer(BertConfig.from_pretrained("x"))\n',
+        Valid(
+            "loaded-through-the-model",
+            'from transformers import BertConfig, TFBertModel\n'
+            'config = BertConfig.from_pretrained("bert-base-uncased")\n'
+            'bert = TFBertModel.from_pretrained("bert-base-uncased", config=config).bert\n',
+        ),
+        Valid(
+            "set-weights-after",
+            'from transformers import BertConfig, TFBertMainLayer\n'
+            'config = BertConfig.from_pretrained("bert-base-uncased")\n'
+            'bert = TFBertMainLayer(config)\n'
+            'bert.set_weights(pretrained.get_weights())\n',
+        ),
+        Valid(
+            "scratch-config",
+            'from transformers import BertConfig, TFBertMainLayer\n'
+            'bert = TFBertMainLayer(BertConfig(num_hidden_layers=2))\n',
+        ),
+        Valid(
+            "own-class-of-that-name",
+            'class TFBertMainLayer:\n'
+            '    pass\n'
+            'bert = TFBertMainLayer(BertConfig.from_pretrained("x"))\n',
+        ),
     )
     INVALID = (
-        'from transformers import BertConfig, TFBertMainLayer\n'
-        'config = BertConfig.from_pretrained("bert-base-uncased")\n'
-        'bert = TFBertMainLayer(config=config, trainable=False)\n',
-        'import transformers as hf\n'
-        'bert = hf.TFBertMainLayer(hf.AutoConfig.from_pretrained("bert-base-uncased"))\n',
+        Invalid(
+            "config-variable-trainable",
+            'from transformers import BertConfig, TFBertMainLayer\n'
+            'config = BertConfig.from_pretrained("bert-base-uncased")\n'
+            'bert = TFBertMainLayer(config=config, trainable=False)\n',
+            'from transformers import BertConfig, TFBertModel\n'
+            'config = BertConfig.from_pretrained("bert-base-uncased")\n'
+            'bert = TFBertModel.from_pretrained("bert-base-uncased", config=config).bert\n'
+            'bert.trainable = False\n',
+        ),
+        Invalid(
+            "module-alias-inline-config",
+            'import transformers as hf\n'
+            'bert = hf.TFBertMainLayer(hf.AutoConfig.from_pretrained("bert-base-uncased"))\n',
+            'import transformers as hf\n'
+            'bert = hf.TFBertModel.from_pretrained("bert-base-uncased", '
+            'config=hf.AutoConfig.from_pretrained("bert-base-uncased")).bert\n',
+        ),
     )
 
     def check(self, ctx: Context) -> Iterator[Finding]:
@@ -237,27 +262,39 @@ class UnknownConfigWithoutWeights(Rule):
     summary = "Main layer built from a config of unknown origin gets random weights"
     fixable = "sometimes"
     VALID = (
-        'import tensorflow as tf\n'
-        'from transformers import TFBertMainLayer, TFDPRPretrainedContextEncoder\n'
-        'class Wrapper(tf.keras.layers.Layer):\n'
-        '    def __init__(self, config, **kwargs):\n'
-        '        super().__init__(**kwargs)\n'
-        '        self.bert_model = TFBertMainLayer(config, name="bert_model")\n'
-        'class Encoder(TFDPRPretrainedContextEncoder):\n'
-        '    def __init__(self, config, *inputs, **kwargs):\n'
-        '        super().__init__(config, *inputs, **kwargs)\n'
-        '        self.ctx_encoder = Wrapper(config, name="ctx_encoder")\n',
-        'from transformers import TFBertMainLayer\n'
-        'def build(config, path):\n'
-        '    bert = TFBertMainLayer(config)\n'
-        '    bert.load_weights(path)\n'
-        '    return bert\n',
+        Valid(
+            "wrapper-layer-of-a-model-of-another-family",
+            'import tensorflow as tf\n'
+            'from transformers import TFBertMainLayer, TFDPRPretrainedContextEncoder\n'
+            'class Wrapper(tf.keras.layers.Layer):\n'
+            '    def __init__(self, config, **kwargs):\n'
+            '        super().__init__(**kwargs)\n'
+            '        self.bert_model = TFBertMainLayer(config, name="bert_model")\n'
+            'class Encoder(TFDPRPretrainedContextEncoder):\n'
+            '    def __init__(self, config, *inputs, **kwargs):\n'
+            '        super().__init__(config, *inputs, **kwargs)\n'
+            '        self.ctx_encoder = Wrapper(config, name="ctx_encoder")\n',
+        ),
+        Valid(
+            "load-weights-in-the-factory",
+            'from transformers import TFBertMainLayer\n'
+            'def build(config, path):\n'
+            '    bert = TFBertMainLayer(config)\n'
+            '    bert.load_weights(path)\n'
+            '    return bert\n',
+        ),
         LIBRARY_PATTERN,
     )
     INVALID = (
-        'from transformers import TFBertMainLayer\n'
-        'def build(config):\n'
-        '    return TFBertMainLayer(config)\n',
+        Invalid(
+            "config-parameter",
+            'from transformers import TFBertMainLayer\n'
+            'def build(config):\n'
+            '    return TFBertMainLayer(config)\n',
+            'from transformers import TFBertModel\n'
+            'def build(config):\n'
+            '    return TFBertModel.from_pretrained(config.name_or_path, config=config).bert\n',
+        ),
     )
 
     def check(self, ctx: Context) -> Iterator[Finding]:

@@ -1,0 +1,42 @@
+"""`--add-noqa`: write a `# noqa: CODE` comment on every line with a finding, as ruff does."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from lint_mainlayer import api
+from lint_mainlayer.api import ConfigError
+
+EXIT_CLEAN, EXIT_ERROR = 0, 2
+
+
+def run(paths: list[Path], options: api.Options) -> int:
+    """Add the directives to the files under `paths`; print `Added N noqa directives.`"""
+    options = replace(options, fix=False, diff=False, keep_source=False)
+    added = errors = 0
+    try:
+        results = list(api.check_paths(paths, options))
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_ERROR
+    for result in results:
+        if result.error is not None:
+            click.echo(f"{result.path}: error: {result.error}", err=True)
+            errors += 1
+            continue
+        if not result.diagnostics:
+            continue
+        if Path(result.path).suffix == ".ipynb":
+            click.echo(f"{result.path}: warning: --add-noqa does not edit notebooks; skipped", err=True)
+            continue
+        count, error = api.add_noqa_to(result)
+        if error is not None:
+            click.echo(f"{result.path}: error: {error}", err=True)
+            errors += 1
+            continue
+        added += count
+    click.echo(f"Added {added} noqa directive{'' if added == 1 else 's'}.", err=True)
+    return EXIT_ERROR if errors else EXIT_CLEAN

@@ -1,0 +1,319 @@
+"""The differential test: the linter's verdict against what happens when the code runs.
+
+Every script in fixtures/runtime/differential/ states, on each line that constructs main
+layers, what those layers hold at runtime (`# truth: random`, see tests/differential_truth.py).
+All scripts run once per session under the runtime checker (`run_script`, what
+`lint-mainlayer verify` runs), in two long-lived worker processes, and then:
+
+(a) `test_stated_truth_is_measured`: the checker's status for the layers built on each marked
+    line equals the stated truth (so truths are measured, never assumed), and
+    `test_every_layer_is_marked`: every layer the script built is on a marked line;
+(b) `test_linter_agrees_with_runtime`: a finding (any MLL code) starts on a construction line
+    exactly when its layers run with random weights by mistake (random, not deliberate), and
+    `test_every_finding_is_on_a_marked_line`: no finding elsewhere;
+(c) `test_fix_turns_random_into_pretrained`: for each script with a random-by-mistake
+    construction or a safe fix, `--fix` on a copy gives a script that still runs, in which
+    each random-by-mistake construction is now pretrained or fine-tuned and every other one
+    keeps its truth.
+
+DISAGREEMENTS lists where the current analysis is wrong, each case an xfail(strict=True): when
+an analysis change fixes a case, it XPASSes, which fails the run until its row is removed.
+A wrong truth (a) is never listed: correct the script instead.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from differential_worker import Job, Run, run_all, same_file
+from runtime_support import TINY
+
+from lint_mainlayer import api
+from lint_mainlayer.types import Diagnostic
+from tests.differential_truth import Script, Truth, parse, scripts
+
+pytestmark = pytest.mark.runtime
+
+SCRIPTS: dict[str, Script] = {s.name: s for s in map(parse, scripts())}
+GOOD = {"pretrained", "fine-tuned"}
+WORKERS = 2
+
+MISSED = "missed"  # random by mistake, and no finding on the line
+FALSE_FINDING = "false finding"  # a finding on a line whose layers are not random by mistake
+FIX = "fix"  # after --fix, the construction is not what it should be (or the script fails)
+
+# Where the current analysis disagrees with the runtime: (script, line, kind) -> why.
+# Grouped by the classes of issue 12. Remove a row when its case XPASSes.
+DISAGREEMENTS: dict[tuple[str, int, str], str] = {
+    # 1. A load is a load of pretrained weights into this layer.
+    ("load_step_assign_bert", 16, MISSED): "`self.step.assign(0)` on the model counts as a load into the layer",
+    ("load_step_assign_bert", 16, FIX): "no finding, so nothing to fix",
+    ("load_optimizer_lr_distilbert", 14, MISSED): "`keras.backend.set_value(model.optimizer.lr, ...)` counts as a load into the model's layers",
+    ("load_optimizer_lr_distilbert", 14, FIX): "no finding, so nothing to fix",
+    ("load_average_own_weights_bert", 14, MISSED): "`set_weights` of the model's own averaged `get_weights()` counts as a load",
+    ("load_average_own_weights_bert", 14, FIX): "no finding, so nothing to fix",
+    ("load_checkpoint_manager_bert", 16, MISSED): "restore of the program's own CheckpointManager folder (None on a first run) counts as a load",
+    ("load_checkpoint_manager_bert", 16, FIX): "no finding, so nothing to fix",
+    ("load_save_weights_pathlib_albert", 16, MISSED): "`save_weights(OUT / 'initial.h5')` and `load_weights('weights/initial.h5')` not compared by value",
+    ("load_save_weights_pathlib_albert", 16, FIX): "no finding, so nothing to fix",
+    ("load_resume_maybe_none_gpt2", 15, MISSED): "a `load_weights` of a path that is None on a first run counts as a load",
+    ("load_resume_maybe_none_gpt2", 15, FIX): "no finding, so nothing to fix",
+    ("load_init_h5_from_pretrained_bert", 22, FALSE_FINDING): "`init.h5` was written from pretrained weights, but any file the module writes is taken as its own training",
+    ("load_by_name_unnamed_bert", 14, MISSED): "`load_weights(tf_model.h5, by_name=True)` counts as a load whatever the layer's name",
+    ("load_by_name_unnamed_bert", 14, FIX): "no finding, so nothing to fix",
+    ("load_by_name_skip_mismatch_distilbert", 14, MISSED): "`load_weights(..., by_name=True, skip_mismatch=True)` into a layer named `encoder` counts as a load",
+    ("load_by_name_skip_mismatch_distilbert", 14, FIX): "no finding, so nothing to fix",
+    ("load_set_weights_from_scratch_gpt2", 14, MISSED): "`set_weights(teacher.get_weights())` counts as a load, though the teacher is random too",
+    # 2. Every construction is seen.
+    ("construct_class_variable_bert", 12, MISSED): "a main layer class called through a variable (`Encoder = TFBertMainLayer`) is not a construction",
+    ("construct_class_variable_bert", 12, FIX): "no finding, so nothing to fix",
+    ("construct_dict_of_classes_roberta", 12, MISSED): "a class taken from a dict of main layer classes is not a construction",
+    ("construct_dict_of_classes_roberta", 12, FIX): "no finding, so nothing to fix",
+    ("construct_tuple_loop_distilbert", 13, MISSED): "a class from a loop over a tuple of classes is not a construction",
+    ("construct_tuple_loop_distilbert", 13, FIX): "no finding, so nothing to fix",
+    ("construct_getattr_module_albert", 11, MISSED): "`getattr(transformers, \"TFAlbertMainLayer\")(...)` is not a construction",
+    ("construct_getattr_module_albert", 11, FIX): "no finding, so nothing to fix",
+    ("construct_user_subclass_bert", 18, MISSED): "a user subclass of a main layer class is not a construction",
+    ("construct_user_subclass_bert", 18, FIX): "no finding, so nothing to fix",
+    ("construct_clone_model_bert", 15, MISSED): "`tf.keras.models.clone_model` rebuilds the main layer with random weights, unseen",
+    ("construct_clone_model_bert", 15, FIX): "no finding, so nothing to fix",
+    ("construct_from_config_gpt2", 12, MISSED): "`TFGPT2MainLayer.from_config(layer.get_config())` is not a construction",
+    ("construct_from_config_gpt2", 12, FIX): "no finding, so nothing to fix",
+    ("construct_auto_from_config_bert", 12, MISSED): "`TFAutoModel.from_config(config)` of a pretrained config builds a random model, unseen",
+    ("construct_auto_from_config_bert", 12, FIX): "no finding, so nothing to fix",
+    ("construct_model_class_distilbert", 13, MISSED): "`TFDistilBertModel(config)` (a model class, not a main layer) of a pretrained config is not checked",
+    ("construct_model_class_distilbert", 13, FIX): "no finding, so nothing to fix",
+    # 3. Config origins.
+    ("config_json_load_bert", 14, MISSED): "`BertConfig(**json.load(<checkpoint>/config.json))` is taken for explicit hyperparameters",
+    ("config_json_load_bert", 14, FIX): "no finding, so nothing to fix",
+    ("config_from_json_file_roberta", 12, FIX): "MLL002 (origin unknown) has only an unsafe fix; `from_json_file` of the checkpoint's config.json is pretrained",
+    ("config_from_dict_distilbert", 14, FIX): "MLL002 (origin unknown) has only an unsafe fix; `from_dict` of the checkpoint's config.json is pretrained",
+    ("config_from_pretrained_override_bert", 12, FALSE_FINDING): "`from_pretrained(ckpt, num_hidden_layers=1)` changes the architecture: scratch, on purpose",
+    ("config_from_pretrained_override_bert", 12, FIX): "the safe fix loads a checkpoint into a deliberately smaller architecture",
+    ("config_attribute_change_albert", 13, FALSE_FINDING): "`config.num_hidden_layers = 1` changes the architecture: scratch, on purpose",
+    ("config_attribute_change_albert", 13, FIX): "the safe fix loads the checkpoint into a deliberately changed architecture",
+    ("config_parameter_callers_bert", 13, FIX): "MLL002 has only an unsafe fix; the only caller passes `BertConfig.from_pretrained(CKPT)`",
+    ("config_parameter_scratch_callers_distilbert", 14, FALSE_FINDING): "MLL002 on a config parameter whose only caller passes explicit hyperparameters",
+    # 4. Intent.
+    ("intent_if_from_scratch_bert", 15, FALSE_FINDING): "built under `if from_scratch:`: random on purpose",
+    ("intent_if_from_scratch_bert", 15, FIX): "the safe fix loads weights under `if from_scratch:`",
+    ("intent_if_not_pretrained_roberta", 13, FALSE_FINDING): "built under `if not pretrained:`: random on purpose",
+    ("intent_if_not_pretrained_roberta", 13, FIX): "the safe fix loads weights under `if not pretrained:`",
+    ("intent_else_use_pretrained_distilbert", 18, FALSE_FINDING): "built in the `else` of `if args.use_pretrained:`: random on purpose",
+    ("intent_else_use_pretrained_distilbert", 18, FIX): "the safe fix loads weights in the `else` of `if use_pretrained:`",
+    ("intent_init_random_albert", 13, FALSE_FINDING): "built under `if init == \"random\":`: random on purpose",
+    ("intent_init_random_albert", 13, FIX): "the safe fix loads weights under `if init == \"random\":`",
+    ("intent_factory_default_gpt2", 16, FALSE_FINDING): "the factory's `pretrained=False` default asks for random weights",
+    ("intent_factory_default_gpt2", 16, FIX): "the safe fix loads weights in the `pretrained=False` path",
+    ("intent_flag_ignored_bert", 13, FIX): "MLL002 (the config is a conditional expression) has only an unsafe fix",
+    # 5. Replaced or loaded elsewhere in the module.
+    ("elsewhere_field_replaced_bert", 16, FALSE_FINDING): "`model.bert = TFBertModel.from_pretrained(...).bert` replaces the layer before it is built",
+    # 6. Subclasses.
+    ("subclass_inner_keras_layer_roberta", 16, MISSED): "a main layer inside a Keras layer held by a TF*PreTrainedModel subclass is stored under `wrapper/roberta/`",
+    ("subclass_inner_keras_layer_roberta", 16, FIX): "no finding, so nothing to fix",
+    ("subclass_name_constant_wrong_gpt2", 17, MISSED): "`name=PREFIX` with `PREFIX = \"gpt2\"` is not checked against the prefix `transformer`",
+    ("subclass_name_constant_wrong_gpt2", 17, FIX): "no finding, so nothing to fix",
+    ("subclass_name_kwargs_albert", 16, MISSED): "`name=` passed through `**{\"name\": \"encoder\"}` is not checked",
+    ("subclass_name_kwargs_albert", 16, FIX): "no finding, so nothing to fix",
+    ("subclass_name_scope_bert", 16, FALSE_FINDING): "MLL004 although `build()` builds the layer in `tf.name_scope(\"bert\")`",
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    script: Script
+    truth: Truth
+    kind: str  # the disagreement this case would be: MISSED, FALSE_FINDING or FIX
+
+    @property
+    def key(self) -> tuple[str, int, str]:
+        return (self.script.name, self.truth.line, self.kind)
+
+    @property
+    def id(self) -> str:
+        return f"{self.script.name}:{self.truth.line}"
+
+
+def _lint(path: Path) -> tuple[Diagnostic, ...]:
+    [result] = api.check_paths([path], api.Options())
+    assert result.error is None, result.error
+    return result.diagnostics
+
+
+_FINDINGS = {name: _lint(script.path) for name, script in SCRIPTS.items()}
+
+
+def _has_safe_fix(name: str) -> bool:
+    return any(d.fix is not None and d.fix.applicability == "safe" for d in _FINDINGS[name])
+
+
+#: Scripts whose fixed copy is run: a construction random by mistake, or a safe fix offered.
+FIXED = [n for n, s in SCRIPTS.items() if any(t.wants_finding for t in s.truths) or _has_safe_fix(n)]
+
+
+def _params(cases: list[Case]) -> list[object]:
+    return [
+        pytest.param(
+            case,
+            id=case.id,
+            marks=[pytest.mark.xfail(strict=True, raises=AssertionError, reason=DISAGREEMENTS[case.key])] if case.key in DISAGREEMENTS else [],
+        )
+        for case in cases
+    ]
+
+
+LINT_CASES = [
+    Case(s, t, MISSED if t.wants_finding else FALSE_FINDING) for s in SCRIPTS.values() for t in s.truths
+]
+FIX_CASES = [Case(SCRIPTS[n], t, FIX) for n in FIXED for t in SCRIPTS[n].truths]
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Every script's run, and the run of its fixed copy (None: --fix changed nothing)."""
+
+    original: dict[str, Run]
+    fixed: dict[str, tuple[Script, Run] | None]
+
+
+@pytest.fixture(scope="session")
+def differential_runs(
+    checkpoints: dict[str, Path], tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Runs]:
+    environment = {
+        "TF_USE_LEGACY_KERAS": "1",
+        "HF_HUB_OFFLINE": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "TRANSFORMERS_VERBOSITY": "error",
+        **{f"LML_CKPT_{arch.upper()}": str(checkpoints[arch]) for arch in TINY},
+    }
+    # Only the scripts the selected tests need (`-k load_step` runs one script, not all).
+    selected = [item.callspec.params for item in request.session.items if hasattr(item, "callspec")]
+    cases = [params["case"] for params in selected if isinstance(params.get("case"), Case)]
+    needed = {case.script.name for case in cases} | {params["name"] for params in selected if params.get("name") in SCRIPTS}
+    jobs = [
+        Job(str(s.path), str(checkpoints[s.arch]), str(tmp_path_factory.mktemp(f"run-{s.name}")))
+        for s in SCRIPTS.values()
+        if s.name in needed
+    ]
+    fixed: dict[str, Script | None] = {}
+    for name in sorted({case.script.name for case in cases if case.kind == FIX}):
+        script = SCRIPTS[name]
+        copy = tmp_path_factory.mktemp(f"fixed-{name}") / script.path.name
+        shutil.copy(script.path, copy)
+        [result] = api.check_paths([copy], api.Options(fix=True))
+        assert result.error is None, f"{name}: --fix failed: {result.error}"
+        if copy.read_bytes() == script.path.read_bytes():
+            fixed[name] = None  # nothing fixed: the original's run stands for it
+            continue
+        fixed[name] = parse(copy)
+        jobs.append(Job(str(copy), str(checkpoints[script.arch]), str(copy.parent)))
+
+    start = time.monotonic()
+    runs = run_all(jobs, environment, workers=WORKERS)
+    elapsed = time.monotonic() - start
+    # Shown even under output capture: the harness's time is worth watching as scripts multiply.
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    message = (
+        f"differential: {len(jobs)} script runs ({len(needed)} scripts, {len(jobs) - len(needed)} fixed copies) "
+        f"in {elapsed:.0f} s on {min(WORKERS, len(jobs))} worker(s); slowest: "
+        + ", ".join(f"{Path(r.script).stem} {r.seconds:.1f} s" for r in sorted(runs.values(), key=lambda r: -r.seconds)[:3])
+    )
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("")
+            reporter.write_line(message)
+    else:
+        print(message, file=sys.stderr)
+    yield Runs(
+        original={name: runs[str(s.path)] for name, s in SCRIPTS.items() if name in needed},
+        fixed={name: None if f is None else (f, runs[str(f.path)]) for name, f in fixed.items()},
+    )
+
+
+def _statuses(run: Run, script: Script, line: int) -> list[str]:
+    return [layer.status for layer in run.layers if layer.line == line and same_file(layer.file, script.path)]
+
+
+def _failure(run: Run) -> str:
+    return f"{Path(run.script).name} failed:\n{run.error}\n--- its output ---\n{run.output}"
+
+
+def _explain(run: Run, script: Script, line: int) -> str:
+    details = [f"  {l.class_name}: {l.status}: {l.detail}" for l in run.layers if l.line == line and same_file(l.file, script.path)]
+    return "\n".join(details) or "  (nothing recorded on that line)"
+
+
+def test_disagreements_table_is_current() -> None:
+    """Every row names a case that exists: a stale row (line moved, case gone) must go."""
+    keys = {c.key for c in LINT_CASES} | {c.key for c in FIX_CASES}
+    assert not sorted(set(DISAGREEMENTS) - keys)
+
+
+@pytest.mark.parametrize("case", _params([Case(s, t, "") for s in SCRIPTS.values() for t in s.truths]))
+def test_stated_truth_is_measured(case: Case, differential_runs: Runs) -> None:
+    run = differential_runs.original[case.script.name]
+    assert run.error is None, _failure(run)
+    statuses = _statuses(run, case.script, case.truth.line)
+    assert statuses, f"{case.id}: marked `{case.truth}` but no main layer was constructed on that line"
+    assert set(statuses) == {case.truth.status}, (
+        f"{case.id}: the script says `{case.truth}`, the checker measured {statuses}; correct the script\n"
+        + _explain(run, case.script, case.truth.line)
+    )
+
+
+@pytest.mark.parametrize("name", list(SCRIPTS))
+def test_every_layer_is_marked(name: str, differential_runs: Runs) -> None:
+    script = SCRIPTS[name]
+    run = differential_runs.original[name]
+    unmarked = [
+        f"{layer.file}:{layer.line} {layer.class_name} ({layer.status})"
+        for layer in run.layers
+        if not same_file(layer.file, script.path) or script.truth_at(layer.line) is None
+    ]
+    assert not unmarked, "main layers built on lines without a `# truth:` marker:\n" + "\n".join(unmarked)
+
+
+@pytest.mark.parametrize("case", _params(LINT_CASES))
+def test_linter_agrees_with_runtime(case: Case, differential_runs: Runs) -> None:
+    run = differential_runs.original[case.script.name]
+    statuses = _statuses(run, case.script, case.truth.line)
+    random_by_mistake = bool(statuses) and set(statuses) == {"random"} and not case.truth.deliberate
+    findings = [d for d in _FINDINGS[case.script.name] if d.line == case.truth.line]
+    shown = "; ".join(f"{d.code} {d.message}" for d in findings) or "no finding"
+    assert bool(findings) == random_by_mistake, (
+        f"{case.id}: runtime {statuses} (`{case.truth}`), linter: {shown}"
+    )
+
+
+@pytest.mark.parametrize("name", list(SCRIPTS))
+def test_every_finding_is_on_a_marked_line(name: str) -> None:
+    """(b) checks marked lines; a finding anywhere else points at no layer the script builds."""
+    script = SCRIPTS[name]
+    stray = [f"{d.line}: {d.code} {d.message}" for d in _FINDINGS[name] if script.truth_at(d.line) is None]
+    assert not stray, "findings on lines that construct no main layer:\n" + "\n".join(stray)
+
+
+@pytest.mark.parametrize("case", _params(FIX_CASES))
+def test_fix_turns_random_into_pretrained(case: Case, differential_runs: Runs) -> None:
+    fixed = differential_runs.fixed[case.script.name]
+    script, run = (case.script, differential_runs.original[case.script.name]) if fixed is None else fixed
+    assert run.error is None, _failure(run)
+    # Markers are comments, which fixes keep: the n-th marker of the copy is the n-th of the original.
+    assert len(script.truths) == len(case.script.truths), "--fix dropped or added a `# truth:` marker"
+    line = script.truths[case.script.truths.index(case.truth)].line
+    statuses = _statuses(run, script, line)
+    want = GOOD if case.truth.wants_finding else {case.truth.status}
+    assert statuses and set(statuses) <= want, (
+        f"{case.id} (`{case.truth}`): after --fix {statuses}, want {' or '.join(sorted(want))}"
+        + ("" if fixed is not None else " (--fix changed nothing)")
+        + "\n"
+        + _explain(run, script, line)
+    )
