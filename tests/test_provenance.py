@@ -946,3 +946,23 @@ def test_context_answers_for_any_construction() -> None:
     intent = ctx.intent(in_branch)
     assert intent is not None and intent.deliberate
     assert ctx.intent(model) is None
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        pytest.param('with open(os.path.join(CKPT, "config.json")) as f:\n    cfg = BertConfig(**json.load(f))\n', id="with-open-file"),
+        pytest.param('cfg = BertConfig.from_dict(json.loads((Path(CKPT) / "config.json").read_text()))\n', id="path-read-text"),
+    ],
+)
+def test_a_config_read_by_hand_is_loaded_from_its_directory(read: str) -> None:
+    source = HEADER + "import json\n" + read + "bert = TFBertMainLayer(cfg)\n"
+    fixed = engine.fix_source(source, unsafe=True).source
+    assert "bert = TFBertModel.from_pretrained(" in fixed
+    assert "from_pretrained(f," not in fixed
+
+
+def test_a_config_read_from_an_unknown_path_gets_no_fix() -> None:
+    source = HEADER + "import json\ncfg = BertConfig(**json.load(open(some_path)))\nbert = TFBertMainLayer(cfg)\n"
+    (finding,) = engine.lint_source(source)
+    assert finding.code == "MLL001" and finding.fix is None

@@ -116,9 +116,18 @@ def keyword_arg(name: str, value: cst.BaseExpression, like: cst.Arg | None = Non
     return arg
 
 
+_PATH_CALLS = frozenset({"Path", "PurePath", "str", "os.fspath", "os.path.join", "pathlib.Path"})
+
+
 def _literal_item(expr: cst.BaseExpression | None) -> bool:
-    """`os.environ["CKPT"]`, `args["model"]`: an item of a named mapping under a literal key,
-    which reads the same value again unless the mapping changes."""
+    """Whether evaluating `expr` again gives the same path unless its names change:
+    `os.environ["CKPT"]` (an item of a named mapping under a literal key), `Path(CKPT)`,
+    `os.path.join(root, "bert")` (path calls of names and literals)."""
+    if isinstance(expr, cst.Call):
+        return dotted(expr.func) in _PATH_CALLS and all(
+            not a.star and (is_pure(a.value) or string_value(a.value) is not None or _literal_item(a.value))
+            for a in expr.args
+        )
     if not isinstance(expr, cst.Subscript) or dotted(expr.value) is None or len(expr.slice) != 1:
         return False
     index = expr.slice[0].slice
@@ -200,6 +209,9 @@ def load_fix(
         )
 
     config_kw = keyword_arg("config", config.value, config)
+    if origin.kind == "pretrained" and origin.checkpoint is None:
+        # Never `config.name_or_path`: a config read by hand leaves it empty.
+        return NoFix("the checkpoint the config was read from is not known")
     if origin.kind == "pretrained" and origin.checkpoint is not None:
         # The traced checkpoint, never `config.name_or_path`: `XConfig.from_pretrained`
         # leaves that empty in transformers 4.x.

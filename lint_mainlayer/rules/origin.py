@@ -175,7 +175,7 @@ class _Classifier:
         if isinstance(func, cst.Attribute) and last == "from_dict" and positional:
             read = self._json(positional[0].value, unit, index, depth)
             if read is not None:
-                return Origin("pretrained", "a checkpoint's `config.json`", call, read, unit, index)
+                return Origin("pretrained", "a checkpoint's `config.json`", call, read.directory, unit, index)
             return Origin("unknown", f"`{callee}(...)`")
         if last.startswith("from_"):
             return Origin("unknown", f"`{callee}(...)`")
@@ -187,7 +187,7 @@ class _Classifier:
                 if arg.star == "**":
                     read = self._json(arg.value, unit, index, depth)
                     if read is not None:
-                        return Origin("pretrained", "a checkpoint's `config.json`", call, read, unit, index)
+                        return Origin("pretrained", "a checkpoint's `config.json`", call, read.directory, unit, index)
             return Origin("scratch", "a config built from hyperparameters")
         return Origin("unknown", f"`{callee or 'a call'}(...)`")
 
@@ -216,18 +216,13 @@ class _Classifier:
             return replace(pretrained[0], why=f"a config that `{callee}()` loads", via_caller=True)
         return None
 
-    def _json(self, expr: cst.BaseExpression, unit: Unit, index: int, depth: int) -> cst.BaseExpression | None:
+    def _json(self, expr: cst.BaseExpression, unit: Unit, index: int, depth: int) -> _Read | None:
         """For a dict read from a `config.json` (`json.load(open(...))`), the checkpoint
-        directory expression, or the `config.json` path when no directory shows; else None."""
+        directory when the path shows it (`<dir>/config.json`); None when it is no such read."""
         if depth > _MAX_DEPTH:
             return None
         if isinstance(expr, cst.Call) and (dotted(expr.func) or "") in ("json.load", "json.loads", "load", "loads"):
-            for node in _walk(expr):
-                if isinstance(node, cst.Call) and node is not expr and node.args:
-                    directory = _config_dir(node.args[0].value)
-                    if directory is not None:
-                        return directory
-            return expr.args[0].value if expr.args else expr
+            return _Read(self._config_dir_in(expr, unit, index, depth))
         name = dotted(expr)
         if name is None:
             return None
@@ -235,6 +230,31 @@ class _Classifier:
         if found is None or found[0].value is None or not found[0].direct:
             return None
         return self._json(found[0].value, found[1], found[0].index, depth + 1)
+
+    def _config_dir_in(self, node: cst.CSTNode, unit: Unit, index: int, depth: int) -> cst.BaseExpression | None:
+        """The `<dir>` of a `<dir>/config.json` path inside `node`, following names (`with
+        open(path) as f: json.load(f)`)."""
+        if depth > _MAX_DEPTH:
+            return None
+        for current in _walk(node):
+            if isinstance(current, cst.BaseExpression):
+                directory = _config_dir(current)
+                if directory is not None:
+                    return directory
+            if isinstance(current, cst.Name):
+                found = binding_at(current.value, unit, index)
+                if found is not None and found[0].value is not None:
+                    directory = self._config_dir_in(found[0].value, found[1], found[0].index, depth + 1)
+                    if directory is not None:
+                        return directory
+        return None
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A dict read from a checkpoint's `config.json`, and the checkpoint directory if known."""
+
+    directory: cst.BaseExpression | None
 
 
 def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
