@@ -14,7 +14,6 @@ from lint_mainlayer.rules.origin import Origin, config_origin
 from lint_mainlayer.rules.provenance import Provenance
 from lint_mainlayer.types import Settings
 
-
 Fixable = Literal["always", "sometimes", "never"]
 
 

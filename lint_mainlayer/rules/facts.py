@@ -11,9 +11,16 @@ import libcst as cst
 
 from lint_mainlayer import registry
 from lint_mainlayer.registry import MainLayer, is_transformers_module
-from lint_mainlayer.rules.classes import ClassGraph, ClassInfo
 from lint_mainlayer.rules.calls import string_value
-from lint_mainlayer.rules.scope import Bind, CallEvent, Unit, binding_at, dotted, target_names
+from lint_mainlayer.rules.classes import ClassGraph, ClassInfo
+from lint_mainlayer.rules.scope import (
+    Bind,
+    CallEvent,
+    Unit,
+    binding_at,
+    dotted,
+    target_names,
+)
 
 
 @dataclass(kw_only=True)

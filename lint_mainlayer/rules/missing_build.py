@@ -11,9 +11,9 @@ from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Invalid
 from lint_mainlayer.rules.calls import string_value
 from lint_mainlayer.rules.classes import ClassInfo
 from lint_mainlayer.rules.facts import ModuleFacts, Site
+from lint_mainlayer.rules.fixes import AddMethod, FixPlan
 from lint_mainlayer.rules.provenance import layer_name
 from lint_mainlayer.rules.scope import Unit, dotted
-from lint_mainlayer.rules.fixes import AddMethod, FixPlan
 from lint_mainlayer.types import ImportChange
 
 # transformers 4.37 (PR #27794) made from_pretrained build models through build(), which
@@ -228,6 +228,16 @@ def _build_plan(klass: ClassInfo, attrs: list[str], heads: _Heads, facts: Module
     )
 
 
+def _built(build: Unit | None, site: Site, attr: str, direct: bool) -> bool:
+    """Whether `build` builds the site's layer, held at `self.<attr>` or in that container."""
+    if build is None:
+        return False
+    if direct:
+        return builds(build.node, attr, layer_name(site))
+    # With a computed attribute name, any `build()` may build it.
+    return not attr or builds_each(build.node, attr)
+
+
 class MissingBuild(Rule):
     """Model subclass without a `build()` that builds its main layer loads no weights.
 
@@ -339,15 +349,7 @@ class MissingBuild(Rule):
             base = facts.graph.pretrained_base(klass)
             build = facts.graph.find_method(klass, "build")
 
-            def built(site: Site, attr: str, direct: bool) -> bool:
-                if build is None:
-                    return False
-                if direct:
-                    return builds(build.node, attr, layer_name(site))
-                # With a computed attribute name, any `build()` may build it.
-                return not attr or builds_each(build.node, attr)
-
-            missing = [(s, a, d) for s, a, d in members if not built(s, a, d)]
+            missing = [(s, a, d) for s, a, d in members if not _built(build, s, a, d)]
             if not missing:
                 continue
             plan = None
