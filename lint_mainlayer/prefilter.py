@@ -16,24 +16,30 @@ generated sources).
 
 1. Text: the rules flag only calls whose callee resolves to a registry name (or, for a
    model site, whose class derives from one or whose instance was built by one: the
-   source names it too). Every main-layer name contains `MainLayer`, and every model and
-   auto class name starts with `TF` and a capital (tests check), so a source with neither
-   is skipped. This stage imports nothing. (A bare `# lint-mainlayer: noqa` comment skips
-   the file at stage 3, once `tokenize` has shown it is a comment.)
+   source names it too), or copies (`clone_model`, `from_config`) of a value holding a
+   main layer. Every main-layer name contains `MainLayer`, and every model and auto class
+   name starts with `TF` and a capital (tests check), so a source with none of these is
+   skipped. This stage imports nothing. (A bare `# lint-mainlayer: noqa` comment skips the
+   file at stage 3, once `tokenize` has shown it is a comment.)
 2. Imports: a callee resolves to a main layer only through an absolute import of
    `transformers` (`from transformers... import`, `import transformers...`). Each has the
    word `transformers` right after `from`, `import` or a comma; occurrences on a comment line
    or a doctest line (`# Copied from transformers...`, `>>> from transformers import ...`)
    do not count when nothing before them on that line could end a string or a statement.
-3. Python's `ast`: some call's callee is a name imported from transformers as a
-   `...MainLayer` class, an attribute `...MainLayer` of a name bound by a transformers
-   import, or a `...MainLayer` name or attribute in a module with a transformers star
-   import; or, for model sites, the same with a registry model or auto class name
-   (`lookup_model`/`lookup_auto` know it), as the callee or the object of the call's
-   method (`TFAutoModel.from_config`), or a class of the module with such a base
-   (directly or through classes of the module). A model site's instance is built by one
-   of these calls, so it needs no case of its own. Scopes and shadowing are ignored (the
-   rules resolve those). Source that `ast` cannot parse goes to libcst, which decides.
+3. Python's `ast`: the module refers to a main layer: a name imported from transformers as
+   a `...MainLayer` class, an attribute `...MainLayer` of a name bound by a transformers
+   import, a `...MainLayer` name or attribute in a module with a transformers star import,
+   or `getattr(<transformers name>, "...MainLayer")` (or an f-string with that part).
+   When some call's callee is a name, an item or a call, any reference counts, not only a
+   callee: the rules follow a class through variables, containers and subclasses
+   (`Enc = TFBertMainLayer`, `class Mine(TFBertMainLayer)`). A `clone_model`/`from_config`
+   call counts in a module that imports transformers. For model sites, the same holds of
+   a registry model or auto class name (`lookup_model`/`lookup_auto` know it), as the
+   callee or the object of the call's method (`TFAutoModel.from_config`), or a class of
+   the module with such a base (directly or through classes of the module); a model
+   site's instance is built by one of these calls, so it needs no case of its own. Scopes
+   and shadowing are ignored (the rules resolve those). Source that `ast` cannot parse
+   goes to libcst, which decides.
 """
 
 from __future__ import annotations
@@ -51,6 +57,9 @@ from lint_mainlayer.registry import is_transformers_module
 MARKER = "MainLayer"
 # Every registry model class and `TFAutoModel*` class name starts so (a test checks).
 MODEL_MARKER = re.compile(r"TF[A-Z]")
+# Calls that copy a layer or model with fresh weights: a construction of the main layer the
+# copied value holds, which may come from `from_pretrained` without the word `MainLayer`.
+COPY_METHODS = ("clone_model", "from_config")
 # The largest source the engine analyses: libcst and the rules take ~25 s and ~1 GB per MB
 # of dense code, while one long line (a data literal) costs little.
 MAX_LINES = 100_000
@@ -109,10 +118,11 @@ _COMMENT_OR_DOCTEST = re.compile(r"[ \t\f]*(?:#|>>>|\.\.\.)[^'\";\r\n]*")
 
 
 def mentions_main_layer(source: str) -> bool:
-    """Stage 1: whether `source` says `MainLayer` or names a TF model class (`TF` and a
-    capital). A file-wide `# lint-mainlayer: noqa` is for stage 3: only a comment counts,
-    which text alone cannot tell."""
-    return MARKER in source or MODEL_MARKER.search(source) is not None
+    """Stage 1: whether `source` says `MainLayer`, names a TF model class (`TF` and a
+    capital) or copies a model (`clone_model`, `from_config`). A file-wide
+    `# lint-mainlayer: noqa` is for stage 3: only a comment counts, which text alone
+    cannot tell."""
+    return any(word in source for word in (MARKER, *COPY_METHODS)) or MODEL_MARKER.search(source) is not None
 
 
 def imports_transformers(source: str) -> bool:
@@ -150,8 +160,9 @@ def _identifier_char(source: str, index: int) -> bool:
 
 
 def calls_imported_main_layer(tree: ast.AST) -> bool:
-    """Stage 3: whether a call in `tree` may construct a main layer imported from
-    transformers, or build or load a model of a transformers class."""
+    """Stage 3: whether `tree` refers to a main layer imported from transformers (a call
+    may construct it through a name, a container or a subclass), or a call may build or
+    load a model of a transformers class."""
     star = False
     # Names bound by a transformers import: modules, or anything taken from one.
     roots: set[str] = set()
@@ -161,9 +172,25 @@ def calls_imported_main_layer(tree: ast.AST) -> bool:
     models: set[str] = set()
     callees: list[ast.expr] = []
     classes: list[ast.ClassDef] = []
+    references: list[ast.expr] = []
+    # Whether some call's callee may be a class held elsewhere (a name, an item, `getattr`).
+    indirect = False
+    copies = False
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            references.append(node)
+        elif isinstance(node, ast.Call):
             callees.append(node.func)
+            if isinstance(node.func, ast.Attribute) and node.func.attr in COPY_METHODS:
+                copies = True
+            indirect = indirect or isinstance(node.func, (ast.Name, ast.Subscript, ast.Call))
+            if isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(node.args) >= 2:
+                name = node.args[1].value if isinstance(node.args[1], ast.Constant) else None
+                if isinstance(node.args[1], ast.JoinedStr):
+                    # `f"TF{arch}MainLayer"`: its literal parts.
+                    name = "".join(v.value for v in node.args[1].values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+                if isinstance(name, str) and MARKER in name:
+                    references.append(ast.Attribute(value=node.args[0], attr=name))
         elif isinstance(node, ast.ClassDef):
             classes.append(node)
         elif isinstance(node, ast.ImportFrom):
@@ -194,7 +221,9 @@ def calls_imported_main_layer(tree: ast.AST) -> bool:
                     models.add(alias.asname)
     if not (star or roots):
         return False
-    for func in callees:
+    if copies:
+        return True
+    for func in references if indirect else callees:
         if isinstance(func, ast.Name):
             if func.id in layers or (star and MARKER in func.id):
                 return True

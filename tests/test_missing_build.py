@@ -39,10 +39,12 @@ def test_only_from_4_37(target: tuple[int, int] | None, flagged: bool) -> None:
         ("        with tf.name_scope(self.bert.name):\n            self.bert.build(None)\n", False),
         ("        if getattr(self, 'bert', None) is not None:\n            with tf.name_scope(self.bert.name):\n                self.bert.build(None)\n", False),
         ("        self.bert.build(None)\n", True),
-        ("        with tf.name_scope('bert'):\n            self.bert.build(None)\n", True),
+        # The layer is named "bert": a literal scope of that name is the same scope.
+        ("        with tf.name_scope('bert'):\n            self.bert.build(None)\n", False),
+        ("        with tf.name_scope('encoder'):\n            self.bert.build(None)\n", True),
         ("        with tf.name_scope(self.bert.name):\n            pass\n", True),
     ],
-    ids=["scoped", "guarded", "unscoped", "literal-scope", "scope-without-build"],
+    ids=["scoped", "guarded", "unscoped", "literal-scope-of-its-name", "literal-scope-of-another-name", "scope-without-build"],
 )
 def test_build_must_build_the_layer_in_its_name_scope(build: str, flagged: bool) -> None:
     source = SUBCLASS + "    def build(self, input_shape=None):\n" + build

@@ -9,11 +9,11 @@ import libcst as cst
 
 from lint_mainlayer.rules.facts import Construction, ModuleFacts
 from lint_mainlayer.rules.fixes import FixPlan
-from lint_mainlayer.rules.flow import Reachability
+from lint_mainlayer.rules.intent import Intent, Intents
 from lint_mainlayer.rules.models import ModelSite, model_sites
 from lint_mainlayer.rules.origin import Origin, config_origin
+from lint_mainlayer.rules.provenance import Provenance
 from lint_mainlayer.types import Settings
-
 
 Fixable = Literal["always", "sometimes", "never"]
 
@@ -34,8 +34,9 @@ class Context:
 
     facts: ModuleFacts
     settings: Settings
-    _reach: Reachability | None = None
+    _provenance: Provenance | None = None
     _origins: dict[int, Origin | None] = field(default_factory=dict)
+    _intents: Intents = field(default_factory=Intents)
     _models: list[ModelSite] | None = None
 
     @property
@@ -46,15 +47,21 @@ class Context:
         return self._models
 
     def reached(self, site: Construction) -> bool:
-        if self._reach is None:
-            self._reach = Reachability(self.facts)
-        return self._reach.reached(site)
+        """Whether a load of pretrained weights reaches what `site` built (`provenance`)."""
+        if self._provenance is None:
+            self._provenance = Provenance(self.facts)
+        return self._provenance.reached(site)
 
     def origin(self, site: Construction) -> Origin | None:
         key = id(site.call)
         if key not in self._origins:
-            self._origins[key] = config_origin(site)
+            self._origins[key] = config_origin(site, self.facts)
         return self._origins[key]
+
+    def intent(self, site: Construction) -> Intent | None:
+        """What the branch around `site` says about pretraining (`intent`): `deliberate`
+        when the code marks it as the no-pretraining path; None when nothing says."""
+        return self._intents.intent(site)
 
     def in_pretrained_subclass(self, site: Construction) -> bool:
         """Whether the site is in the body of a class deriving from a transformers TF model."""

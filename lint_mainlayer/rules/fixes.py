@@ -7,6 +7,7 @@ turns a plan into the one `Fix` record that `--fix`, JSON, the cache and the edi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Union
 
@@ -15,6 +16,7 @@ import libcst as cst
 from lint_mainlayer.rules.calls import args_of, has_star_args, string_value
 from lint_mainlayer.rules.facts import ModuleFacts, Site
 from lint_mainlayer.rules.origin import Origin, is_pure, reusable_at
+from lint_mainlayer.rules.scope import dotted
 from lint_mainlayer.types import Applicability, ImportChange
 
 _NO_SPACE = cst.SimpleWhitespace("")
@@ -78,6 +80,13 @@ class NoFix:
     reason: str
 
 
+def keras_default_name(class_name: str) -> str:
+    """The name Keras gives an unnamed layer of this class (before uniquifying)."""
+    # Keras' own `to_snake_case`.
+    intermediate = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", intermediate).lower()
+
+
 def code(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
 
@@ -109,6 +118,24 @@ def keyword_arg(name: str, value: cst.BaseExpression, like: cst.Arg | None = Non
     return arg
 
 
+_PATH_CALLS = frozenset({"Path", "PurePath", "str", "os.fspath", "os.path.join", "pathlib.Path"})
+
+
+def _literal_item(expr: cst.BaseExpression | None) -> bool:
+    """Whether evaluating `expr` again gives the same path unless its names change:
+    `os.environ["CKPT"]` (an item of a named mapping under a literal key), `Path(CKPT)`,
+    `os.path.join(root, "bert")` (path calls of names and literals)."""
+    if isinstance(expr, cst.Call):
+        return dotted(expr.func) in _PATH_CALLS and all(
+            not a.star and (is_pure(a.value) or string_value(a.value) is not None or _literal_item(a.value))
+            for a in expr.args
+        )
+    if not isinstance(expr, cst.Subscript) or dotted(expr.value) is None or len(expr.slice) != 1:
+        return False
+    index = expr.slice[0].slice
+    return isinstance(index, cst.Index) and string_value(index.value) is not None
+
+
 def model_reference(site: Site, facts: ModuleFacts) -> tuple[str, tuple[ImportChange, ...]] | NoFix:
     """How the fixed code names the base model class, and the import that needs."""
     model = site.layer.model_class
@@ -133,6 +160,8 @@ def load_fix(
     """Rewrite `TFXMainLayer(config, ...)` to `TFXModel.from_pretrained(ckpt, config=config).field`."""
     layer = site.layer
     call = site.call
+    if site.via is not None:
+        return NoFix(f"the class is reached through {site.via}: load its model class by hand")
     if layer.model_class is None:
         return NoFix(f"no transformers model class holds {layer.name}")
     field = layer.field
@@ -182,17 +211,20 @@ def load_fix(
         )
 
     config_kw = keyword_arg("config", config.value, config)
+    if origin.kind == "pretrained" and origin.checkpoint is None:
+        # Never `config.name_or_path`: a config read by hand leaves it empty.
+        return NoFix("the checkpoint the config was read from is not known")
     if origin.kind == "pretrained" and origin.checkpoint is not None:
+        # The traced checkpoint, never `config.name_or_path`: `XConfig.from_pretrained`
+        # leaves that empty in transformers 4.x.
         checkpoint = origin.checkpoint
-        if origin.via_default and is_pure(config.value):
-            checkpoint = cst.parse_expression(f"{code(config.value)}.name_or_path")
-            unsafe.append(f"{origin.why} defaults to a pretrained config, but callers may pass another")
+        if origin.via_default or origin.via_caller:
+            if not reusable_at(origin, site):
+                return NoFix(f"the checkpoint `{code(checkpoint)}` is not visible here")
+            unsafe.append(f"the config is {origin.why}: another call may pass another config")
         elif not reusable_at(origin, site):
-            if is_pure(checkpoint):
+            if is_pure(checkpoint) or _literal_item(checkpoint):
                 unsafe.append(f"`{code(checkpoint)}` may not hold the same checkpoint here")
-            elif is_pure(config.value):
-                checkpoint = cst.parse_expression(f"{code(config.value)}.name_or_path")
-                unsafe.append("the checkpoint is read back from the config's `name_or_path`")
             else:
                 return NoFix("the checkpoint expression cannot be repeated here")
     else:
@@ -222,8 +254,19 @@ def load_fix(
                 ]
             ),
         )
-    if siblings == 1 and dropped_name is not None and dropped_name != field and facts.strings.count(dropped_name) > 1:
-        unsafe.append(f"the layer is renamed from `{dropped_name}` to `{field}`, and this module uses that name")
+    if siblings == 1 and dropped_name is None and "name" not in keywords:
+        default = keras_default_name(layer.name)
+        if default in facts.strings:
+            # `get_layer("tf_bert_main_layer")` finds the unnamed layer by Keras' default name.
+            unsafe.append(f"the layer is renamed from Keras' default `{default}` to `{field}`, and this module uses that name")
+    if siblings == 1 and dropped_name is not None and dropped_name != field:
+        name_value = keywords["name"].value
+        literal = string_value(name_value)
+        if literal is None:
+            # A constant or variable: the module can refer to the old name through it.
+            unsafe.append(f"the layer is renamed from `{dropped_name}` to `{field}`, and its name comes from an expression this module may use elsewhere")
+        elif facts.strings.count(literal) > 1:
+            unsafe.append(f"the layer is renamed from `{dropped_name}` to `{field}`, and this module uses that name")
 
     reference = model_reference(site, facts)
     if isinstance(reference, NoFix):

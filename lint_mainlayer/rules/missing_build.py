@@ -8,10 +8,12 @@ from typing import Iterator
 import libcst as cst
 
 from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Invalid, Rule
+from lint_mainlayer.rules.calls import string_value
 from lint_mainlayer.rules.classes import ClassInfo
 from lint_mainlayer.rules.facts import ModuleFacts, Site
-from lint_mainlayer.rules.scope import Unit, dotted
 from lint_mainlayer.rules.fixes import AddMethod, FixPlan
+from lint_mainlayer.rules.provenance import layer_name
+from lint_mainlayer.rules.scope import Unit, dotted
 from lint_mainlayer.types import ImportChange
 
 # transformers 4.37 (PR #27794) made from_pretrained build models through build(), which
@@ -52,24 +54,81 @@ def _descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         stack.extend(current.children)
 
 
-def builds(method: cst.CSTNode, attr: str) -> bool:
-    """Whether `method` runs `self.<attr>.build(...)` inside `tf.name_scope(self.<attr>.name)`."""
-    for block in _descendants(method):
+def builds(method: cst.CSTNode, attr: str, name: str | None = None) -> bool:
+    """Whether `method` runs `self.<attr>.build(...)` inside `tf.name_scope(self.<attr>.name)`
+    (or `tf.name_scope("<name>")`, the layer's literal name)."""
+    return _scoped_build(method, f"self.{attr}", name)
+
+
+def _scoped_build(node: cst.CSTNode, holder: str, name: str | None) -> bool:
+    for block in _descendants(node):
         if not isinstance(block, cst.With):
             continue
         scoped = any(
             isinstance(item.item, cst.Call)
             and (dotted(item.item.func) or "").endswith("name_scope")
             and item.item.args
-            and dotted(item.item.args[0].value) == f"self.{attr}.name"
+            and (
+                dotted(item.item.args[0].value) == f"{holder}.name"
+                or (name is not None and string_value(item.item.args[0].value) == name)
+            )
             for item in block.items
         )
         if scoped and any(
-            isinstance(call, cst.Call) and dotted(call.func) == f"self.{attr}.build"
+            isinstance(call, cst.Call) and dotted(call.func) == f"{holder}.build"
             for call in _descendants(block.body)
         ):
             return True
     return False
+
+
+def builds_each(method: cst.CSTNode, attr: str) -> bool:
+    """Whether `method` loops over the container `self.<attr>` (its items or `.values()`)
+    and builds each in its own name scope."""
+    for loop in _descendants(method):
+        if not isinstance(loop, cst.For) or not isinstance(loop.target, cst.Name):
+            continue
+        source = loop.iter
+        if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute):
+            source = source.func.value
+        if dotted(source) == f"self.{attr}" and _scoped_build(loop.body, loop.target.value, None):
+            return True
+    return False
+
+
+def _holder(site: Site) -> tuple[str, bool] | None:
+    """The attribute of `self` that holds the site's layer, and whether it holds it
+    directly (`self.bert = ...`, `setattr(self, "bert", ...)`) or in a container
+    (`self.encoders = [...]`, `self.encoders.append(...)`)."""
+    attr = _self_attr(site)
+    if attr is not None:
+        return attr, True
+    statement = site.statement
+    if statement is None or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        target = dotted(small.targets[0].target) or ""
+        value = small.value
+        elements: list[cst.BaseExpression] = []
+        if isinstance(value, (cst.List, cst.Tuple)):
+            elements = [e.value for e in value.elements]
+        elif isinstance(value, cst.Dict):
+            elements = [e.value for e in value.elements if isinstance(e, cst.DictElement)]
+        if target.startswith("self.") and target.count(".") == 1 and any(e is site.call for e in elements):
+            return target[5:], False
+    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+        call = small.value
+        callee = dotted(call.func) or ""
+        args = [a.value for a in call.args]
+        if callee == "setattr" and len(args) == 3 and dotted(args[0]) == "self" and args[2] is site.call:
+            name = string_value(args[1])
+            # A computed attribute name: held like a container whose build cannot be checked.
+            return (name, True) if name is not None else ("", False)
+        head, _, method = callee.rpartition(".")
+        if method in ("append", "insert") and head.startswith("self.") and head.count(".") == 1 and site.call in args:
+            return head[5:], False
+    return None
 
 
 class _Heads:
@@ -169,6 +228,16 @@ def _build_plan(klass: ClassInfo, attrs: list[str], heads: _Heads, facts: Module
     )
 
 
+def _built(build: Unit | None, site: Site, attr: str, direct: bool) -> bool:
+    """Whether `build` builds the site's layer, held at `self.<attr>` or in that container."""
+    if build is None:
+        return False
+    if direct:
+        return builds(build.node, attr, layer_name(site))
+    # With a computed attribute name, any `build()` may build it.
+    return not attr or builds_each(build.node, attr)
+
+
 class MissingBuild(Rule):
     """Model subclass without a `build()` that builds its main layer loads no weights.
 
@@ -211,6 +280,12 @@ class MissingBuild(Rule):
                 self.bert.build(None)
     ```
 
+    A main layer held in a list or dict attribute (`self.encoders = [...]`,
+    `self.encoders.append(...)`) must be built by a loop over it, each in its own name scope;
+    one set with `setattr(self, "bert", ...)` counts as `self.bert`, and one set under a
+    computed name needs some `build()`. A `tf.name_scope("bert")` whose literal is the
+    layer's `name=` is the same scope as `tf.name_scope(self.bert.name)`.
+
     ## Fix safety
     The fix adds that `build()`, one `with` block per main layer, and one per weighted head
     whose input width is known: a `Dense` or `LayerNormalization` fed (through indexing,
@@ -222,7 +297,7 @@ class MissingBuild(Rule):
     `with` block to it by hand), and no finding when the target version is below 4.37, where
     such a `build()` itself breaks loading. No fix either when the project's pin allows
     versions on both sides of 4.37 (`>=4.30,<4.40`): no one `build()` serves both, and the
-    message says so.
+    message says so. No fix for layers held in containers or set under a computed name.
     """
 
     code = "MLL004"
@@ -260,36 +335,45 @@ class MissingBuild(Rule):
         if target is not None and target < FIRST_AFFECTED:
             return
         facts = ctx.facts
-        groups: dict[str, list[tuple[Site, str]]] = {}
+        groups: dict[str, list[tuple[Site, str, bool]]] = {}
         for site in facts.sites:
-            attr = _self_attr(site)
+            held = _holder(site)
             klass = site.klass
-            if attr is None or klass is None or site.unit is not klass.methods.get("__init__"):
+            if held is None or klass is None or site.unit is not klass.methods.get("__init__"):
                 continue
             if facts.graph.pretrained_base(klass) is None:
                 continue
-            groups.setdefault(klass.name, []).append((site, attr))
+            groups.setdefault(klass.name, []).append((site, *held))
         for name, members in groups.items():
             klass = facts.classes[name]
             base = facts.graph.pretrained_base(klass)
             build = facts.graph.find_method(klass, "build")
-            missing = [(s, a) for s, a in members if build is None or not builds(build.node, a)]
+
+            missing = [(s, a, d) for s, a, d in members if not _built(build, s, a, d)]
             if not missing:
                 continue
             plan = None
             # A range on both sides of 4.37: a `build()` breaks loading on the older side.
-            if build is None and ctx.settings.target_transformers_range is None:
-                attrs = list(dict.fromkeys(a for _, a in members))
+            if build is None and all(d for _, _, d in members) and ctx.settings.target_transformers_range is None:
+                attrs = list(dict.fromkeys(a for _, a, _ in members))
                 plan = _build_plan(klass, attrs, _Heads(klass, set(attrs)), facts)
-            for site, attr in missing:
+            for site, attr, direct in missing:
+                held_as = f"`self.{attr}`" if direct else f"the layers in `self.{attr}`" if attr else "the layer it sets with `setattr`"
                 if build is None:
-                    problem = f"has no `build()` that builds `self.{attr}`"
-                else:
+                    problem = f"has no `build()` that builds {held_as}"
+                elif direct:
                     problem = f"has a `build()` that does not build `self.{attr}` inside `tf.name_scope(self.{attr}.name)`"
+                else:
+                    problem = f"has a `build()` that does not build each of the layers in `self.{attr}` in its name scope"
                 message = (
                     f"`{name}` subclasses `{base}` but {problem}: since transformers 4.37, "
                     f"`from_pretrained` loads no weights into it (and logs success)"
                 )
-                message += "; add a `build()`" if plan is not None else " (no automatic fix: add the block to `build()`)"
+                if plan is not None:
+                    message += "; add a `build()`"
+                elif build is None and not all(d for _, _, d in members):
+                    message += f" (no automatic fix: add a `build()` that builds {held_as} by hand)"
+                else:
+                    message += " (no automatic fix: add the block to `build()`)"
                 message += f" [{ctx.settings.describe_target()}]"
                 yield Finding(self.code, message, site.call, plan, top=site.top)

@@ -1,9 +1,18 @@
-"""Where does the config handed to a main layer come from?
+"""Where does the config handed to a construction come from?
 
-`pretrained`: `XConfig.from_pretrained(...)`/`AutoConfig.from_pretrained(...)`, directly or
-through names bound earlier in the same unit, or once at module level. `scratch`: a config
-built from hyperparameters (`BertConfig(...)`), meaning training from scratch. `unknown`:
-anything else (a parameter, an attribute, `from_dict`, a conditional that mixes kinds).
+`pretrained`: a checkpoint's config: `XConfig.from_pretrained(...)`/`AutoConfig.from_pretrained(...)`,
+`model.config` of a `from_pretrained` model, or its `config.json` read by hand
+(`XConfig(**json.load(open(<dir>/config.json)))`, `from_json_file`, `from_dict` of such a
+dict). `scratch`: explicit hyperparameters (`BertConfig(...)`), or a pretrained config whose
+architecture the code changes (`from_pretrained(ckpt, vocab_size=...)`, or
+`config.num_hidden_layers = 2` between the config and the construction): training from
+scratch. `unknown`: anything else (an attribute, a global, a conditional that mixes kinds).
+
+Names are followed to their binding (earlier in the unit, or in an enclosing one), and a
+parameter to the callers in the same module (a function called by name, a class through
+its `__init__`, a method through `self.<name>(...)`): when every caller passes a scratch
+config it is scratch, when one passes a pretrained config it is that one (`via_caller`),
+otherwise the parameter's default decides, else unknown.
 """
 
 from __future__ import annotations
@@ -12,11 +21,22 @@ from dataclasses import dataclass, replace
 
 import libcst as cst
 
-from lint_mainlayer.rules.calls import args_of, config_arg
-from lint_mainlayer.rules.facts import Construction
-from lint_mainlayer.rules.scope import Bind, Unit, dotted
+from lint_mainlayer.rules.calls import args_of, config_arg, string_value
+from lint_mainlayer.rules.facts import Construction, ModuleFacts, Site
+from lint_mainlayer.rules.scope import Unit, binding_at, dotted, param_default
 
 _MAX_DEPTH = 8
+# Config attributes that change the architecture: a checkpoint's weights no longer fit.
+ARCHITECTURE = frozenset(
+    {
+        "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+        "max_position_embeddings", "type_vocab_size", "embedding_size", "num_hidden_groups",
+        "inner_group_num", "n_layer", "n_head", "n_embd", "n_positions", "n_ctx", "dim", "n_layers",
+        "n_heads", "hidden_dim", "d_model", "d_ff", "d_kv", "num_layers", "num_heads",
+        "encoder_layers", "decoder_layers", "encoder_attention_heads", "decoder_attention_heads",
+        "encoder_ffn_dim", "decoder_ffn_dim", "ffn_dim",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -30,10 +50,25 @@ class Origin:
     index: int = 0
     # The config is a parameter whose default is this pretrained config: callers may pass another.
     via_default: bool = False
+    # The config is a parameter, and a caller in the module passes this pretrained config.
+    via_caller: bool = False
 
 
-def config_origin(site: Construction) -> Origin | None:
-    """The origin of the site's config; None when the call passes no config at all."""
+def config_origin(site: Construction, facts: ModuleFacts | None = None) -> Origin | None:
+    """The origin of the site's config; None when the call passes no config at all.
+    With `facts`, parameters are followed to the callers in the module."""
+    classifier = _Classifier(facts)
+    if isinstance(site, Site) and site.copy_of is not None:
+        # A copy has the config of what it copies.
+        original = site.copy_of
+        if isinstance(original.func, cst.Attribute) and original.func.attr.value == "from_pretrained":
+            origin = classifier.classify(original, site.unit, site.index, 0)
+            return replace(origin, why="a copy of a pretrained model", via_caller=True)
+        arg = config_arg(original)
+        if arg is None:
+            return None
+        origin = classifier.classify(arg.value, site.unit, site.index, 0)
+        return replace(origin, why=f"a copy of a layer built from {origin.why}", via_caller=True)
     arg = config_arg(site.call)
     if arg is None:
         return None
@@ -43,115 +78,273 @@ def config_origin(site: Construction) -> Origin | None:
         # the bindings before its own statement (`model = TFBertModel(model.config)`).
         values = {id(s.value) for s in site.statement.body if isinstance(s, (cst.Assign, cst.AnnAssign, cst.AugAssign))}
         index = min([index, *(b.index for b in site.unit.binds if id(b.value) in values)])
-    return _classify(arg.value, site.unit, index, 0)
+    return classifier.classify(arg.value, site.unit, index, 0)
 
 
-def _classify(expr: cst.BaseExpression, unit: Unit, index: int, depth: int) -> Origin:
-    if depth > _MAX_DEPTH:
-        return Origin("unknown", "a config passed through many names")
-    if isinstance(expr, cst.Call):
-        return _classify_call(expr, unit, index)
-    if isinstance(expr, cst.IfExp):
-        body = _classify(expr.body, unit, index, depth + 1)
-        orelse = _classify(expr.orelse, unit, index, depth + 1)
-        if body.kind == orelse.kind == "scratch":
-            return body
-        return Origin("unknown", "a conditional config")
-    name = dotted(expr)
-    if name is None:
-        return Origin("unknown", "a computed config")
-    found = _binding(name, unit, index)
-    if found is None and name.endswith(".config"):
-        # `model.config` of a model loaded with `from_pretrained` is that checkpoint's config.
-        holder = _classify(cst.parse_expression(name[: -len(".config")]), unit, index, depth + 1)
-        if holder.kind == "pretrained":
-            return replace(holder, why=f"`{name}`")
-    if found is None:
-        if "." not in name and name in unit.params:
-            default = _default(unit, name)
-            if default is not None:
-                origin = _classify(default, unit, index, depth + 1)
-                if origin.kind == "pretrained":
-                    return replace(origin, why=f"the parameter `{name}`", via_default=True)
-            return Origin("unknown", f"the parameter `{name}`")
-        what = "attribute" if "." in name else "name"
-        return Origin("unknown", f"the {what} `{name}`")
-    bind, bind_unit = found
-    if not bind.direct or bind.value is None or len(bind.targets) != 1:
-        return Origin("unknown", f"`{name}`, bound indirectly")
-    return _classify(bind.value, bind_unit, bind.index, depth + 1)
+class _Classifier:
+    def __init__(self, facts: ModuleFacts | None) -> None:
+        self.facts = facts
 
+    def classify(self, expr: cst.BaseExpression, unit: Unit, index: int, depth: int) -> Origin:
+        if depth > _MAX_DEPTH:
+            return Origin("unknown", "a config passed through many names")
+        if isinstance(expr, cst.Call):
+            return self._call(expr, unit, index, depth)
+        if isinstance(expr, cst.IfExp):
+            body = self.classify(expr.body, unit, index, depth + 1)
+            orelse = self.classify(expr.orelse, unit, index, depth + 1)
+            if body.kind == orelse.kind == "scratch":
+                return body
+            return Origin("unknown", "a conditional config")
+        name = dotted(expr)
+        if name is None:
+            return Origin("unknown", "a computed config")
+        found = binding_at(name, unit, index)
+        if found is None and name.endswith(".config"):
+            # `model.config` of a model loaded with `from_pretrained` is that checkpoint's config.
+            holder = self.classify(cst.parse_expression(name[: -len(".config")]), unit, index, depth + 1)
+            if holder.kind == "pretrained":
+                return replace(holder, why=f"`{name}`")
+        if found is None:
+            if "." not in name and name in unit.params:
+                return self._parameter(name, unit, index, depth)
+            what = "attribute" if "." in name else "name"
+            return Origin("unknown", f"the {what} `{name}`")
+        bind, bind_unit = found
+        if not bind.direct or bind.value is None or len(bind.targets) != 1:
+            return Origin("unknown", f"`{name}`, bound indirectly")
+        origin = self.classify(bind.value, bind_unit, bind.index, depth + 1)
+        if origin.kind == "pretrained" and "." not in name:
+            end = index if bind_unit is unit else None
+            changed = _architecture_change(name, bind_unit, bind.index, end)
+            if changed is not None:
+                return Origin("scratch", f"a pretrained config whose `{changed}` is changed")
+        return origin
 
-def _default(unit: Unit, name: str) -> cst.BaseExpression | None:
-    if not isinstance(unit.node, cst.FunctionDef):
+    def _parameter(self, name: str, unit: Unit, index: int, depth: int) -> Origin:
+        default = param_default(unit, name)
+        default_origin = self.classify(default, unit, index, depth + 1) if default is not None else None
+        passed: list[Origin] = []
+        for call, call_unit, call_index in self._callers(unit):
+            arg = _argument(call, unit, name)
+            if arg is None:
+                if default_origin is None:
+                    return Origin("unknown", f"the parameter `{name}`")
+                passed.append(default_origin)
+            elif isinstance(arg, str):
+                return Origin("unknown", f"the parameter `{name}` (passed through `{arg}`)")
+            else:
+                passed.append(self.classify(arg, call_unit, call_index, depth + 1))
+        pretrained = [o for o in passed if o.kind == "pretrained"]
+        if pretrained:
+            return replace(pretrained[0], why=f"the parameter `{name}`, to which a caller passes {pretrained[0].why}", via_caller=True)
+        if passed and all(o.kind == "scratch" for o in passed):
+            return Origin("scratch", f"the parameter `{name}`: every caller passes a config built from hyperparameters")
+        if default_origin is not None and default_origin.kind == "pretrained":
+            return replace(default_origin, why=f"the parameter `{name}`", via_default=True)
+        return Origin("unknown", f"the parameter `{name}`")
+
+    def _callers(self, unit: Unit) -> list[tuple[cst.Call, Unit, int]]:
+        """Calls in the module that run the function `unit`."""
+        if self.facts is None or unit.kind != "function" or unit.name is None:
+            return []
+        owner = unit.owner
+        if owner is None:
+            names = {unit.name}
+        elif unit.name == "__init__":
+            names = self.facts.graph.subclasses_of(owner.name)
+        else:
+            names = {f"self.{unit.name}", f"{owner.name}.{unit.name}"}
+        found = []
+        for other in self.facts.units:
+            for event in other.calls:
+                if dotted(event.node.func) in names:
+                    found.append((event.node, other, event.index))
+        return found
+
+    def _call(self, call: cst.Call, unit: Unit, index: int, depth: int) -> Origin:
+        func = call.func
+        callee = dotted(func) or ""
+        last = callee.rpartition(".")[2]
+        positional, keywords = args_of(call)
+        if isinstance(func, cst.Attribute) and last == "from_pretrained":
+            changed = sorted(k for k in keywords if k in ARCHITECTURE)
+            if changed:
+                return Origin("scratch", f"a pretrained config whose `{changed[0]}` is changed")
+            checkpoint = positional[0].value if positional else None
+            if "pretrained_model_name_or_path" in keywords:
+                checkpoint = keywords["pretrained_model_name_or_path"].value
+            return Origin("pretrained", "a pretrained config", call, checkpoint, unit, index)
+        if isinstance(func, cst.Attribute) and last == "from_json_file" and positional:
+            directory = _config_dir(positional[0].value)
+            return Origin("pretrained", "a checkpoint's `config.json`", call, directory, unit, index)
+        if isinstance(func, cst.Attribute) and last == "from_dict" and positional:
+            read = self._json(positional[0].value, unit, index, depth)
+            if read is not None:
+                return Origin("pretrained", "a checkpoint's `config.json`", call, read.directory, unit, index)
+            return Origin("unknown", f"`{callee}(...)`")
+        if last.startswith("from_"):
+            return Origin("unknown", f"`{callee}(...)`")
+        returned = self._returned(callee, unit, depth)
+        if returned is not None:
+            return returned
+        if last.endswith("Config"):
+            for arg in call.args:
+                if arg.star == "**":
+                    read = self._json(arg.value, unit, index, depth)
+                    if read is not None:
+                        return Origin("pretrained", "a checkpoint's `config.json`", call, read.directory, unit, index)
+            return Origin("scratch", "a config built from hyperparameters")
+        return Origin("unknown", f"`{callee or 'a call'}(...)`")
+
+    def _returned(self, callee: str, unit: Unit, depth: int) -> Origin | None:
+        """The origin of what a function or method of the module returns, when all its
+        returns agree on a kind (a config factory); None when `callee` is not one."""
+        if self.facts is None or not callee:
+            return None
+        head, _, name = callee.rpartition(".")
+        functions = []
+        for candidate in self.facts.units:
+            if candidate.kind != "function" or candidate.name != name or not candidate.returns:
+                continue
+            owner = candidate.owner
+            if (owner is None and not head) or (owner is not None and head in ("self", "cls", owner.name)):
+                functions.append(candidate)
+        if len(functions) != 1:
+            return None
+        function = functions[0]
+        origins = [self.classify(value, function, 1 << 60, depth + 1) for value in function.returns]
+        kinds = {o.kind for o in origins}
+        if kinds == {"scratch"}:
+            return Origin("scratch", f"a config that `{callee}()` builds from hyperparameters")
+        pretrained = [o for o in origins if o.kind == "pretrained"]
+        if pretrained:
+            return replace(pretrained[0], why=f"a config that `{callee}()` loads", via_caller=True)
         return None
-    params = unit.node.params
-    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-        if param.name.value == name:
-            return param.default
+
+    def _json(self, expr: cst.BaseExpression, unit: Unit, index: int, depth: int) -> _Read | None:
+        """For a dict read from a `config.json` (`json.load(open(...))`), the checkpoint
+        directory when the path shows it (`<dir>/config.json`); None when it is no such read."""
+        if depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, cst.Call) and (dotted(expr.func) or "") in ("json.load", "json.loads", "load", "loads"):
+            return _Read(self._config_dir_in(expr, unit, index, depth))
+        name = dotted(expr)
+        if name is None:
+            return None
+        found = binding_at(name, unit, index)
+        if found is None or found[0].value is None or not found[0].direct:
+            return None
+        return self._json(found[0].value, found[1], found[0].index, depth + 1)
+
+    def _config_dir_in(self, node: cst.CSTNode, unit: Unit, index: int, depth: int) -> cst.BaseExpression | None:
+        """The `<dir>` of a `<dir>/config.json` path inside `node`, following names (`with
+        open(path) as f: json.load(f)`)."""
+        if depth > _MAX_DEPTH:
+            return None
+        for current in _walk(node):
+            if isinstance(current, cst.BaseExpression):
+                directory = _config_dir(current)
+                if directory is not None:
+                    return directory
+            if isinstance(current, cst.Name):
+                found = binding_at(current.value, unit, index)
+                if found is not None and found[0].value is not None:
+                    directory = self._config_dir_in(found[0].value, found[1], found[0].index, depth + 1)
+                    if directory is not None:
+                        return directory
+        return None
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A dict read from a checkpoint's `config.json`, and the checkpoint directory if known."""
+
+    directory: cst.BaseExpression | None
+
+
+def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
+    out = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(current.children)
+    return out
+
+
+def _config_dir(expr: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`<dir>` of `os.path.join(<dir>, "config.json")` or `<dir> / "config.json"`."""
+    if isinstance(expr, cst.Call) and (dotted(expr.func) or "").endswith("join") and len(expr.args) == 2:
+        return expr.args[0].value if string_value(expr.args[1].value) == "config.json" else None
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+        return expr.left if string_value(expr.right) == "config.json" else None
     return None
 
 
-def _classify_call(call: cst.Call, unit: Unit, index: int) -> Origin:
-    func = call.func
-    callee = dotted(func) or ""
-    last = callee.rpartition(".")[2]
-    if isinstance(func, cst.Attribute) and last == "from_pretrained":
-        positional, keywords = args_of(call)
-        checkpoint = positional[0].value if positional else None
-        if "pretrained_model_name_or_path" in keywords:
-            checkpoint = keywords["pretrained_model_name_or_path"].value
-        return Origin("pretrained", "a pretrained config", call, checkpoint, unit, index)
-    if last.startswith("from_"):
-        return Origin("unknown", f"`{callee}(...)`")
-    if last.endswith("Config"):
-        return Origin("scratch", "a config built from hyperparameters")
-    return Origin("unknown", f"`{callee or 'a call'}(...)`")
+def _architecture_change(name: str, unit: Unit, start: int, end: int | None) -> str | None:
+    """The architecture attribute of `name` that `unit` rebinds between the two indices."""
+    for bind in unit.binds:
+        if bind.index <= start or (end is not None and bind.index >= end):
+            continue
+        for target in bind.targets:
+            head, _, attr = target.rpartition(".")
+            if head == name and attr in ARCHITECTURE:
+                return target
+    return None
 
 
-def _binding(name: str, unit: Unit, index: int) -> tuple[Bind, Unit] | None:
-    """The binding of `name` that `unit` sees at `index`: the latest before it, or in an
-    enclosing function or module (class bodies are not enclosing scopes for methods)."""
-    before = [b for b in unit.binds if name in b.targets and b.index < index]
-    if before:
-        return before[-1], unit
-    if "." not in name and name in unit.params:
-        return None
-    outer = unit.parent
-    while outer is not None:
-        if outer.kind != "class":
-            binds = [b for b in outer.binds if name in b.targets]
-            if binds:
-                return binds[-1], outer
-            if "." not in name and name in outer.params:
-                return None
-        outer = outer.parent
+def _argument(call: cst.Call, unit: Unit, name: str) -> cst.BaseExpression | str | None:
+    """What `call` passes for the parameter `name` of the function `unit`: an expression,
+    None when it passes nothing, or the code of a `*`/`**` argument that may hold it."""
+    params = unit.params[1:] if unit.owner is not None else unit.params
+    positional, keywords = args_of(call)
+    if name in keywords:
+        return keywords[name].value
+    position = params.index(name) if name in params else -1
+    if 0 <= position < len(positional):
+        return positional[position].value
+    for arg in call.args:
+        if arg.star:
+            return cst.Module(body=[]).code_for_node(arg.value)
     return None
 
 
 def reusable_at(origin: Origin, site: Construction) -> bool:
     """Whether the checkpoint expression means the same value at the site (a safe fix)."""
     expr = origin.checkpoint
-    if origin.via_default:
-        return False
     if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
         return isinstance(expr.evaluated_value, str)
     if not isinstance(expr, cst.Name) or origin.unit is None:
         return False
     name = expr.value
+    home: Unit | None = origin.unit
+    # A name free in the unit that read the checkpoint is the enclosing one's (a module
+    # constant read in a caller or a config factory).
+    while home is not None and home.parent is not None and (home.kind == "class" or not home.binds_name(name)):
+        home = home.parent
+    if home is not None and home is not origin.unit:
+        origin = replace(origin, unit=home, index=1 << 60)
+        if home.kind == "module" and sum(name in b.targets for b in home.binds) == 1:
+            unit: Unit | None = site.unit
+            while unit is not None and unit is not home:
+                if unit.kind != "class" and unit.binds_name(name):
+                    return False
+                unit = unit.parent
+            return unit is home
     if origin.unit is site.unit:
         return not any(
             name in b.targets and origin.index < b.index < site.index for b in site.unit.binds
         )
     # Built in an enclosing unit: the site must see that binding, unchanged.
-    unit: Unit | None = site.unit
+    unit = site.unit
     while unit is not None and unit is not origin.unit:
         if unit.kind != "class" and name in unit.assigned_names():
             return False
         unit = unit.parent
     if unit is None:
         return False
-    return sum(name in b.targets for b in origin.unit.binds) <= 1
+    return sum(name in b.targets for b in unit.binds) <= 1
 
 
 def is_pure(expr: cst.BaseExpression | None) -> bool:

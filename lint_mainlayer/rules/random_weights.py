@@ -20,6 +20,9 @@ def _unloaded(ctx: Context) -> list[tuple[Site, Origin]]:
         origin = ctx.origin(site)
         if origin is None or origin.kind == "scratch":
             continue
+        intent = ctx.intent(site)
+        if intent is not None and intent.deliberate:
+            continue
         if ctx.reached(site):
             continue
         found.append((site, origin))
@@ -34,20 +37,28 @@ def _findings(ctx: Context, kind: str, code_: str) -> Iterator[Finding]:
         siblings = sum(
             1 for s, _ in unloaded if s.unit is site.unit and s.layer.name == site.layer.name
         )
+        if site.in_loop:
+            # One call in a loop builds several layers: extracting would name them all alike.
+            siblings = max(siblings, 2)
         plan = load_fix(site, origin, ctx.facts, siblings, ctx.settings.target_transformers)
         layer = site.layer
+        shown = f"`{layer.name}`"
+        if len(site.alternatives) > 3:
+            shown = f"The main layer `{site.callee}`"
+        elif site.alternatives:
+            shown = " or ".join(f"`{n}`" for n in (layer.name, *site.alternatives))
         if kind == "pretrained":
             source = "a pretrained config"
             if origin.checkpoint is not None:
                 source = f"the config of checkpoint `{code(origin.checkpoint)}`"
-            message = f"`{layer.name}` built from {source} gets random weights: nothing loads them"
+            message = f"{shown} built from {source} gets random weights: nothing loads them"
         else:
             message = (
-                f"`{layer.name}` built from {origin.why} gets random weights unless they are "
+                f"{shown} built from {origin.why} gets random weights unless they are "
                 "loaded; if the config came from a checkpoint, load through the model"
             )
         if isinstance(plan, NoFix):
-            if layer.model_class and layer.field:
+            if layer.model_class and layer.field and not site.alternatives:
                 message += f"; use `{layer.model_class}.from_pretrained(...).{layer.field}`"
             message += f" (no automatic fix: {plan.reason})"
             yield Finding(code_, message, site.call, top=site.top)
@@ -61,10 +72,28 @@ class PretrainedConfigWithoutWeights(Rule):
 
     ## What it does
     Checks for a transformers TF main layer (`TFBertMainLayer`, `TFGPT2MainLayer`, ...)
-    constructed from a config that came from `XConfig.from_pretrained(...)` or
-    `AutoConfig.from_pretrained(...)`, directly or through a variable, when no weight load
-    (`load_weights`, `set_weights`, a checkpoint `restore`, `keras.backend.batch_set_value`)
-    reaches the layer or a model built from it.
+    constructed from a checkpoint's config, when no load of pretrained weights reaches it.
+    The config is a checkpoint's when it comes from `XConfig.from_pretrained(...)` or
+    `AutoConfig.from_pretrained(...)`, `model.config` of a `from_pretrained` model, or that
+    checkpoint's `config.json` read by hand (`XConfig(**json.load(open(...)))`,
+    `from_json_file`, `from_dict` of such a dict), directly, through variables, or through
+    a parameter whose callers in the module pass it. Constructions count however the class
+    is reached: an imported name, a variable (`Enc = TFBertMainLayer`), a dict, list or
+    tuple of classes, `getattr(transformers, "...")` (or `f"TF{arch}MainLayer"`), a
+    subclass in the module, and copies
+    that re-create weights (`tf.keras.models.clone_model(model)`,
+    `X.from_config(layer.get_config())`). A call in a loop or a comprehension builds
+    several layers.
+
+    A load reaches the layer when its *target* holds the layer (the layer, a model or
+    container built from it, one of its variables) and its *source* is pretrained:
+    `load_weights`/`restore`/`read` of a file the program does not write itself,
+    `set_weights`/`assign`/`keras.backend.(batch_)set_value` of weights that are not the
+    model's own (`get_weights()` of itself, averaged snapshots, a best epoch) nor another
+    random layer's, or a `from_pretrained` layer assigned over it. A layer in a branch that
+    the code marks as the no-pretraining path is deliberate, and not flagged: the body of
+    `if from_scratch:`/`if not pretrained:`/`if init == "random":`/`if ckpt is None:`, the
+    `else` of `if use_pretrained:`, or the code after `if pretrained: return ...`.
 
     ## Why is this bad?
     A main layer's constructor builds the architecture, not the weights: only
@@ -85,25 +114,40 @@ class PretrainedConfigWithoutWeights(Rule):
     ```
 
     ## Fix safety
-    The fix is safe when the checkpoint is a literal or a name that holds the same value at
-    the call; otherwise it is unsafe. `trainable=` becomes a statement after the call,
-    because `from_pretrained(trainable=False)` freezes only the outer model. The extracted
-    layer is named after the model's field (`bert`), so when the module refers to the
-    layer's old `name=`, the fix is unsafe. When one scope builds several layers of one
-    class (a siamese model), extracting each would name them all `bert` and a model holding
-    two fails; the fix then keeps each layer, and its name, and loads the weights into it:
+    The fix loads the checkpoint the analysis traced, never `config.name_or_path` (which
+    `XConfig.from_pretrained` leaves empty in transformers 4.x). It is safe when the
+    checkpoint is a literal or a name that holds the same value at the call; otherwise it
+    is unsafe, and there is no fix when the checkpoint expression is not visible at the
+    call. A config traced through a parameter (its default, or a caller) makes it unsafe:
+    another caller may pass another config. No fix for a class reached indirectly (a
+    variable, a container, `getattr`, a subclass, a copy).
+
+    `trainable=` becomes a statement after the call, because
+    `from_pretrained(trainable=False)` freezes only the outer model. The extracted layer is
+    named after the model's field (`bert`), so when the module refers to the layer's old
+    `name=` (the same string elsewhere, or a `name=` from a constant or variable), the fix
+    is unsafe. When one scope builds several layers of one class (a siamese model), or one
+    call builds several in a loop or a comprehension, extracting each would name them all
+    `bert` and a model holding two fails; the fix then keeps each layer, and its name, and loads the weights into it:
     `left.build(None)` and `left.set_weights(TFBertModel.from_pretrained(...).bert.get_weights())`
     (unsafe when targeting transformers < 4.37, whose `build(None)` may create no weights).
     No fix for a layer the base model holds twice (`TFT5MainLayer`: `encoder` and `decoder`)
     or one that needs more than a config.
 
     ## Limits
-    The flow analysis is per module and flow-insensitive: a load anywhere on a value built
-    from the layer (after the call, in its own function) counts, as do loads through `self`
-    in other methods, instances of a class that stores the layer, results of local functions
-    that return it, and local functions that load weights into a parameter. Loads in other
-    modules are not seen. A `load_weights` of a path that the module also writes
-    (`save_weights`, `ModelCheckpoint`) restores the program's own checkpoint and does not count.
+    The analysis is per module (`rules/provenance.py` says what it models). Loads in
+    other modules are not seen. Order counts only in the unit that builds the layer: a
+    load in another method, a caller, or a function reading a module-level holder counts
+    wherever it is, and a load under an `if` counts as if it ran, unless its path may be
+    `None` (`os.environ.get(k)`). A file counts as the program's own when a save in the
+    module writes the same path value (literals, `os.path.join`, f-strings, `pathlib` `/`,
+    names bound once); a path built by a call it cannot evaluate matches only the same
+    expression. `load_weights(h5, by_name=True)` counts only when the layer's `name=`
+    (a literal or a constant) is the prefix checkpoints store. Branch intent is read from
+    names and literals only: a flag the construction does not depend on is not a signal.
+    `getattr(transformers, name)` is seen with a literal name, or an f-string whose
+    literal parts pin it to main layers (`f"TF{arch}MainLayer"`), not with any other
+    computed name.
     """
 
     code = "MLL001"
@@ -166,16 +210,22 @@ class UnknownConfigWithoutWeights(Rule):
 
     ## What it does
     Checks for a transformers TF main layer constructed from a config whose origin the
-    module does not show (a parameter, an attribute, a global, `from_dict`), when no weight
-    load reaches the layer. Layers that a transformers model's `from_pretrained` loads are
-    not checked: those built in a `TF*PreTrainedModel` subclass, or in a class of the same
-    module that such a subclass constructs (a wrapper layer).
+    module does not show (a parameter no caller in the module passes, an attribute, a
+    global, a `from_dict` of an unknown dict), when no load of pretrained weights reaches
+    the layer (as for MLL001). Layers that a transformers model's `from_pretrained` loads
+    are not checked: those built in a `TF*PreTrainedModel` subclass, or in a class of the
+    same module that such a subclass constructs (a wrapper layer; MLL003 checks where its
+    weights live).
 
     ## Why is this bad?
     If the config came from a checkpoint, the author almost certainly meant the
-    checkpoint's weights, and the layer silently runs with random ones. A config built from
-    explicit hyperparameters (`BertConfig(vocab_size=...)`) means training from scratch and
-    is not flagged.
+    checkpoint's weights, and the layer silently runs with random ones. Training from
+    scratch is not flagged: a config built from explicit hyperparameters
+    (`BertConfig(vocab_size=...)`), a pretrained config whose architecture the code changes
+    (`from_pretrained(ckpt, num_hidden_layers=2)`, or `config.vocab_size = ...` before the
+    construction), a parameter every caller in the module passes such a config, and a
+    construction on a branch the code marks as the no-pretraining path (the signals are
+    listed under MLL001).
 
     ## Example
     ```python
@@ -202,7 +252,9 @@ class UnknownConfigWithoutWeights(Rule):
     attribute, since it would be evaluated twice.
 
     ## Limits
-    As for MLL001.
+    As for MLL001. Callers are found by name in the same module (a function's name, a
+    class's name for `__init__`, `self.<method>`); a parameter passed through `*args` or
+    `**kwargs` is unknown.
     """
 
     code = "MLL002"
@@ -211,17 +263,17 @@ class UnknownConfigWithoutWeights(Rule):
     fixable = "sometimes"
     VALID = (
         Valid(
-            "wrapper-layer-of-a-model-subclass",
+            "wrapper-layer-of-a-model-of-another-family",
             'import tensorflow as tf\n'
-            'from transformers import TFBertMainLayer, TFBertPreTrainedModel\n'
+            'from transformers import TFBertMainLayer, TFDPRPretrainedContextEncoder\n'
             'class Wrapper(tf.keras.layers.Layer):\n'
             '    def __init__(self, config, **kwargs):\n'
             '        super().__init__(**kwargs)\n'
-            '        self.bert = TFBertMainLayer(config, name="bert")\n'
-            'class Encoder(TFBertPreTrainedModel):\n'
+            '        self.bert_model = TFBertMainLayer(config, name="bert_model")\n'
+            'class Encoder(TFDPRPretrainedContextEncoder):\n'
             '    def __init__(self, config, *inputs, **kwargs):\n'
             '        super().__init__(config, *inputs, **kwargs)\n'
-            '        self.wrapper = Wrapper(config, name="wrapper")\n',
+            '        self.ctx_encoder = Wrapper(config, name="ctx_encoder")\n',
         ),
         Valid(
             "load-weights-in-the-factory",

@@ -66,6 +66,8 @@ class Unit:
     binds: list[Bind] = field(default_factory=list)
     calls: list[CallEvent] = field(default_factory=list)
     returns: list[cst.BaseExpression] = field(default_factory=list)
+    # Every identifier the unit's own code mentions (not its nested functions' or classes').
+    names: set[str] = field(default_factory=set)
 
     def assigned_names(self) -> set[str]:
         names = {t for b in self.binds for t in b.targets if "." not in t}
@@ -103,3 +105,35 @@ def target_names(node: cst.CSTNode) -> Iterator[str]:
         name = dotted(node.value)
         if name is not None:
             yield name
+
+
+def binding_at(name: str, unit: Unit, index: int) -> tuple[Bind, Unit] | None:
+    """The binding of `name` that `unit` sees at `index`: the latest before it, or the last
+    in an enclosing function or the module (class bodies do not enclose their methods).
+    None for a parameter, or a name bound nowhere the unit sees."""
+    before = [b for b in unit.binds if name in b.targets and b.index < index]
+    if before:
+        return before[-1], unit
+    if "." not in name and name in unit.params:
+        return None
+    outer = unit.parent
+    while outer is not None:
+        if outer.kind != "class":
+            binds = [b for b in outer.binds if name in b.targets]
+            if binds:
+                return binds[-1], outer
+            if "." not in name and name in outer.params:
+                return None
+        outer = outer.parent
+    return None
+
+
+def param_default(unit: Unit, name: str) -> cst.BaseExpression | None:
+    """The default value of the parameter `name` of the function `unit`, if any."""
+    if not isinstance(unit.node, cst.FunctionDef):
+        return None
+    params = unit.node.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.name.value == name:
+            return param.default
+    return None

@@ -1,0 +1,651 @@
+"""Where a constructed layer's weights come from: does a load of pretrained weights reach it?
+
+What it models
+--------------
+*Holders.* Starting from the constructing call, a value holds the layer when it is the layer,
+or a value built from it: a name bound to an expression that uses a holder (`out =
+bert(ids)[0]`, `model = tf.keras.Model(ids, out)`, `Sequential([bert])`,
+`tf.train.Checkpoint(model=model)`), a container a holder was added to (`model.add(bert)`),
+the object whose attribute was bound to a holder (`self.bert = ...` makes `self` a holder,
+not `self.step`), an instance of a class of the module that stores it, the result of a local
+function that returns it, and the variables of a holder (`bert.weights`, `model.variables`,
+a loop over them). Names are exact: an attribute of a holder holds the layer only when it
+was bound to it (`self.bert`, `wrapper.bert` of an instance) or is a variable view.
+`model.get_layer("bert")` holds it when the literal or constant name is the layer's `name=`.
+
+*Loads.* A call loads pretrained weights into the layer when its *target* holds it
+(`load_weights`, `set_weights`, `assign`, a checkpoint `restore`/`read`,
+`keras.backend.(batch_)set_value`) and its *source* is not the program's own weights:
+- `set_weights`/`assign` of values derived from a holder's `get_weights()` or variables
+  (averaging snapshots, restoring the best epoch) are the model's own weights, and those
+  of another construction of the module that nothing loads (a teacher built from the
+  same config) are random too;
+- `load_weights`/`restore`/`read` of a path the program writes (`save_weights`, `save`,
+  `ModelCheckpoint`, a `CheckpointManager` directory and its `latest_checkpoint`) are its
+  own checkpoint, compared by path value (`rules.values`); a path that may be `None`
+  (`os.environ.get(k)`) loads nothing on the run where it is;
+- but a file written from a `from_pretrained` model holds pretrained weights;
+- `load_weights(h5, by_name=True)` fills a main layer only when its `name=` is the prefix
+  checkpoints store (`bert`).
+A local function that loads into one of its parameters loads into what a caller passes,
+and so does a class whose `__init__` stores a parameter that one of its methods loads
+into (`Trainer(model).warm_start()`).
+A holder attribute rebound to a `from_pretrained` result after the construction
+(`model.bert = TFBertModel.from_pretrained(...).bert`) replaces the layer: it is dead, and
+counts as reached.
+
+*Order.* In the unit that builds the layer, only loads after the construction count; in
+other units (other methods on `self`, callers, functions reading a module-level holder)
+any load counts.
+
+Copies (`clone_model`, `X.from_config(y.get_config())`) are constructions of their own
+(`facts`): they do not hold the layer they copy, and a load into a copy is not a load into
+the original.
+
+Cost: each unit records the identifiers it mentions, so a unit that never mentions a
+holder is skipped without looking at its statements, and expressions' identifiers are
+computed once; `reached` is cached per construction (`Context` keeps one `Provenance`).
+
+What it does not model
+----------------------
+Branches (a load under `if` counts as if it always ran, unless its path may be `None`),
+aliasing through containers indexed by computed keys, values passed through other modules,
+partial loads (`bert.embeddings.set_weights(...)` is not a load of the layer), and paths
+built by calls it cannot evaluate (those compare equal only to the same expression).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from lint_mainlayer.rules.calls import args_of, string_value
+from lint_mainlayer.rules.facts import Construction, ModuleFacts, Site
+from lint_mainlayer.rules.scope import Bind, Unit, binding_at, dotted
+from lint_mainlayer.rules.values import path_value
+
+# Methods by which a container or model takes in a layer.
+_ADD_METHODS = frozenset({"add", "append", "extend", "insert", "setdefault", "update", "add_module"})
+_SET_VALUE = frozenset({"batch_set_value", "set_value"})
+_PATH_LOADS = frozenset({"load_weights", "restore", "read"})
+_VALUE_LOADS = frozenset({"set_weights", "assign"})
+_LOAD_NAMES = _PATH_LOADS | _VALUE_LOADS | _SET_VALUE
+# Attributes of a holder that are (lists of) its variables or sub-layers.
+_PARTS = frozenset(
+    {
+        "weights", "variables", "trainable_weights", "trainable_variables",
+        "non_trainable_weights", "non_trainable_variables", "layers", "submodules",
+    }
+)
+# Methods whose result is a copy or a description, not the layer.
+_COPIES = frozenset(
+    {"get_weights", "get_config", "count_params", "to_json", "summary", "save_weights", "save", "clone_model", "from_config"}
+)
+_SAVES = frozenset({"save_weights", "save", "save_pretrained", "write"})
+
+
+def _prefixes(name: str) -> list[str]:
+    parts = name.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+@dataclass
+class _Files:
+    """Paths the program writes: from its own weights, or from a pretrained model."""
+
+    own: set[str] = field(default_factory=set)
+    pretrained: set[str] = field(default_factory=set)
+    own_dirs: set[str] = field(default_factory=set)
+
+
+class Provenance:
+    """Answers `reached(construction)` for the constructions of one module."""
+
+    def __init__(self, facts: ModuleFacts) -> None:
+        self.facts = facts
+        self._files = self._collect_files()
+        self._loaders: dict[str, set[int | str]] | None = None
+        self._held: dict[int, set[str]] = {}
+        self._active: set[int] = set()
+        self._key_cache: dict[int, frozenset[str]] = {}
+        self._reached: dict[int, bool] = {}
+        self._may_load_cache: dict[int, bool] = {}
+
+    # -- the files the program writes --------------------------------------------------
+
+    def _collect_files(self) -> _Files:
+        files = _Files()
+        for unit in self.facts.units:
+            for event in unit.calls:
+                call = event.node
+                callee = dotted(call.func) or ""
+                last = callee.rpartition(".")[2]
+                positional, keywords = args_of(call)
+                if isinstance(call.func, cst.Attribute) and last in _SAVES:
+                    path = keywords.get("filepath") or keywords.get("file_prefix") or (positional[0] if positional else None)
+                    if path is None:
+                        continue
+                    value = path_value(path.value, unit, event.index)
+                    if value.text is None:
+                        continue
+                    if self._from_pretrained(call.func.value, unit, event.index, 0):
+                        files.pretrained.add(value.text)
+                    else:
+                        files.own.add(value.text)
+                elif last == "ModelCheckpoint":
+                    path = keywords.get("filepath") or (positional[0] if positional else None)
+                    if path is not None:
+                        value = path_value(path.value, unit, event.index)
+                        if value.text is not None:
+                            files.own.add(value.text)
+                elif last == "CheckpointManager":
+                    path = keywords.get("directory") or (positional[1] if len(positional) > 1 else None)
+                    if path is not None:
+                        value = path_value(path.value, unit, event.index)
+                        if value.text is not None:
+                            files.own_dirs.add(value.text)
+        return files
+
+    def _from_pretrained(self, expr: cst.BaseExpression, unit: Unit, index: int, depth: int) -> bool:
+        """Whether `expr` is (built from) a `from_pretrained` result."""
+        if depth > 6:
+            return False
+        stack: list[cst.CSTNode] = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Call) and _loads_model(node):
+                return True
+            name = dotted(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+            if name is not None:
+                found = binding_at(name, unit, index)
+                if found is not None and found[0].value is not None:
+                    bind, bind_unit = found
+                    if self._from_pretrained(bind.value, bind_unit, bind.index, depth + 1):  # type: ignore[arg-type]
+                        return True
+                if isinstance(node, cst.Name):
+                    continue
+            stack.extend(node.children)
+        return False
+
+    def _path_loads_pretrained(self, expr: cst.BaseExpression, unit: Unit, index: int) -> bool:
+        """Whether reading the checkpoint at `expr` may load pretrained weights."""
+        name = dotted(expr) or ""
+        if name.endswith(".latest_checkpoint"):
+            # A CheckpointManager's: the program's own, and None on a first run.
+            return False
+        if isinstance(expr, cst.Call) and (dotted(expr.func) or "").endswith("latest_checkpoint"):
+            return False
+        written = expr
+        if isinstance(expr, cst.Name):
+            found = binding_at(expr.value, unit, index)
+            if found is not None and found[0].direct and found[0].value is not None:
+                written = found[0].value
+        if isinstance(written, cst.Call) and isinstance(written.func, cst.Attribute) and written.func.attr.value in _SAVES:
+            # `path = checkpoint.save(prefix)`: the file this program just wrote.
+            return self._from_pretrained(written.func.value, unit, index, 0)
+        value = path_value(expr, unit, index)
+        if value.text is not None and value.text in self._files.pretrained:
+            return True
+        if value.may_be_none:
+            return False
+        if value.text is not None:
+            if value.text in self._files.own:
+                return False
+            if any(value.text == d or value.text.startswith(d + "/") for d in self._files.own_dirs):
+                return False
+        return True
+
+    # -- holders -----------------------------------------------------------------------
+
+    def _chain_holds(self, name: str, held: set[str]) -> bool:
+        if name in held:
+            return True
+        parts = name.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            if ".".join(parts[:i]) in held:
+                return parts[i] in _PARTS
+        return False
+
+    def _keys(self, node: cst.CSTNode) -> frozenset[str]:
+        """The names, `site:` and `call:` markers anywhere in `node`: if none is a holder's
+        root, nothing in `node` holds the layer (a cheap test, cached per node)."""
+        cached = self._key_cache.get(id(node))
+        if cached is not None:
+            return cached
+        keys: set[str] = set()
+        stack: list[cst.CSTNode] = [node]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, cst.Name):
+                keys.add(current.value)
+            elif isinstance(current, cst.Call):
+                keys.add(f"site:{id(current)}")
+                callee = dotted(current.func)
+                if callee is not None:
+                    keys.add(f"call:{callee}")
+            stack.extend(current.children)
+        result = frozenset(keys)
+        self._key_cache[id(node)] = result
+        return result
+
+    def holds(self, expr: cst.CSTNode, held: set[str], target: Construction | None) -> bool:
+        """Whether the value of `expr` uses a holder of the layer."""
+        keys = self._keys(expr)
+        if not any((h if ":" in h else h.partition(".")[0]) in keys for h in held):
+            return False
+        stack: list[cst.CSTNode] = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Name):
+                if node.value in held:
+                    return True
+                continue
+            if isinstance(node, cst.Attribute):
+                name = dotted(node)
+                if name is not None:
+                    if self._chain_holds(name, held):
+                        return True
+                    continue
+                stack.append(node.value)
+                continue
+            if isinstance(node, cst.Call):
+                if f"site:{id(node)}" in held:
+                    return True
+                callee = dotted(node.func)
+                if callee is not None and f"call:{callee}" in held:
+                    return True
+                if isinstance(node.func, cst.Attribute):
+                    method = node.func.attr.value
+                    if method in _COPIES:
+                        continue
+                    if method == "get_layer":
+                        if self.holds(node.func.value, held, target) and self._layer_named(node, target):
+                            return True
+                        continue
+                stack.extend(a.value for a in node.args)
+                stack.append(node.func)
+                continue
+            if isinstance(node, cst.Lambda):
+                stack.append(node.body)
+                continue
+            stack.extend(node.children)
+        return False
+
+    def _layer_named(self, get_layer: cst.Call, target: Construction | None) -> bool:
+        """Whether `x.get_layer(NAME)` can be the constructed layer."""
+        if target is None or not get_layer.args:
+            return True
+        wanted = _literal(get_layer.args[0].value, target.unit, target.index)
+        if wanted is None:
+            return True
+        return wanted == layer_name(target)
+
+    def _holders(self, unit: Unit, seeds: set[str], target: Construction | None, attrs: dict[str, set[str]]) -> set[str]:
+        held = set(seeds)
+        roots = {h.rpartition(":")[2].partition(".")[0] for h in held}
+        if not any(h.startswith("site:") for h in held) and not roots & unit.names:
+            # The unit never mentions a holder: nothing in it can hold or load the layer.
+            return held
+        changed = True
+        while changed:
+            changed = False
+            for bind in unit.binds:
+                if bind.value is None:
+                    continue
+                targets = [t for t, value in _pairs(bind) if self.holds(value, held, target)]
+                if not targets:
+                    continue
+                new = {p for t in targets for p in _prefixes(t)}
+                # An instance of a class storing the layer holds it under that attribute.
+                if isinstance(bind.value, cst.Call):
+                    callee = dotted(bind.value.func)
+                    for suffix in attrs.get(callee or "", ()):
+                        new |= {t + suffix for t in targets}
+                new -= held
+                if new:
+                    held |= new
+                    changed = True
+            for event in unit.calls:
+                func = event.node.func
+                if not (isinstance(func, cst.Attribute) and func.attr.value in _ADD_METHODS):
+                    continue
+                receiver = dotted(func.value)
+                if receiver is None or receiver in held:
+                    continue
+                if any(self.holds(a.value, held, target) for a in event.node.args):
+                    held |= set(_prefixes(receiver))
+                    changed = True
+        return held
+
+    def _own_names(self, unit: Unit, held: set[str]) -> set[str]:
+        """Names whose values derive from the holders' own weights."""
+        own: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for bind in unit.binds:
+                if bind.value is None:
+                    continue
+                for name, expr in _pairs(bind):
+                    if name not in own and self._own(expr, held, own):
+                        own.add(name)
+                        changed = True
+            for event in unit.calls:
+                func = event.node.func
+                if isinstance(func, cst.Attribute) and func.attr.value in _ADD_METHODS:
+                    receiver = dotted(func.value)
+                    if receiver and receiver not in own and any(self._own(a.value, held, own) for a in event.node.args):
+                        own.add(receiver)
+                        changed = True
+        return own
+
+    def _own(self, expr: cst.CSTNode, held: set[str], own: set[str]) -> bool:
+        stack: list[cst.CSTNode] = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Name):
+                if node.value in own:
+                    return True
+                continue
+            if isinstance(node, cst.Attribute):
+                name = dotted(node)
+                if name is not None:
+                    if name in own or (name not in held and self._chain_holds(name, held)):
+                        return True
+                    continue
+            if (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value == "get_weights"
+                and self.holds(node.func.value, held, None)
+            ):
+                return True
+            stack.extend(node.children)
+        return False
+
+    # -- loads -------------------------------------------------------------------------
+
+    def _loads(self, unit: Unit, held: set[str], after: int | None, target: Construction | None) -> bool:
+        own: set[str] | None = None
+        for event in unit.calls:
+            if after is not None and event.index <= after:
+                continue
+            call = event.node
+            func = call.func
+            positional, keywords = args_of(call)
+            if isinstance(func, cst.Attribute):
+                method = func.attr.value
+                if method in _PATH_LOADS and self.holds(func.value, held, target):
+                    path = keywords.get("filepath") or keywords.get("save_path") or (positional[0] if positional else None)
+                    if path is not None and not self._path_loads_pretrained(path.value, unit, event.index):
+                        continue
+                    if method == "load_weights" and _is_true(keywords.get("by_name")) and not self._by_name_fills(target):
+                        continue
+                    return True
+                if method in _VALUE_LOADS and self.holds(func.value, held, target):
+                    source = keywords.get("weights") or keywords.get("value") or (positional[0] if positional else None)
+                    if source is not None:
+                        own = self._own_names(unit, held) if own is None else own
+                        if self._own(source.value, held, own) or self._random_source(source.value, unit, target):
+                            continue
+                    return True
+                if method in _SET_VALUE and positional and self.holds(positional[0].value, held, target):
+                    return True
+            callee = dotted(func)
+            loaders = self._loader_params()
+            if callee is not None and callee in loaders:
+                params = loaders[callee]
+                for position, arg in enumerate(call.args):
+                    key: int | str = arg.keyword.value if arg.keyword else position
+                    if key in params and self.holds(arg.value, held, target):
+                        return True
+        # A holder attribute rebound to a pretrained layer: the constructed one is replaced.
+        for bind in unit.binds:
+            if after is not None and bind.index <= after:
+                continue
+            replaced = bind.value is not None and any("." in t and t in held for t in bind.targets)
+            if replaced and self._from_pretrained(bind.value, unit, bind.index, 0):  # type: ignore[arg-type]
+                return True
+        return False
+
+    def _random_source(self, expr: cst.BaseExpression, unit: Unit, target: Construction | None) -> bool:
+        """Whether `expr` reads the weights (`get_weights()`, `.weights`) of another
+        construction of the module that no pretrained load reaches: copying them copies
+        random weights (a "teacher" built from a config)."""
+        for node in _walk(expr):
+            holder: cst.BaseExpression | None = None
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get_weights":
+                holder = node.func.value
+            elif isinstance(node, cst.Attribute) and node.attr.value in _PARTS:
+                holder = node.value
+            name = dotted(holder) if holder is not None else None
+            if name is None:
+                continue
+            for other in self.facts.sites:
+                if other is target or (other.unit is not unit and other.unit is not self.facts.module_unit):
+                    continue
+                if name in self._site_holders(other) and not self._reached_guarded(other):
+                    return True
+        return False
+
+    def _site_holders(self, site: Site) -> set[str]:
+        key = id(site.call)
+        if key not in self._held:
+            self._held[key] = self._holders(site.unit, {f"site:{key}"}, site, {})
+        return self._held[key]
+
+    def _reached_guarded(self, site: Site) -> bool:
+        key = id(site.call)
+        if key in self._active:
+            # A cycle (two layers copying each other): neither brings pretrained weights.
+            return False
+        self._active.add(key)
+        try:
+            return self.reached(site)
+        finally:
+            self._active.discard(key)
+
+    def _by_name_fills(self, target: Construction | None) -> bool:
+        """`load_weights(h5, by_name=True)` matches checkpoint prefixes to layer names."""
+        if not isinstance(target, Site):
+            return True
+        name = layer_name(target)
+        return name is not None and name in target.layer.fields
+
+    def _loader_params(self) -> dict[str, set[int | str]]:
+        """Local functions that load weights into one of their parameters."""
+        if self._loaders is not None:
+            return self._loaders
+        self._loaders = {}
+        loaders: dict[str, set[int | str]] = {}
+        for unit in self.facts.units:
+            if unit.kind != "function" or not unit.params or unit.name is None:
+                continue
+            if not (self._may_load(unit) or (unit.name == "__init__" and unit.owner is not None and self._class_may_load(unit))):
+                continue
+            params = unit.params[1:] if unit.owner is not None else unit.params
+            found: set[int | str] = set()
+            for position, param in enumerate(params):
+                held = self._holders(unit, {param}, None, {})
+                if self._loads(unit, held, None, None) or self._method_loads(unit, held):
+                    found |= {position, param}
+            if found:
+                name = _callable_name(unit)
+                if unit.owner is not None and unit.name == "__init__":
+                    # `Trainer(model)`: the class stores the model and a method loads into it.
+                    name = unit.owner.name
+                loaders[name] = found
+        self._loaders = loaders
+        return loaders
+
+    def _may_load(self, unit: Unit) -> bool:
+        """Whether `unit` has a call that could be a load, or rebinds an attribute (a cheap
+        gate before computing holders)."""
+        cached = self._may_load_cache.get(id(unit))
+        if cached is None:
+            # Method and attribute names are identifiers the unit mentions too.
+            cached = bool(_LOAD_NAMES & unit.names) or (
+                "from_pretrained" in unit.names and any("." in t for b in unit.binds for t in b.targets)
+            )
+            self._may_load_cache[id(unit)] = cached
+        return cached
+
+    def _class_may_load(self, init: Unit) -> bool:
+        assert init.owner is not None
+        return any(
+            self._may_load(method)
+            for info in self.facts.graph.ancestry(init.owner)
+            for method in info.methods.values()
+            if method is not init
+        )
+
+    def _method_loads(self, init: Unit, held: set[str]) -> bool:
+        """Whether another method of the class of `__init__` loads into the attributes
+        `held` says `__init__` stored a parameter in."""
+        owner = init.owner
+        if owner is None or init.name != "__init__":
+            return False
+        seeds = {t for t in held if t.startswith("self.")}
+        if not seeds:
+            return False
+        seeds.add("self")
+        for info in self.facts.graph.ancestry(owner):
+            for method in info.methods.values():
+                if method is not init and self._loads(method, self._holders(method, seeds, None, {}), None, None):
+                    return True
+        return False
+
+    # -- across units ------------------------------------------------------------------
+
+    def reached(self, target: Construction) -> bool:
+        """Whether a load of pretrained weights reaches what `target` constructs."""
+        key = id(target.call)
+        if key not in self._reached:
+            self._reached[key] = self._reach(target)
+        return self._reached[key]
+
+    def _reach(self, target: Construction) -> bool:
+        units = self.facts.units
+        home = target.unit
+        # callable name -> attribute suffixes under which its instances hold the layer.
+        attrs: dict[str, set[str]] = {}
+        held = self._holders(home, {f"site:{id(target.call)}"}, target, attrs)
+        if self._loads(home, held, target.index, target):
+            return True
+        callables: set[str] = set()
+        self._spread(home, held, callables, attrs)
+        inherited = {t for t in held if ":" not in t}
+        seen: set[tuple[int, frozenset[str]]] = set()
+        while True:
+            before = (len(callables), sum(len(v) for v in attrs.values()))
+            for unit in units:
+                if unit is home:
+                    continue
+                seeds = {f"call:{c}" for c in callables}
+                if home.kind == "module" or home.encloses(unit):
+                    local = unit.assigned_names()
+                    seeds |= {t for t in inherited if t.partition(".")[0] not in local}
+                if unit.owner is not None and unit.owner.name in attrs:
+                    seeds |= {"self"} | {"self" + s for s in attrs[unit.owner.name]}
+                if not seeds:
+                    continue
+                key = (id(unit), frozenset(seeds))
+                if key in seen:
+                    continue
+                seen.add(key)
+                unit_held = self._holders(unit, seeds, target, attrs)
+                if self._loads(unit, unit_held, None, target):
+                    return True
+                self._spread(unit, unit_held, callables, attrs)
+            if (len(callables), sum(len(v) for v in attrs.values())) == before:
+                return False
+
+    def _spread(self, unit: Unit, held: set[str], callables: set[str], attrs: dict[str, set[str]]) -> None:
+        """Record how holders leave `unit`: through its return value or through `self`."""
+        if unit.kind != "function":
+            return
+        if any(self.holds(value, held, None) for value in unit.returns):
+            callables.add(_callable_name(unit))
+        owner = unit.owner
+        if owner is None or "self" not in held:
+            return
+        suffixes = {t[4:] for t in held if t.startswith("self.")}
+        for name in self.facts.graph.subclasses_of(owner.name):
+            known = attrs.setdefault(name, set())
+            if not suffixes <= known:
+                known |= suffixes
+            callables.add(name)
+
+
+def _pairs(bind: Bind) -> list[tuple[str, cst.BaseExpression]]:
+    """Each target with the part of the value it receives: `a, b = x, y` and
+    `for a, b in zip(x, y)` pair element-wise; otherwise every target gets the whole value."""
+    value = bind.value
+    assert value is not None
+    elements: list[cst.BaseExpression] | None = None
+    if isinstance(value, cst.Tuple) and bind.direct:
+        elements = [e.value for e in value.elements]
+    elif not bind.direct and isinstance(value, cst.Call) and dotted(value.func) == "zip":
+        elements = [a.value for a in value.args if not a.star]
+        if len(elements) != len(value.args):
+            elements = None
+    if elements is not None and len(elements) == len(bind.targets):
+        return list(zip(bind.targets, elements))
+    return [(t, value) for t in bind.targets]
+
+
+def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
+    out = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(current.children)
+    return out
+
+
+def _callable_name(unit: Unit) -> str:
+    return f"self.{unit.name}" if unit.owner is not None else f"{unit.name}"
+
+
+_NOT_MODELS = ("Config", "Tokenizer", "TokenizerFast", "Processor", "FeatureExtractor", "ImageProcessor")
+
+
+def _loads_model(call: cst.Call) -> bool:
+    """`X.from_pretrained(...)` of a model class (not a config or tokenizer)."""
+    callee = dotted(call.func) or ""
+    head, _, last = callee.rpartition(".")
+    return last == "from_pretrained" and not head.endswith(_NOT_MODELS)
+
+
+def _is_true(arg: cst.Arg | None) -> bool:
+    return arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == "True"
+
+
+def _literal(expr: cst.BaseExpression, unit: Unit, index: int) -> str | None:
+    """A string literal, or a name bound once to one."""
+    value = string_value(expr)
+    if value is not None:
+        return value
+    name = dotted(expr)
+    if name is None:
+        return None
+    found = binding_at(name, unit, index)
+    if found is None or found[0].value is None or not found[0].direct:
+        return None
+    return string_value(found[0].value)
+
+
+def layer_name(target: Construction) -> str | None:
+    """The literal `name=` a construction gives its layer (through a constant or a
+    literal `**{...}`), else None."""
+    _, keywords = args_of(target.call)
+    if "name" in keywords:
+        return _literal(keywords["name"].value, target.unit, target.index)
+    for arg in target.call.args:
+        if arg.star == "**" and isinstance(arg.value, cst.Dict):
+            for element in arg.value.elements:
+                if isinstance(element, cst.DictElement) and string_value(element.key) == "name":
+                    return _literal(element.value, target.unit, target.index)
+    return None
