@@ -62,10 +62,6 @@ DISAGREEMENTS: dict[tuple[str, int, str], str] = {
     ("construct_clone_model_bert", 15, FIX): "no fix for a copy made by `clone_model`: copy the weights after cloning by hand",
     ("construct_from_config_gpt2", 12, FIX): "no fix for a copy made by `from_config`",
     ("construct_comprehension_bert", 11, FIX): "no fix for layers built in a comprehension: one extraction would name them all alike, and the several-layers fix needs a name to build and load each",
-    ("construct_auto_from_config_bert", 12, MISSED): "`TFAutoModel.from_config(config)` of a pretrained config builds a random model, unseen",
-    ("construct_auto_from_config_bert", 12, FIX): "no finding, so nothing to fix",
-    ("construct_model_class_distilbert", 13, MISSED): "`TFDistilBertModel(config)` (a model class, not a main layer) of a pretrained config is not checked",
-    ("construct_model_class_distilbert", 13, FIX): "no finding, so nothing to fix",
     # 3. Config origins.
     ("config_parameter_callers_bert", 13, FIX): "MLL001's fix is unsafe (the config is a parameter: another call may pass another config), and --fix applies safe fixes only",
     # 4. Intent.
