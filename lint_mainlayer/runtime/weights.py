@@ -98,6 +98,37 @@ def read_values(variables: list[Any]) -> list[Any]:
         return [v.numpy() for v in variables]
 
 
+def read_value(variable: Any) -> Any:
+    """A numpy copy of one variable, also from inside a `tf.function` being traced."""
+    import tensorflow as tf
+
+    with tf.init_scope():
+        return variable.numpy()
+
+
+# Keras layers that hold weights once built: one of them left unbuilt inside a built main
+# layer means the build stopped half way (Dropout and the like never hold any).
+_WEIGHTED_KERAS_LAYERS = frozenset(
+    {"Dense", "EinsumDense", "Embedding", "LayerNormalization", "BatchNormalization", "Conv1D", "Conv2D"}
+)
+
+
+def unbuilt_parts(layer: Any) -> list[str]:
+    """Names of the sub-layers that hold weights when built but are not built: a main layer
+    whose build was interrupted (the script failed) has weights for some parts only."""
+    flatten = getattr(layer, "_flatten_layers", None)
+    if flatten is None:
+        return []
+    missing = []
+    for sub in flatten(include_self=False):
+        if getattr(sub, "built", True):
+            continue
+        module = type(sub).__module__
+        if module.startswith("transformers.") or type(sub).__name__ in _WEIGHTED_KERAS_LAYERS:
+            missing.append(str(getattr(sub, "name", type(sub).__name__)))
+    return missing
+
+
 def layer_config(layer: Any) -> Any:
     """The transformers config the layer was built from."""
     config = getattr(layer, "config", None)
@@ -186,12 +217,12 @@ def load_reference(
                 )
             return Reference(names=names, values=tuple(v.numpy() for v in variables), loaded=loaded)
 
-    reference = _in_fresh_thread(load)
+    reference = in_fresh_thread(load)
     _cache[key] = reference
     return reference
 
 
-def _in_fresh_thread(function: Callable[[], T]) -> T:
+def in_fresh_thread(function: Callable[[], T]) -> T:
     """Run `function` in a new thread and return its result (or raise its exception).
 
     The checker may be asked to judge a layer from inside the user's model call or a
