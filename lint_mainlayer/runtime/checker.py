@@ -211,27 +211,6 @@ def _move(mine: tuple[str, ...], theirs: str) -> tuple[str, str]:
     return "/".join(head_mine[-2:]), "/".join(head_other[-2:])
 
 
-def compare_layer(
-    layer: Any,
-    entry: registry.MainLayer,
-    checkpoint: str,
-    extras: dict[str, Any] | None = None,
-    library: Library | None = None,
-) -> Comparison:
-    """Compare a built layer's current weights with `checkpoint` (the docstring of
-    `compare` gives the rule). Raises `weights.ReferenceError` when it cannot read it."""
-    own = library is None
-    library = library if library is not None else Library()
-    try:
-        opened, problems = open_candidates([checkpoint], layer, entry, extras, library)
-        if not opened:
-            raise weights.ReferenceError(problems[0])
-        return judge(layer, opened).comparison
-    finally:
-        if own:
-            library.close()
-
-
 def evaluate(
     layer: Any,
     *,

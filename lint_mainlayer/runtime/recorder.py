@@ -116,6 +116,12 @@ class Record:
     # id(variable) -> where it was first assigned after the first use (eager assign only).
     reassigned: dict[int, str] = field(default_factory=dict)
 
+    def add_event(self, kind: str, text: str, location: str | None) -> None:
+        """Note an event once: a loop that loads or assigns at one line is one event."""
+        event = (kind, text, location)
+        if event not in self.events:
+            self.events.append(event)
+
 
 @dataclass
 class _Patch:
@@ -287,7 +293,7 @@ class Recorder:
                 for record in recorder.records:
                     if id(record.layer) in held:
                         record.loads.append(path)
-                        record.events.append(("load", text, location))
+                        record.add_event("load", text, location)
 
         return load_weights
 
@@ -307,7 +313,7 @@ class Recorder:
             result = original(layer, weights)
             part = "" if all(r.layer is layer for r in owners) else f" (of {getattr(layer, 'name', '?')})"
             for record in owners:
-                record.events.append(("set", f"set_weights{part}", location))
+                record.add_event("set", f"set_weights{part}", location)
             return result
 
         self._replace(layer_class, "set_weights", set_weights)
@@ -350,10 +356,10 @@ class Recorder:
             if original is None:
                 continue
 
-            def wrapper(checkpoint: Any, save_path: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            def wrapper(checkpoint: Any, save_path: Any, *args: Any, method: Any = original, **kwargs: Any) -> Any:
                 if _active is recorder and not _suspend_depth and save_path is not None:
                     recorder.note_checkpoint(os.fspath(save_path))
-                return __original(checkpoint, save_path, *args, **kwargs)
+                return method(checkpoint, save_path, *args, **kwargs)
 
             self._replace(checkpoint_class, method, functools.wraps(original)(wrapper))
 
@@ -523,8 +529,7 @@ class Recorder:
             return
         location = self.user_location()
         record.reassigned.setdefault(id(variable), location or "?")
-        if not any(kind == "assign" and where == location for kind, _, where in record.events):
-            record.events.append(("assign", "weights assigned", location))
+        record.add_event("assign", "weights assigned", location)
 
     def config_source(self, config: Any) -> str | None:
         """The checkpoint `config` was loaded from with `from_pretrained`, if seen."""

@@ -219,3 +219,59 @@ def test_checkpoint_files_are_read_one_tensor_at_a_time_without_a_second_model(
     result = verify_in_process(SCRIPTS / "train.py", checkpoint=checkpoints["bert"])
     assert result.statuses == ["fine-tuned"], result.stdout
     assert os.path.exists(checkpoints["bert"] / "tf_model.h5")
+
+
+@pytest.mark.parametrize("fmt", ["h5", "safetensors", "tf-checkpoint"])
+def test_check_reads_each_checkpoint_format_from_its_files(
+    fmt: str, checkpoints: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import tensorflow as tf
+    import transformers
+
+    from lint_mainlayer.runtime import check, weights
+
+    def no_reference(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a reference model was built")
+
+    model = transformers.TFBertModel.from_pretrained(str(checkpoints["bert"]))
+    if fmt == "h5":
+        target = str(checkpoints["bert"])
+    elif fmt == "safetensors":
+        model.save_pretrained(tmp_path / "st", safe_serialization=True)
+        assert not (tmp_path / "st" / "tf_model.h5").exists()
+        target = str(tmp_path / "st")
+    else:
+        target = tf.train.Checkpoint(model=model).write(str(tmp_path / "ckpt" / "weights"))
+    monkeypatch.setattr(weights, "load_reference", no_reference)
+    [report] = check(model.bert, target)
+    assert report.status == "pretrained", report.detail
+    assert report.source == target and report.equal == report.informative > 30
+
+    if fmt != "tf-checkpoint":  # a TF checkpoint names tensors by object path: no name pairs
+        other = transformers.TFBertModel.from_pretrained(str(checkpoints["bert_other"])).bert
+        [report] = check(other, target)
+        assert report.status == "random", report.detail
+
+
+def test_weights_restored_from_a_tf_checkpoint(checkpoints: dict[str, Path], tmp_path: Path, verify_in_process: Verify) -> None:
+    import tensorflow as tf
+    import transformers
+
+    source = transformers.TFBertModel.from_pretrained(str(checkpoints["bert_other"]))
+    prefix = tf.train.Checkpoint(model=source).write(str(tmp_path / "ckpt" / "weights"))
+    script = tmp_path / "restore.py"
+    script.write_text(
+        "import os\n"
+        "import numpy as np\n"
+        "import tensorflow as tf\n"
+        "from transformers import BertConfig, TFBertModel\n"
+        "model = TFBertModel(BertConfig.from_pretrained(os.environ['LML_CHECKPOINT']))\n"
+        "model(np.arange(16).reshape(2, 8) % 90 + 5)\n"
+        f"tf.train.Checkpoint(model=model).restore({prefix!r}).expect_partial()\n"
+        "model.predict(np.arange(16).reshape(2, 8) % 90 + 5, verbose=0)\n"
+    )
+    result = verify_in_process(script, checkpoint=checkpoints["bert"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    [layer] = result.layers
+    assert layer["status"] == "pretrained", layer["detail"]
+    assert layer["source"] == prefix and layer["config_checkpoint"] == str(checkpoints["bert"])
