@@ -148,7 +148,7 @@ def main() -> int:
     time_ratio, memory_ratio = t_verify / t_plain, m_verify / m_plain
     print(
         f"{os.cpu_count()} cores, Python {platform.python_version()}, median of {args.runs} runs; "
-        f"BERT {args.size} ({parameters / 1e6:.0f} M parameters), {args.steps} fit steps; "
+        f"BERT {args.size} ({parameters / 1e6:.1f} M parameters), {args.steps} fit steps; "
         f"verify's verdict: {', '.join(statuses)}\n"
     )
     print("| case | script | verify | ratio | target | met |")
