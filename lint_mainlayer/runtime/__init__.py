@@ -1,7 +1,8 @@
 """The runtime checker: which transformers main layers really hold pretrained weights.
 
 Static analysis says a layer *may* run with random weights; this proves it, by comparing
-live layers with their checkpoints tensor by tensor (rule: `lint_mainlayer.runtime.compare`).
+live layers with their checkpoints' files tensor by tensor (rule:
+`lint_mainlayer.runtime.compare`; files: `lint_mainlayer.runtime.sources`).
 
     from lint_mainlayer.runtime import assert_pretrained, check
     assert_pretrained(model, "bert-base-uncased")
@@ -23,11 +24,13 @@ __all__ = ["LayerReport", "Status", "assert_pretrained", "check"]
 def check(layer_or_model: Any, checkpoint: str | None = None) -> list[LayerReport]:
     """One `LayerReport` per transformers main layer in `layer_or_model`.
 
-    Each layer is compared with `<BaseModel>.from_pretrained(checkpoint).<field>` (for
-    `TFBertMainLayer`: `TFBertModel.from_pretrained(checkpoint).bert`). `checkpoint`
-    defaults to the layer config's `name_or_path`, which transformers leaves empty for
-    configs from `XConfig.from_pretrained`: pass it. Status is `pretrained`, `fine-tuned`,
-    `random`, `unbuilt` or `unknown` (reason in `detail`).
+    Each layer is compared with the checkpoint's weights file (`tf_model.h5`, TF-format
+    `model.safetensors`, a TF checkpoint), one tensor at a time, by name and then by
+    value; a checkpoint without such a file is loaded through `<BaseModel>.from_pretrained`
+    (`TFBertModel.from_pretrained(checkpoint).bert`). `checkpoint` defaults to the layer
+    config's `name_or_path`, which transformers leaves empty for configs from
+    `XConfig.from_pretrained`: pass it. Status is `pretrained`, `fine-tuned`, `random`,
+    `unbuilt`, `incomplete` or `unknown` (reason in `detail`).
     """
     from lint_mainlayer.runtime.checker import check as _check
 

@@ -6,14 +6,41 @@ Importing this module imports neither TensorFlow nor transformers; running the c
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
+import importlib.util
 import sys
 
 import click
 
 from lint_mainlayer.runtime.report import exit_code, format_table, to_json
 
-#: Exit status when the script itself fails.
+#: Exit status when the script itself fails, or the checker cannot run.
 SCRIPT_FAILED = 2
+
+# What `verify` needs, by import name, and the distribution that provides it.
+_RUNTIME_MODULES = {"tensorflow": "tensorflow", "tf_keras": "tf-keras", "transformers": "transformers"}
+
+
+def missing_runtime() -> list[str]:
+    """The `[runtime]` extra's distributions that cannot be imported (or transformers 5+,
+    which has no TensorFlow classes), found without importing them: the script may still
+    configure TensorFlow through `os.environ` before its own import."""
+    missing = []
+    for module, distribution in _RUNTIME_MODULES.items():
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(distribution)
+    if "transformers" not in missing:
+        try:
+            major = int(importlib.metadata.version("transformers").split(".")[0])
+        except (importlib.metadata.PackageNotFoundError, ValueError):
+            major = 4
+        if major >= 5:
+            missing.append("transformers<5 (transformers 5 has no TensorFlow classes)")
+    return missing
 
 
 def _parse_map(values: tuple[str, ...]) -> dict[str, str]:
@@ -28,7 +55,11 @@ def _parse_map(values: tuple[str, ...]) -> dict[str, str]:
 
 @click.command(
     name="verify",
-    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_interspersed_args": False,
+        "help_option_names": ["-h", "--help"],
+    },
 )
 @click.argument("script", type=click.Path(exists=True, dir_okay=False))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
@@ -73,14 +104,27 @@ def verify(
     effects: only verify scripts you trust. Every transformers main layer the script
     constructs is recorded and compared with its checkpoint, tensor by tensor.
 
-    Status per layer: pretrained (equal to the checkpoint), fine-tuned (trained from it),
-    random (not derived from it), unbuilt (no weights), unknown (no checkpoint to compare
-    with; the reason is shown). The checkpoint is the one the layer's from_pretrained or
-    config came from, unless --checkpoint or --map says otherwise.
+    Status per layer: pretrained (equal to a checkpoint's tensors, possibly remapped),
+    fine-tuned (trained from it), random (not derived from any, or re-initialised after
+    its first use), unbuilt (no weights), incomplete (built only in part), unknown (no
+    checkpoint to compare with; the reason is shown). Each layer is judged against every
+    checkpoint the script loaded (from_pretrained, load_weights, set_weights from a loaded
+    model, checkpoint restores) and its config's checkpoint; the report says which one
+    its weights came from. --checkpoint judges against that checkpoint only; --map
+    redirects a name to a folder.
 
     Exit status: 0 when every built main layer is pretrained or fine-tuned, 1 otherwise,
-    2 when the script itself fails (its traceback is shown).
+    2 when the script itself fails (its traceback is shown) or the [runtime] extra is
+    missing.
     """
+    missing = missing_runtime()
+    if missing:
+        click.echo(
+            f"verify: needs the [runtime] extra (missing: {', '.join(missing)}); "
+            "install it with: pip install 'lint-mainlayer[runtime]'",
+            err=True,
+        )
+        click.get_current_context().exit(SCRIPT_FAILED)
     from lint_mainlayer.runtime.runner import Progress, run_script
 
     mapping = _parse_map(maps)

@@ -26,9 +26,18 @@ Verdict over the informative tensors:
 - `random`: otherwise. This includes a *partial load* (some tensors equal, the others
   unrelated: a name-scope mismatch that loaded only part of the layer).
 
+A tensor equal to a checkpoint tensor at *another* name or position (a permutation, a
+teacher's layer 1 copied into a student's layer 0) counts as equal and *remapped*: it was
+found by value (`sources.Checkpoint.find_by_value`) after its name-paired tensor differed.
+
 While a script runs, the checker also takes this verdict when a model holding the layer is
 first used (`fit`, `predict`, a call): a layer that was `pretrained` then and differs at the
-end was trained from the checkpoint, and is `fine-tuned` whatever its correlation by then.
+end was trained from the checkpoint, and is `fine-tuned` whatever its correlation by then,
+unless its weights were replaced by unrelated values since (re-initialised: `random`).
+
+Equality and correlation are computed in chunks (`relate`), correlation over at most
+262,144 evenly spaced elements of a tensor, so comparing a 100 MB embedding matrix costs a
+few MB and a fraction of a second.
 """
 
 from __future__ import annotations
@@ -41,6 +50,8 @@ EQUAL_RTOL = 1e-5
 EQUAL_ATOL = 1e-7
 CORRELATION_THRESHOLD = 0.5
 FINE_TUNED_FRACTION = 0.9
+_CHUNK = 1 << 20
+SAMPLE_LIMIT = 1 << 18
 
 Verdict = Literal["pretrained", "fine-tuned", "random", "unknown"]
 
@@ -53,6 +64,8 @@ class Pair:
     checkpoint: Any  # numpy array
     # False when from_pretrained reported the checkpoint had no value for this tensor.
     in_checkpoint: bool = True
+    # True when `checkpoint` is not the tensor paired by name but one found equal by value.
+    remapped: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,72 @@ class Comparison:
     equal: int = 0
     correlated: int = 0
     median_correlation: float | None = None
+    remapped: int = 0
+
+
+def relate(a: Any, b: Any) -> tuple[bool, float]:
+    """Whether two same-shaped arrays are equal (`numpy.allclose` with this module's
+    tolerances) and their Pearson r (0.0 when either is constant).
+
+    Large tensors are related through an evenly spaced sample of `SAMPLE_LIMIT` elements:
+    r's sampling error there (about 0.002) is far below what separates trained from
+    unrelated tensors, and equality is settled on every element whenever the sample says
+    the tensors are close. Everything runs in chunks, so a 100 MB embedding matrix costs a
+    few MB, not copies of it.
+    """
+    import numpy as np
+
+    x = np.asarray(a).reshape(-1)
+    y = np.asarray(b).reshape(-1)
+    n = x.size
+    if n != y.size:
+        return False, 0.0
+    # Loading copies values exactly: identical tensors (the common case, and the whole
+    # first-use check of a pretrained layer) need no arithmetic.
+    if n > 1 and x.dtype == y.dtype and _identical(x, y):
+        return True, 0.0 if x.min() == x.max() else 1.0
+    if n > SAMPLE_LIMIT:
+        step = -(-n // SAMPLE_LIMIT)
+        xs, ys = x[::step], y[::step]
+        return _close(xs, ys) and _close(x, y), _pearson(xs, ys)
+    return _close(x, y), _pearson(x, y)
+
+
+def _close(x: Any, y: Any) -> bool:
+    import numpy as np
+
+    for start in range(0, x.size, _CHUNK):
+        xc = x[start:start + _CHUNK].astype(np.float64)
+        yc = y[start:start + _CHUNK].astype(np.float64)
+        if not np.all(np.abs(xc - yc) <= EQUAL_ATOL + EQUAL_RTOL * np.abs(yc)):
+            return False
+    return True
+
+
+def _pearson(x: Any, y: Any) -> float:
+    import numpy as np
+
+    n = x.size
+    if n < 2:
+        return 0.0
+    # Shifting by a first value keeps the sums small for tensors far from zero (LayerNorm
+    # scales near 1), so the variance is not lost to cancellation.
+    shift_x, shift_y = float(x[0]), float(y[0])
+    sx = sy = sxx = syy = sxy = 0.0
+    for start in range(0, n, _CHUNK):
+        xc = x[start:start + _CHUNK].astype(np.float64) - shift_x
+        yc = y[start:start + _CHUNK].astype(np.float64) - shift_y
+        sx += float(xc.sum())
+        sy += float(yc.sum())
+        sxx += float(np.dot(xc, xc))
+        syy += float(np.dot(yc, yc))
+        sxy += float(np.dot(xc, yc))
+    vx = sxx - sx * sx / n
+    vy = syy - sy * sy / n
+    denominator = float(np.sqrt(max(vx, 0.0) * max(vy, 0.0)))
+    if denominator == 0.0 or not np.isfinite(denominator):
+        return 0.0
+    return float(min(1.0, max(-1.0, (sxy - sx * sy / n) / denominator)))
 
 
 def correlation(a: Any, b: Any) -> float:
@@ -91,32 +170,59 @@ def is_constant(a: Any) -> bool:
     return bool(array.size == 0 or array.min() == array.max())
 
 
-def compare(pairs: Sequence[Pair]) -> Comparison:
-    """Apply the rule of this module's docstring to position-matched tensor pairs."""
+@dataclass(frozen=True)
+class Outcome:
+    """What one tensor of the layer says: equal to its checkpoint tensor, correlated,
+    unrelated, or no evidence (constant in the checkpoint, absent from it, of another
+    shape)."""
+
+    kind: Literal["equal", "correlated", "unrelated", "constant", "absent", "mismatched"]
+    r: float = 0.0
+    remapped: bool = False
+
+
+def classify(pair: Pair) -> Outcome:
+    """The outcome of one tensor pair under this module's rule."""
     import numpy as np
 
-    mismatched = constant = absent = 0
-    equal = correlated = 0
-    correlations: list[float] = []
-    for pair in pairs:
-        layer = np.asarray(pair.layer)
-        checkpoint = np.asarray(pair.checkpoint)
-        if layer.shape != checkpoint.shape:
-            mismatched += 1
-            continue
-        if not pair.in_checkpoint:
-            absent += 1
-            continue
-        if is_constant(checkpoint):
-            constant += 1
-            continue
-        r = correlation(layer, checkpoint)
-        correlations.append(r)
-        if np.allclose(layer, checkpoint, rtol=EQUAL_RTOL, atol=EQUAL_ATOL):
-            equal += 1
-        elif r >= CORRELATION_THRESHOLD:
-            correlated += 1
+    layer = np.asarray(pair.layer)
+    checkpoint = np.asarray(pair.checkpoint)
+    if layer.shape != checkpoint.shape:
+        return Outcome("mismatched")
+    if not pair.in_checkpoint:
+        return Outcome("absent")
+    if is_constant(checkpoint):
+        return Outcome("constant")
+    same, r = relate(layer, checkpoint)
+    if same:
+        return Outcome("equal", r, pair.remapped)
+    return Outcome("correlated" if r >= CORRELATION_THRESHOLD else "unrelated", r)
 
+
+def _identical(x: Any, y: Any) -> bool:
+    import numpy as np
+
+    return all(
+        np.array_equal(x[start:start + _CHUNK], y[start:start + _CHUNK]) for start in range(0, x.size, _CHUNK)
+    )
+
+
+def compare(pairs: Sequence[Pair]) -> Comparison:
+    """Apply the rule of this module's docstring to position-matched tensor pairs."""
+    return tally([classify(pair) for pair in pairs])
+
+
+def tally(outcomes: Sequence[Outcome]) -> Comparison:
+    """The verdict over the tensors' outcomes (the rule of this module's docstring)."""
+    import numpy as np
+
+    mismatched = sum(o.kind == "mismatched" for o in outcomes)
+    absent = sum(o.kind == "absent" for o in outcomes)
+    constant = sum(o.kind == "constant" for o in outcomes)
+    equal = sum(o.kind == "equal" for o in outcomes)
+    correlated = sum(o.kind == "correlated" for o in outcomes)
+    remapped = sum(o.kind == "equal" and o.remapped for o in outcomes)
+    correlations = [o.r for o in outcomes if o.kind in ("equal", "correlated", "unrelated")]
     informative = len(correlations)
     skipped = []
     if constant:
@@ -129,17 +235,18 @@ def compare(pairs: Sequence[Pair]) -> Comparison:
     if informative == 0:
         return Comparison(
             "unknown",
-            f"no informative tensor to compare ({len(pairs)} tensors{skipped_text})",
+            f"no informative tensor to compare ({len(outcomes)} tensors{skipped_text})",
         )
     median = float(np.median(correlations))
     unrelated = informative - equal - correlated
+    moved = f" ({remapped} at another position)" if remapped else ""
     counts = (
-        f"{equal}/{informative} informative tensors equal, {correlated} correlated, "
+        f"{equal}/{informative} informative tensors equal{moved}, {correlated} correlated, "
         f"{unrelated} unrelated; median r={median:.2f}{skipped_text}"
     )
     if equal == informative:
         status: Verdict = "pretrained"
-        detail = f"equal to the checkpoint: {counts}"
+        detail = f"equal to the checkpoint{' (remapped)' if remapped else ''}: {counts}"
     elif correlated > 0 and equal + correlated >= FINE_TUNED_FRACTION * informative:
         status = "fine-tuned"
         detail = f"trained from the checkpoint: {counts}"
@@ -149,4 +256,4 @@ def compare(pairs: Sequence[Pair]) -> Comparison:
     else:
         status = "random"
         detail = f"not derived from the checkpoint: {counts}"
-    return Comparison(status, detail, informative, equal, correlated, median)
+    return Comparison(status, detail, informative, equal, correlated, median, remapped)

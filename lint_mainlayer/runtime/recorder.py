@@ -16,6 +16,19 @@ What is patched, and why:
   and its own calls on dummy inputs are not uses;
 - Keras `Model.fit/evaluate/predict/*_on_batch/__call__`: a use of every main layer the
   model holds (before the method runs, so `--stop-at-first-use` takes seconds).
+
+And, for where the weights came from (provenance): every checkpoint the script names is a
+candidate source for every layer, so a layer filled from checkpoint B is judged against B:
+- `from_pretrained` of any class (models and configs), Keras `Model.load_weights(path,
+  by_name=...)` (also noted on each recorded layer the model holds), `tf.train.Checkpoint`
+  `restore`/`read`;
+- `Layer.set_weights` on a recorded layer or one of its sub-layers (an event in its history;
+  the values are then found by comparing with every candidate checkpoint);
+- configs read from files: `PretrainedConfig._dict_from_json_file` (`from_json_file`) and
+  `json.load` of a `config.json`; a config whose values equal such a file's belongs to that
+  file's folder (this covers `from_dict` and `XConfig(**json.load(...))`);
+- eager `Variable.assign` to a layer's weights after its first use: the evidence, with the
+  values kept at first use, that a layer was re-initialised rather than trained.
 """
 
 from __future__ import annotations
@@ -48,6 +61,14 @@ _MODEL_USES = ("fit", "evaluate", "predict", "train_on_batch", "test_on_batch", 
 _CONFIG_MODULE = "transformers.configuration_utils"
 _AUTO_CONFIG_MODULE = "transformers.models.auto.configuration_auto"
 _TF_UTILS_MODULE = "transformers.modeling_tf_utils"
+_KERAS_LAYER_MODULES = (
+    "tf_keras.src.engine.base_layer",
+    "keras.src.engine.base_layer",
+    "keras.engine.base_layer",
+)
+_VARIABLE_MODULE = "tensorflow.python.ops.resource_variable_ops"
+_TF_CHECKPOINT_MODULE = "tensorflow.python.checkpoint.checkpoint"
+_CONFIG_FILE = "config.json"
 _LIBRARY_PACKAGES = ("transformers", "tensorflow", "tf_keras", "keras", "lint_mainlayer", "absl")
 
 # The checker's own work (loading reference checkpoints) must not be recorded or count as
@@ -87,6 +108,19 @@ class Record:
     extras: dict[str, Any]
     first_use: Any = None  # checker.FirstUse, set when a use was seen and judged
     used_at: str | None = None
+    # Checkpoints loaded into a model holding the layer (`load_weights`), oldest first.
+    loads: list[str] = field(default_factory=list)
+    # What happened to the layer's weights, in order: (kind, text, location) with kind
+    # "load", "set", "use" or "assign".
+    events: list[tuple[str, str, str | None]] = field(default_factory=list)
+    # id(variable) -> where it was first assigned after the first use (eager assign only).
+    reassigned: dict[int, str] = field(default_factory=dict)
+
+    def add_event(self, kind: str, text: str, location: str | None) -> None:
+        """Note an event once: a loop that loads or assigns at one line is one event."""
+        event = (kind, text, location)
+        if event not in self.events:
+            self.events.append(event)
 
 
 @dataclass
@@ -127,6 +161,13 @@ class Recorder:
     _finder: Any = None
     _patched_classes: set[type] = field(default_factory=set)
     _library_roots: tuple[str, ...] = ()
+    # Every checkpoint the script named, oldest first, each once.
+    checkpoints: list[str] = field(default_factory=list)
+    _config_files: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    _var_owner: dict[int, Record] = field(default_factory=dict)
+    _writing: int = 0
+    _config_loading: int = 0
+    _executing_eagerly: Callable[[], bool] | None = None
 
     # --- installing -------------------------------------------------------------------
 
@@ -146,6 +187,7 @@ class Recorder:
                 pending[name] = hook
         self._finder = _PatchOnImport(pending, self)
         sys.meta_path.insert(0, self._finder)
+        self._patch_json()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -166,9 +208,13 @@ class Recorder:
             hooks[module_name] = functools.partial(self._patch_layers, entries=entries)
         for module_name in _KERAS_TRAINING_MODULES:
             hooks[module_name] = self._patch_keras
+        for module_name in _KERAS_LAYER_MODULES:
+            hooks[module_name] = self._patch_keras_layer
         hooks[_CONFIG_MODULE] = self._patch_config
         hooks[_AUTO_CONFIG_MODULE] = self._patch_auto_config
         hooks[_TF_UTILS_MODULE] = self._patch_tf_utils
+        hooks[_VARIABLE_MODULE] = self._patch_variables
+        hooks[_TF_CHECKPOINT_MODULE] = self._patch_tf_checkpoint
         return hooks
 
     def _replace(self, owner: Any, attribute: str, value: Any) -> None:
@@ -222,6 +268,122 @@ class Recorder:
             original = model_class.__dict__.get(method)
             if original is not None:
                 self._replace(model_class, method, _model_wrapper(self, original, method))
+        original_load = model_class.__dict__.get("load_weights")
+        if original_load is not None:
+            self._replace(model_class, "load_weights", self._load_weights_wrapper(original_load))
+
+    def _load_weights_wrapper(self, original: Any) -> Any:
+        recorder = self
+
+        @functools.wraps(original)
+        def load_weights(model: Any, filepath: Any, *args: Any, **kwargs: Any) -> Any:
+            if _active is not recorder or _suspend_depth:
+                return original(model, filepath, *args, **kwargs)
+            path = os.fspath(filepath)
+            by_name = bool(kwargs.get("by_name", args[0] if args else False))
+            location = recorder.user_location()
+            recorder._writing += 1
+            try:
+                return original(model, filepath, *args, **kwargs)
+            finally:
+                recorder._writing -= 1
+                recorder.note_checkpoint(path)
+                held = recorder._held_ids(model)
+                text = f"load_weights({path}{', by_name=True' if by_name else ''})"
+                for record in recorder.records:
+                    if id(record.layer) in held:
+                        record.loads.append(path)
+                        record.add_event("load", text, location)
+
+        return load_weights
+
+    def _patch_keras_layer(self, module: types.ModuleType) -> None:
+        layer_class = getattr(module, "Layer", None)
+        original = layer_class.__dict__.get("set_weights") if layer_class is not None else None
+        if original is None:
+            return
+        recorder = self
+
+        @functools.wraps(original)
+        def set_weights(layer: Any, weights: Any) -> Any:
+            if _active is not recorder or _suspend_depth or recorder._loading or recorder._writing:
+                return original(layer, weights)
+            owners = recorder._owners_of(layer)
+            location = recorder.user_location()
+            result = original(layer, weights)
+            part = "" if all(r.layer is layer for r in owners) else f" (of {getattr(layer, 'name', '?')})"
+            for record in owners:
+                record.add_event("set", f"set_weights{part}", location)
+            return result
+
+        self._replace(layer_class, "set_weights", set_weights)
+
+    def _patch_variables(self, module: types.ModuleType) -> None:
+        from tensorflow.python.eager import context
+
+        self._executing_eagerly = context.executing_eagerly
+        # Once TensorFlow is fully imported, ResourceVariable holds its own copy of assign:
+        # each class that has one is patched.
+        for class_name in ("BaseResourceVariable", "ResourceVariable", "UninitializedVariable"):
+            variable_class = getattr(module, class_name, None)
+            original = variable_class.__dict__.get("assign") if isinstance(variable_class, type) else None
+            if original is not None:
+                self._replace(variable_class, "assign", self._assign_wrapper(original))
+
+    def _assign_wrapper(self, original: Any) -> Any:
+        recorder = self
+
+        @functools.wraps(original)
+        def assign(variable: Any, *args: Any, **kwargs: Any) -> Any:
+            out = original(variable, *args, **kwargs)
+            # Only eager writes by the script: loads are bracketed, and an optimizer's
+            # updates run traced (fit) or through assign_sub/assign_add.
+            if recorder._var_owner and _active is recorder and not _suspend_depth:
+                record = recorder._var_owner.get(id(variable))
+                if record is not None and not recorder._loading and not recorder._writing:
+                    recorder._assigned(record, variable)
+            return out
+
+        return assign
+
+    def _patch_tf_checkpoint(self, module: types.ModuleType) -> None:
+        checkpoint_class = getattr(module, "Checkpoint", None)
+        if checkpoint_class is None:
+            return
+        recorder = self
+        for method in ("restore", "read"):
+            original = checkpoint_class.__dict__.get(method)
+            if original is None:
+                continue
+
+            def wrapper(checkpoint: Any, save_path: Any, *args: Any, method: Any = original, **kwargs: Any) -> Any:
+                if _active is recorder and not _suspend_depth and save_path is not None:
+                    recorder.note_checkpoint(os.fspath(save_path))
+                return method(checkpoint, save_path, *args, **kwargs)
+
+            self._replace(checkpoint_class, method, functools.wraps(original)(wrapper))
+
+    def _patch_json(self) -> None:
+        import json
+
+        original = json.load
+        recorder = self
+
+        @functools.wraps(original)
+        def load(fp: Any, *args: Any, **kwargs: Any) -> Any:
+            result = original(fp, *args, **kwargs)
+            name = getattr(fp, "name", None)
+            if (
+                _active is recorder
+                and not _suspend_depth
+                and not recorder._config_loading
+                and not recorder._loading
+                and isinstance(name, (str, os.PathLike))
+            ):
+                recorder._config_file_read(os.fspath(name), result)
+            return result
+
+        self._replace(json, "load", load)
 
     def _patch_config(self, module: types.ModuleType) -> None:
         base = getattr(module, "PretrainedConfig", None)
@@ -242,15 +404,34 @@ class Recorder:
 
         @functools.wraps(function)
         def from_pretrained(cls: type, *args: Any, **kwargs: Any) -> Any:
-            result = function(cls, *args, **kwargs)
+            recorder._config_loading += 1
+            try:
+                result = function(cls, *args, **kwargs)
+            finally:
+                recorder._config_loading -= 1
             name = args[0] if args else kwargs.get("pretrained_model_name_or_path")
             config = result[0] if isinstance(result, tuple) else result
             if _active is recorder and name is not None and not _suspend_depth:
                 # Strong reference: ids of dead configs could be reused by new ones.
                 recorder._config_sources[id(config)] = (config, os.fspath(name))
+                recorder.note_checkpoint(os.fspath(name))
             return result
 
         self._replace(owner, "from_pretrained", classmethod(from_pretrained))
+        reader = owner.__dict__.get("_dict_from_json_file")
+        if isinstance(reader, classmethod):
+            read = reader.__func__
+
+            @functools.wraps(read)
+            def dict_from_json_file(cls: type, json_file: Any) -> Any:
+                result = read(cls, json_file)
+                # from_pretrained reads config.json too; its configs are known already, and
+                # a hand-written config must not inherit a folder only because it is equal.
+                if _active is recorder and not _suspend_depth and not recorder._config_loading and not recorder._loading:
+                    recorder._config_file_read(os.fspath(json_file), result)
+                return result
+
+            self._replace(owner, "_dict_from_json_file", classmethod(dict_from_json_file))
 
     def _patch_tf_utils(self, module: types.ModuleType) -> None:
         base = getattr(module, "TFPreTrainedModel", None)
@@ -268,6 +449,8 @@ class Recorder:
                 return function(cls, *args, **kwargs)
             finally:
                 recorder._loading.pop()
+                if _active is recorder and name is not None and not _suspend_depth:
+                    recorder.note_checkpoint(os.fspath(name))
 
         self._replace(base, "from_pretrained", classmethod(from_pretrained))
 
@@ -306,8 +489,47 @@ class Recorder:
             loaded_from=loaded_from,
             extras=extras,
         )
+        if loaded_from is not None:
+            record.events.append(("load", f"from_pretrained({loaded_from})", record.location))
         self.records.append(record)
         self._say(f"{entry.name} constructed at {relative_location(record.location) or '?'}")
+
+    def note_checkpoint(self, name: str) -> None:
+        """Remember a checkpoint the script named: a candidate source of every layer."""
+        if name and name not in self.checkpoints:
+            self.checkpoints.append(name)
+
+    def _config_file_read(self, path: str, content: Any) -> None:
+        if os.path.basename(path) == _CONFIG_FILE and isinstance(content, dict):
+            folder = os.path.dirname(path) or os.curdir
+            self._config_files.append((folder, content))
+            self.note_checkpoint(folder)
+
+    def config_file_source(self, config: Any) -> str | None:
+        """The folder of the last `config.json` read whose values `config` holds."""
+        for folder, content in reversed(self._config_files):
+            if _config_matches(config, content):
+                return str(folder)
+        return None
+
+    def _owners_of(self, layer: Any) -> list[Record]:
+        owners = []
+        for record in self.records:
+            if record.layer is layer:
+                owners.append(record)
+                continue
+            flatten = getattr(record.layer, "_flatten_layers", None)
+            if flatten is not None and any(sub is layer for sub in flatten(include_self=False)):
+                owners.append(record)
+        return owners
+
+    def _assigned(self, record: Record, variable: Any) -> None:
+        eager = self._executing_eagerly
+        if eager is not None and not eager():
+            return
+        location = self.user_location()
+        record.reassigned.setdefault(id(variable), location or "?")
+        record.add_event("assign", "weights assigned", location)
 
     def config_source(self, config: Any) -> str | None:
         """The checkpoint `config` was loaded from with `from_pretrained`, if seen."""
@@ -346,6 +568,9 @@ class Recorder:
         where = f"{kind} at {relative_location(self.user_location()) or '?'}"
         for record in records:
             record.used_at = where
+            record.events.append(("use", where, None))
+            for variable in _layer_variables(record.layer):
+                self._var_owner[id(variable)] = record
         if self.stop_at_first_use:
             self.stopped_at = where
             self._say(f"first use: {where}; stopping the script")
@@ -436,6 +661,39 @@ class _HookedLoader(importlib.abc.Loader):
 
 def _identity(value: Any) -> Any:
     return value
+
+
+def _layer_variables(layer: Any) -> list[Any]:
+    from lint_mainlayer.runtime.weights import ordered_weights
+
+    return ordered_weights(layer)
+
+
+# Keys of a config.json that say nothing about the model's shape or that transformers
+# rewrites when it loads.
+_CONFIG_META = frozenset(
+    {"architectures", "transformers_version", "_name_or_path", "torch_dtype", "model_type", "auto_map"}
+)
+
+
+def _config_matches(config: Any, content: dict[str, Any]) -> bool:
+    import json
+
+    compared = 0
+    for key, value in content.items():
+        if key in _CONFIG_META or not hasattr(config, key):
+            continue
+        try:
+            # JSON normal form: tuples as lists, id2label's int keys as strings.
+            same = json.dumps(getattr(config, key), sort_keys=True, default=str) == json.dumps(
+                value, sort_keys=True, default=str
+            )
+        except (TypeError, ValueError):
+            continue
+        if not same:
+            return False
+        compared += 1
+    return compared >= 3
 
 
 def _library_roots() -> tuple[str, ...]:

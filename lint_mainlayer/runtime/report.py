@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-Status = Literal["pretrained", "fine-tuned", "random", "unbuilt", "unknown"]
+Status = Literal["pretrained", "fine-tuned", "random", "unbuilt", "incomplete", "unknown"]
 
 #: Statuses that mean the layer holds (or was trained from) its checkpoint's weights.
 GOOD_STATUSES: frozenset[str] = frozenset({"pretrained", "fine-tuned"})
@@ -25,6 +25,19 @@ class LayerReport:
     `location` is the `file:line` of the user's code that constructed the layer (None when
     the layer was handed to `check()` rather than recorded while a script ran).
     `detail` says how the verdict was reached, or why there is none (`unknown`).
+    `checkpoint` is the checkpoint the layer was judged against: where its weights were
+    found (`source`) when they were, else the one its config names.
+
+    Provenance, beyond the status (whose values stay a small fixed set):
+    `source` the checkpoint the layer's weights were found in (None when they were found in
+    none); `config_checkpoint` the checkpoint its config came from (differs from `source`
+    for a layer built from A's config and filled from B); `sources` every checkpoint that
+    supplied some of its tensors; `remapped` how many tensors equal a checkpoint tensor at
+    another position or name (a permutation, a layer-to-layer copy) and `mapping` a summary
+    of those moves ("encoder/layer_._0 <- encoder/layer_._1 (16 tensors)"); `history` the
+    layer's story in order ("pretrained at first use (fit at train.py:40)",
+    "re-initialised at train.py:52", "random at the end"); `informative`, `equal`,
+    `correlated` the tensor counts behind the verdict.
     """
 
     class_name: str
@@ -34,6 +47,15 @@ class LayerReport:
     status: Status
     detail: str
     checkpoint: str | None
+    source: str | None = None
+    config_checkpoint: str | None = None
+    sources: tuple[str, ...] = ()
+    remapped: int = 0
+    mapping: tuple[str, ...] = ()
+    history: tuple[str, ...] = ()
+    informative: int = 0
+    equal: int = 0
+    correlated: int = 0
 
     @property
     def ok(self) -> bool:
@@ -63,6 +85,7 @@ def exit_code(reports: Sequence[LayerReport]) -> int:
     """0 when every built main layer is `pretrained` or `fine-tuned`, else 1.
 
     Unbuilt layers hold no weights, so they cannot run with random ones: they do not count.
+    An `incomplete` layer (built only in part) counts as not pretrained.
     """
     return 0 if all(r.ok for r in reports if r.status != "unbuilt") else 1
 

@@ -64,32 +64,45 @@ class Progress:
             self(f"still running; {self.layers} main layer(s) recorded so far")
 
 
+def config_checkpoint(record: Any, recorder: Any) -> str | None:
+    """The checkpoint a recorded layer's config came from: its `name_or_path`, the
+    `from_pretrained` that read it, or the folder of the `config.json` it equals."""
+    from lint_mainlayer.runtime.checker import configured_checkpoint
+
+    config = record.config
+    return (
+        configured_checkpoint(record.layer)
+        or (recorder.config_source(config) if config is not None else None)
+        or (recorder.config_file_source(config) if config is not None else None)
+    )
+
+
 def resolve_checkpoint(
     record: Any,
     recorder: Any,
     checkpoint: str | None,
     mapping: Mapping[str, str],
-) -> tuple[str | None, str]:
-    """The checkpoint to compare a recorded layer with, or None and why there is none.
+) -> tuple[list[str], str | None, str]:
+    """The checkpoints to judge a recorded layer against (preferred first), its config's
+    checkpoint, and why there is no candidate when there is none.
 
-    Order: `--checkpoint`; the `from_pretrained` that built the layer; the config's
-    `name_or_path`; the `from_pretrained` the config came from. `--map NAME=DIR` then
-    redirects a name to a local folder.
+    Order: `--checkpoint` alone when given; else the files loaded into a model holding the
+    layer (latest first), the `from_pretrained` that built it, its config's checkpoint,
+    then every other checkpoint the run named (latest first). `--map NAME=DIR` redirects a
+    name to a local folder.
     """
-    from lint_mainlayer.runtime.checker import configured_checkpoint
+    from lint_mainlayer.runtime.checker import candidate_order
 
-    name = (
-        checkpoint
-        or record.loaded_from
-        or configured_checkpoint(record.layer)
-        or (recorder.config_source(record.config) if record.config is not None else None)
+    def resolve(name: str) -> str:
+        return mapping.get(name, name)
+
+    from_config = config_checkpoint(record, recorder)
+    labels = candidate_order(checkpoint, record.loads, record.loaded_from, from_config, recorder.checkpoints, resolve)
+    reason = "" if labels else (
+        "no checkpoint to compare with: the script loaded no checkpoint and the layer's config "
+        "names none; pass --checkpoint"
     )
-    if name is None:
-        return None, (
-            "no checkpoint to compare with: the layer's config was not loaded with "
-            "from_pretrained in this run and has no name_or_path; pass --checkpoint"
-        )
-    return mapping.get(name, name), ""
+    return labels, resolve(from_config) if from_config else None, reason
 
 
 def run_script(
@@ -108,23 +121,34 @@ def run_script(
     """
     # transformers' TF classes need Keras 2 (tf-keras); the script may still set it itself.
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    from lint_mainlayer.runtime.checker import FirstUse, compare_layer, evaluate
+    from lint_mainlayer.runtime.checker import FirstUse, evaluate, judge, open_candidates
     from lint_mainlayer.runtime.recorder import Recorder, StopScript, suspended
-    from lint_mainlayer.runtime.weights import clear_cache
+    from lint_mainlayer.runtime.sources import Library
+    from lint_mainlayer.runtime.weights import clear_cache, in_fresh_thread
 
     mapping = dict(mapping or {})
     script_path = os.path.abspath(script)
+    library = Library()
 
-    def judge(record: Any, where: str) -> FirstUse | None:
-        name, _ = resolve_checkpoint(record, recorder, checkpoint, mapping)
-        if name is None:
+    def judge_first_use(record: Any, where: str) -> FirstUse | None:
+        labels, _, _ = resolve_checkpoint(record, recorder, checkpoint, mapping)
+        if not labels:
             return None
+
+        def first_use() -> FirstUse | None:
+            opened, _ = open_candidates(labels, record.layer, record.entry, record.extras, library)
+            if not opened:
+                return None
+            return FirstUse.of(where, judge(record.layer, opened, keep_samples=True))
+
         try:
-            return FirstUse(where, compare_layer(record.layer, record.entry, name, record.extras))
+            # A first use may be deep inside a tf.function being traced: in this thread,
+            # autograph would convert the checker's own code and graph scopes would apply.
+            return in_fresh_thread(first_use)
         except Exception:  # noqa: BLE001 - never break the user's script; the final check reports
             return None
 
-    recorder = Recorder(stop_at_first_use=stop_at_first_use, judge=judge, progress=progress)
+    recorder = Recorder(stop_at_first_use=stop_at_first_use, judge=judge_first_use, progress=progress)
     error: str | None = None
     saved_argv, saved_path = sys.argv[:], sys.path[:]
     sys.argv = [script, *args]
@@ -146,21 +170,30 @@ def run_script(
         sys.argv, sys.path[:] = saved_argv, saved_path
 
     reports = []
-    with suspended():
-        for record in recorder.records:
-            name, reason = resolve_checkpoint(record, recorder, checkpoint, mapping)
-            reports.append(
-                evaluate(
-                    record.layer,
-                    checkpoint=name,
-                    no_checkpoint_reason=reason,
-                    location=relative_location(record.location),
-                    extras=record.extras,
-                    first_use=record.first_use,
+    try:
+        with suspended():
+            for record in recorder.records:
+                labels, from_config, reason = resolve_checkpoint(record, recorder, checkpoint, mapping)
+                reports.append(
+                    evaluate(
+                        record.layer,
+                        checkpoint=labels[0] if labels else None,
+                        candidates=labels[1:],
+                        config_checkpoint=from_config,
+                        no_checkpoint_reason=reason,
+                        location=relative_location(record.location),
+                        extras=record.extras,
+                        first_use=record.first_use,
+                        library=library,
+                        events=record.events,
+                        reassigned=record.reassigned,
+                        failed=error is not None,
+                    )
                 )
-            )
-    # The references hold a copy of every checkpoint weight; a run is done with them.
-    clear_cache()
+    finally:
+        # Open files, fingerprints and any fallback reference model: a run is done with them.
+        library.close()
+        clear_cache()
     return RunResult(tuple(reports), error, recorder.stopped_at)
 
 

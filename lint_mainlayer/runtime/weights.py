@@ -1,4 +1,5 @@
-"""Reading a live layer's weights, and the checkpoint's weights to compare them with.
+"""Finding main layers and reading their weights; loading a checkpoint through its model
+class, the fallback for checkpoints that `sources` cannot read from files.
 
 TensorFlow and transformers are imported inside the functions only.
 """
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from lint_mainlayer import registry
-from lint_mainlayer.runtime.compare import Pair
 
 # Extras that change how a model *names* its weights, not which weights it has: passing the
 # user's value to the reference model would break loading the checkpoint.
@@ -88,14 +88,35 @@ def ordered_weights(layer: Any) -> list[Any]:
     return out
 
 
-def read_values(variables: list[Any]) -> list[Any]:
-    """numpy copies of the variables, also from inside a `tf.function` being traced."""
+def read_value(variable: Any) -> Any:
+    """A numpy copy of one variable, also from inside a `tf.function` being traced."""
     import tensorflow as tf
 
-    # A custom training step is traced by tf.function; init_scope lifts the reads out of
-    # the graph being built, into eager mode where `.numpy()` works.
     with tf.init_scope():
-        return [v.numpy() for v in variables]
+        return variable.numpy()
+
+
+# Keras layers that hold weights once built: one of them left unbuilt inside a built main
+# layer means the build stopped half way (Dropout and the like never hold any).
+_WEIGHTED_KERAS_LAYERS = frozenset(
+    {"Dense", "EinsumDense", "Embedding", "LayerNormalization", "BatchNormalization", "Conv1D", "Conv2D"}
+)
+
+
+def unbuilt_parts(layer: Any) -> list[str]:
+    """Names of the sub-layers that hold weights when built but are not built: a main layer
+    whose build was interrupted (the script failed) has weights for some parts only."""
+    flatten = getattr(layer, "_flatten_layers", None)
+    if flatten is None:
+        return []
+    missing = []
+    for sub in flatten(include_self=False):
+        if getattr(sub, "built", True):
+            continue
+        module = type(sub).__module__
+        if module.startswith("transformers.") or type(sub).__name__ in _WEIGHTED_KERAS_LAYERS:
+            missing.append(str(getattr(sub, "name", type(sub).__name__)))
+    return missing
 
 
 def layer_config(layer: Any) -> Any:
@@ -186,12 +207,12 @@ def load_reference(
                 )
             return Reference(names=names, values=tuple(v.numpy() for v in variables), loaded=loaded)
 
-    reference = _in_fresh_thread(load)
+    reference = in_fresh_thread(load)
     _cache[key] = reference
     return reference
 
 
-def _in_fresh_thread(function: Callable[[], T]) -> T:
+def in_fresh_thread(function: Callable[[], T]) -> T:
     """Run `function` in a new thread and return its result (or raise its exception).
 
     The checker may be asked to judge a layer from inside the user's model call or a
@@ -269,48 +290,3 @@ def _quiet_transformers() -> Iterator[None]:
         yield
     finally:
         hf_logging.set_verbosity(previous)
-
-
-def pair_up(layer_variables: list[Any], layer_values: list[Any], reference: Reference) -> tuple[list[Pair], str]:
-    """Pairs by position; by longest unique name suffix when the structures differ.
-
-    Returns the pairs and a note for the detail ("" when matched by position).
-    """
-    shapes_match = len(layer_values) == len(reference.values) and all(
-        getattr(a, "shape", None) == getattr(b, "shape", None)
-        for a, b in zip(layer_values, reference.values)
-    )
-    if shapes_match:
-        pairs = [
-            Pair(value, ref, loaded)
-            for value, ref, loaded in zip(layer_values, reference.values, reference.loaded)
-        ]
-        return pairs, ""
-    ref_paths = [tuple(n.split("/")) for n in reference.names]
-    pairs = []
-    unmatched = 0
-    for variable, value in zip(layer_variables, layer_values):
-        path = tuple(variable.name.split("/"))
-        index = _suffix_match(path, ref_paths)
-        if index is None:
-            unmatched += 1
-            continue
-        pairs.append(Pair(value, reference.values[index], reference.loaded[index]))
-    note = (
-        f"structure differs from the checkpoint's model ({len(layer_values)} tensors vs "
-        f"{len(reference.values)}): matched by name"
-    )
-    if unmatched:
-        note += f", {unmatched} unmatched"
-    return pairs, note
-
-
-def _suffix_match(path: tuple[str, ...], candidates: list[tuple[str, ...]]) -> int | None:
-    for start in range(len(path)):
-        suffix = path[start:]
-        hits = [i for i, c in enumerate(candidates) if c[-len(suffix):] == suffix]
-        if len(hits) == 1:
-            return hits[0]
-        if hits:
-            return None  # ambiguous: a shorter suffix would only match more
-    return None

@@ -44,11 +44,13 @@ def runtime_stack() -> None:
 @pytest.fixture(scope="session")
 def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Tiny perturbed checkpoints by arch, plus `bert_fresh` (as initialised: zero biases,
-    unit gammas) and `bert_other` (another perturbed bert)."""
+    unit gammas), `bert_other` and `distilbert_other` (other perturbed checkpoints of the
+    same shapes)."""
     root = tmp_path_factory.mktemp("checkpoints")
     found = {arch: save_tiny(arch, root / arch, perturb=True, seed=i) for i, arch in enumerate(TINY)}
     found["bert_fresh"] = save_tiny("bert", root / "bert_fresh", perturb=False, seed=100)
     found["bert_other"] = save_tiny("bert", root / "bert_other", perturb=True, seed=101)
+    found["distilbert_other"] = save_tiny("distilbert", root / "distilbert_other", perturb=True, seed=102)
     return found
 
 

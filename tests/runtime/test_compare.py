@@ -132,3 +132,31 @@ def test_correlation_of_constant_is_zero(np: Any) -> None:
 
     assert correlation(np.ones(5), np.arange(5)) == 0.0
     assert correlation(np.arange(5), np.arange(5) * 2.0) == pytest.approx(1.0)
+
+
+def test_relate_agrees_with_the_plain_formulas_across_chunks_and_samples(np: Any) -> None:
+    from lint_mainlayer.runtime import compare
+
+    rng = np.random.default_rng(11)
+    a = rng.normal(0, 0.02, (1500, 1000)).astype(np.float32)  # more than one chunk
+    b = (a + rng.normal(0, 0.02, a.shape)).astype(np.float32)
+    same, r = compare.relate(a, b)
+    assert not same and r == pytest.approx(compare.correlation(a, b), abs=0.01)  # sampled: 1.5 M > SAMPLE_LIMIT
+    assert compare.relate(a, a.copy()) == (True, 1.0)
+    gamma = (1 + rng.normal(0, 0.05, 768)).astype(np.float32)  # far from zero: no cancellation
+    assert compare.relate(gamma, gamma * 1.0000001)[0]
+    assert compare.relate(gamma, gamma + 0.01)[1] == pytest.approx(1.0)
+    nudged = a.copy()
+    nudged[-1, -1] += 1.0  # one element outside the sample and in the last chunk differs
+    assert compare.relate(a, nudged)[0] is False
+
+
+def test_remapped_equal_tensors_are_pretrained_remapped(np: Any) -> None:
+    from lint_mainlayer.runtime.compare import Pair, compare
+
+    ckpt = _checkpoint(np)
+    layer = [t.copy() for t in ckpt]
+    pairs = [Pair(a, b, remapped=i in (0, 3)) for i, (a, b) in enumerate(zip(layer, ckpt))]
+    result = compare(pairs)
+    assert result.status == "pretrained" and result.remapped == 2
+    assert "equal to the checkpoint (remapped)" in result.detail

@@ -216,19 +216,22 @@ def test_script_sees_its_arguments_and_main(tmp_path: Path, verify_in_process: V
     assert sys.argv == argv
 
 
-def test_checkpoint_option_for_a_hand_written_config(checkpoints: dict[str, Path], verify_in_process: Verify) -> None:
+def test_hand_written_config_filled_with_set_weights_is_judged_by_its_values(checkpoints: dict[str, Path], verify_in_process: Verify) -> None:
+    """No config names a checkpoint, but the weights were copied from one the script loaded."""
     result = verify_in_process(SCRIPTS / "hand_config.py", checkpoint=checkpoints["bert"])
     hand, loaded = result.layers
-    assert hand["status"] == "unknown" and "--checkpoint" in hand["detail"]
+    assert hand["status"] == "pretrained", hand["detail"]
+    assert hand["source"] == str(checkpoints["bert"]) and hand["config_checkpoint"] is None
+    assert any(event.startswith("set_weights at") for event in hand["history"])
     assert loaded["status"] == "pretrained"
-    assert result.exit_code == 1
+    assert result.exit_code == 0
 
     result = verify_in_process(
         SCRIPTS / "hand_config.py", checkpoint=checkpoints["bert"],
-        options=("--checkpoint", str(checkpoints["bert"])),
+        options=("--checkpoint", str(checkpoints["bert_other"])),
     )
-    assert result.statuses == ["pretrained", "pretrained"]
-    assert result.exit_code == 0
+    assert result.statuses == ["random", "random"]
+    assert result.exit_code == 1
 
 
 def test_map_reads_a_name_from_another_folder(checkpoints: dict[str, Path], verify_in_process: Verify) -> None:
