@@ -100,7 +100,7 @@ def open_candidates(
                 continue
             try:
                 reference = weights.load_reference(entry, label, layer, extras)
-            except weights.ReferenceError as exc:
+            except weights.NoReferenceError as exc:
                 problem = str(exc)
             else:
                 checkpoint = from_reference(label, reference.names, reference.values, reference.loaded)

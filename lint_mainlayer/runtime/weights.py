@@ -136,7 +136,7 @@ class Reference:
     loaded: tuple[bool, ...]
 
 
-class ReferenceError(Exception):
+class NoReferenceError(Exception):
     """The checkpoint could not be loaded through the base model class."""
 
 
@@ -161,7 +161,7 @@ def load_reference(
     is used and the comparison notes the differing shapes.
     """
     if entry.model_class is None:
-        raise ReferenceError(f"no transformers model class holds {entry.name}")
+        raise NoReferenceError(f"no transformers model class holds {entry.name}")
     kwargs = {
         k: v for k, v in (extras or {}).items() if k in entry.model_extras and k not in _NAMING_EXTRAS
     }
@@ -175,7 +175,7 @@ def load_reference(
     module = importlib.import_module(entry.module)
     model_class = getattr(module, entry.model_class, None)
     if model_class is None:
-        raise ReferenceError(f"{entry.module} has no {entry.model_class}")
+        raise NoReferenceError(f"{entry.module} has no {entry.model_class}")
     attempts: list[dict[str, Any]] = []
     if config is not None:
         attempts.append({"config": copy.deepcopy(config)})
@@ -193,7 +193,7 @@ def load_reference(
                 except Exception as exc:  # noqa: BLE001 - any failure means "cannot compare"
                     errors.append(f"{type(exc).__name__}: {_first_line(exc)}")
             else:
-                raise ReferenceError(
+                raise NoReferenceError(
                     f"{entry.model_class}.from_pretrained({checkpoint!r}) failed: {errors[-1]}"
                 )
             variables = ordered_weights(_held_layer(model, entry, type(layer)))
@@ -201,7 +201,7 @@ def load_reference(
             names = tuple(v.name for v in variables)
             loaded = tuple(_strip_first(n) not in missing for n in names)
             if names and not any(loaded):
-                raise ReferenceError(
+                raise NoReferenceError(
                     f"{entry.model_class}.from_pretrained({checkpoint!r}) loaded none of the "
                     f"{len(names)} weights of .{'/'.join(entry.fields)}: not a checkpoint of it"
                 )
@@ -247,7 +247,7 @@ def _held_layer(model: Any, entry: registry.MainLayer, layer_class: type) -> Any
         if isinstance(candidate, layer_class) or type(candidate).__name__ == entry.name:
             return candidate
     if not candidates:
-        raise ReferenceError(f"{entry.model_class} has no field {' or '.join(entry.fields)}")
+        raise NoReferenceError(f"{entry.model_class} has no field {' or '.join(entry.fields)}")
     return candidates[0]
 
 
