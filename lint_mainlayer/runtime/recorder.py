@@ -110,6 +110,9 @@ class Record:
     used_at: str | None = None
     # Checkpoints loaded into a model holding the layer (`load_weights`), oldest first.
     loads: list[str] = field(default_factory=list)
+    # The transformers model whose constructor built the layer (`TFBertForSequenceClassification`
+    # for the `bert` of `TFBertForSequenceClassification(config)`); None for a layer built alone.
+    model: str | None = None
     # What happened to the layer's weights, in order: (kind, text, location) with kind
     # "load", "set", "use" or "assign".
     events: list[tuple[str, str, str | None]] = field(default_factory=list)
@@ -488,6 +491,7 @@ class Recorder:
             config=config,
             loaded_from=loaded_from,
             extras=extras,
+            model=self.owning_model(),
         )
         if loaded_from is not None:
             record.events.append(("load", f"from_pretrained({loaded_from})", record.location))
@@ -585,6 +589,21 @@ class Recorder:
     def _say(self, message: str) -> None:
         if self.progress is not None:
             self.progress(message)
+
+    def owning_model(self) -> str | None:
+        """The class of the outermost transformers model (`TFPreTrainedModel`) whose
+        `__init__` is running, up to the user's frame: the model a layer built now belongs to."""
+        frame: types.FrameType | None = sys._getframe(1)
+        found = None
+        while frame is not None:
+            if frame.f_code.co_name == "__init__":
+                owner = frame.f_locals.get("self")
+                if owner is not None and any(c.__name__ == "TFPreTrainedModel" for c in type(owner).__mro__):
+                    found = type(owner).__name__
+            if not _is_library(frame.f_code.co_filename, self._library_roots):
+                break
+            frame = frame.f_back
+        return found
 
     def user_location(self) -> str | None:
         """`file:line` of the innermost frame outside the libraries (the user's call)."""

@@ -37,7 +37,9 @@ class LayerReport:
     of those moves ("encoder/layer_._0 <- encoder/layer_._1 (16 tensors)"); `history` the
     layer's story in order ("pretrained at first use (fit at train.py:40)",
     "re-initialised at train.py:52", "random at the end"); `informative`, `equal`,
-    `correlated` the tensor counts behind the verdict.
+    `correlated` the tensor counts behind the verdict; `model` the transformers model whose
+    constructor built the layer (`location` is then that model's construction in the
+    user's code), None for a layer built on its own.
     """
 
     class_name: str
@@ -56,6 +58,7 @@ class LayerReport:
     informative: int = 0
     equal: int = 0
     correlated: int = 0
+    model: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -100,7 +103,7 @@ def format_table(reports: Sequence[LayerReport]) -> str:
     rows = [
         (
             r.status,
-            r.class_name,
+            r.class_name if r.model is None else f"{r.class_name} (in {r.model})",
             r.name,
             "yes" if r.trainable else "no",
             r.location or "-",

@@ -9,7 +9,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from lint_mainlayer.runtime.report import LayerReport, relative_location
@@ -174,22 +174,21 @@ def run_script(
         with suspended():
             for record in recorder.records:
                 labels, from_config, reason = resolve_checkpoint(record, recorder, checkpoint, mapping)
-                reports.append(
-                    evaluate(
-                        record.layer,
-                        checkpoint=labels[0] if labels else None,
-                        candidates=labels[1:],
-                        config_checkpoint=from_config,
-                        no_checkpoint_reason=reason,
-                        location=relative_location(record.location),
-                        extras=record.extras,
-                        first_use=record.first_use,
-                        library=library,
-                        events=record.events,
-                        reassigned=record.reassigned,
-                        failed=error is not None,
-                    )
+                report = evaluate(
+                    record.layer,
+                    checkpoint=labels[0] if labels else None,
+                    candidates=labels[1:],
+                    config_checkpoint=from_config,
+                    no_checkpoint_reason=reason,
+                    location=relative_location(record.location),
+                    extras=record.extras,
+                    first_use=record.first_use,
+                    library=library,
+                    events=record.events,
+                    reassigned=record.reassigned,
+                    failed=error is not None,
                 )
+                reports.append(replace(report, model=record.model))
     finally:
         # Open files, fingerprints and any fallback reference model: a run is done with them.
         library.close()

@@ -32,7 +32,7 @@ from runtime_support import (
 pytestmark = pytest.mark.runtime
 
 # Finding markers are test annotations, not code: the fixer may keep or drop them.
-_MARKER = re.compile(r"  # error: MLL\d{3}(, MLL\d{3})*$", re.MULTILINE)
+_MARKER = re.compile(r"  # error: MLL\d{3}(?::\d+)?(, MLL\d{3}(?::\d+)?)*$", re.MULTILINE)
 
 
 def _fix(path: Path) -> str:

@@ -18,7 +18,7 @@ from runtime_support import FIXTURES, MODEL_FIX_FIXTURES, REPO, VerifyResult, su
 
 pytestmark = pytest.mark.runtime
 
-_MARKER = re.compile(r"  # error: MLL\d{3}(, MLL\d{3})*$", re.MULTILINE)
+_MARKER = re.compile(r"  # error: MLL\d{3}(?::\d+)?(, MLL\d{3}(?::\d+)?)*$", re.MULTILINE)
 
 
 def _random_line(source: str) -> int:
@@ -70,3 +70,29 @@ def test_model_fix_turns_random_weights_into_pretrained(
         capture_output=True, text=True, timeout=300, check=False,
     )
     assert ran.returncode == 0, ran.stderr
+
+
+def test_the_report_names_the_model_a_layer_belongs_to(
+    checkpoints: dict[str, Path], tmp_path: Path, verify_in_process: Callable[..., VerifyResult]
+) -> None:
+    # Issue 13: a main layer built inside a model's constructor is reported at the user's
+    # construction of the model, and says which model holds it; one built alone says none.
+    script = tmp_path / "heads.py"
+    script.write_text(
+        "import os\n"
+        "from transformers import BertConfig, TFBertForSequenceClassification, TFBertMainLayer\n"
+        'config = BertConfig.from_pretrained(os.environ["LML_CHECKPOINT"])\n'
+        "model = TFBertForSequenceClassification(config)\n"
+        "alone = TFBertMainLayer(config)\n"
+        "model(model.dummy_inputs)\n"
+        "alone(model.dummy_inputs['input_ids'])\n",
+        "utf-8",
+    )
+    result = verify_in_process(script, checkpoint=checkpoints["bert"])
+    by_line = {layer["location"]: layer for layer in result.layers}
+    assert by_line[f"{script}:4"]["model"] == "TFBertForSequenceClassification", result.stdout
+    assert by_line[f"{script}:5"]["model"] is None, result.stdout
+    from lint_mainlayer.runtime.report import LayerReport, format_table
+
+    table = format_table([LayerReport(**layer) for layer in result.layers])
+    assert "TFBertMainLayer (in TFBertForSequenceClassification)" in table, table
