@@ -18,6 +18,7 @@ otherwise the parameter's default decides, else unknown.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import libcst as cst
 
@@ -39,9 +40,12 @@ ARCHITECTURE = frozenset(
 )
 
 
+OriginKind = Literal["pretrained", "scratch", "unknown"]
+
+
 @dataclass(frozen=True)
 class Origin:
-    kind: str  # "pretrained" | "scratch" | "unknown"
+    kind: OriginKind
     why: str
     # For "pretrained": the from_pretrained call, its checkpoint argument, and where it is.
     call: cst.Call | None = None

@@ -7,7 +7,7 @@ from typing import Iterator
 from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Invalid, Rule, Valid
 from lint_mainlayer.rules.facts import Site
 from lint_mainlayer.rules.fixes import NoFix, code, load_fix
-from lint_mainlayer.rules.origin import Origin
+from lint_mainlayer.rules.origin import Origin, OriginKind
 
 
 def _unloaded(ctx: Context) -> list[tuple[Site, Origin]]:
@@ -29,7 +29,7 @@ def _unloaded(ctx: Context) -> list[tuple[Site, Origin]]:
     return found
 
 
-def _findings(ctx: Context, kind: str, code_: str) -> Iterator[Finding]:
+def _findings(ctx: Context, kind: OriginKind, code_: str) -> Iterator[Finding]:
     unloaded = _unloaded(ctx)
     for site, origin in unloaded:
         if origin.kind != kind:
