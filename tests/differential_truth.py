@@ -28,7 +28,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DIFFERENTIAL = REPO / "fixtures" / "runtime" / "differential"
-STATUSES = ("pretrained", "fine-tuned", "random", "unbuilt")
+STATUSES = ("pretrained", "fine-tuned", "random", "unbuilt", "incomplete")
 
 # The whole comment must be the marker: a typo is an error, not a silently ignored comment.
 _MARKER = re.compile(r"#\s*truth:\s*(?P<status>[a-z-]+)(?P<deliberate>\s+deliberate)?\s*$")
