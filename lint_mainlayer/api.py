@@ -17,9 +17,10 @@ import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, NamedTuple
 
-from lint_mainlayer import codes, notebook, prefilter, project_version
+from lint_mainlayer import codes, prefilter, project_version
 from lint_mainlayer.cache import Entry, ResultCache
 from lint_mainlayer.cache import default_directory as default_cache_directory
 from lint_mainlayer.config import ConfigError, ProjectConfig, clear_caches, for_directory, parse_version, with_target
@@ -144,25 +145,47 @@ class Checked(NamedTuple):
     new_data: bytes | None
 
 
+NOTEBOOK_SUFFIX = ".ipynb"
+
+
+def _notebook() -> ModuleType:
+    # Imported when a notebook, or a file the text stage kept, needs it: not for every file.
+    from lint_mainlayer import notebook
+
+    return notebook
+
+
+def _with_cells(result: FileResult, data: bytes) -> FileResult:
+    """A notebook's result with its findings placed in cells; any other result as it is."""
+    if not result.diagnostics or not result.path.endswith(NOTEBOOK_SUFFIX):
+        return result
+    with_cells: FileResult = _notebook().with_cells(result, data)
+    return with_cells
+
+
 def _triage(data: bytes, path: str, settings: Settings, options: Options, cache: ResultCache | None) -> FileResult | _Job:
     """The cheap stages: a final result, or the job for the engine."""
     try:
-        # A notebook's cells joined, IPython lines masked (in .py exports too).
-        decoded = notebook.decode_path(data, path)
+        # A notebook's cells joined; a Python file as it is, until the text stage wants it.
+        decoded = _notebook().decode_notebook(data) if path.endswith(NOTEBOOK_SUFFIX) else decode(data)
     except DecodeError as exc:
         return FileResult(path, error=str(exc))
-    source = decoded.text
-    keep = source if options.keep_source else None
-    # The text stage costs less than hashing the file for the cache.
-    if not (prefilter.mentions_main_layer(source) and prefilter.imports_transformers(source)):
+    keep = decoded.text if options.keep_source else None
+    # The text stage costs less than hashing the file for the cache. Masking IPython lines
+    # only removes text, so the stage may run before it.
+    if not (prefilter.mentions_main_layer(decoded.text) and prefilter.imports_transformers(decoded.text)):
         return FileResult(path, source=keep)
+    if not path.endswith(NOTEBOOK_SUFFIX):
+        # IPython lines (`!pip install`, `%%time`) of a script exported from a notebook, masked.
+        decoded = _notebook().decode_python(decoded)
+        keep = decoded.text if options.keep_source else None
     if cache is not None:
         entry = cache.get(cache.key(data, settings))
         if entry is not None and not _would_fix(entry, options):
             # Without a fix to apply, --fix and --diff give exactly the lint result.
             if entry.error is not None:
                 return FileResult(path, error=entry.error)
-            return notebook.with_cells(FileResult(path, entry.diagnostics, source=keep), data)
+            return _with_cells(FileResult(path, entry.diagnostics, source=keep), data)
     return _Job(path, data, decoded, settings, options)
 
 
@@ -194,7 +217,7 @@ def _analyse(job: _Job) -> _Analysed:
         return _Analysed(FileResult(path, outcome.diagnostics, source=keep), entry=entry)
     try:
         # Masked lines restored, a notebook's changed cells spliced back.
-        new_data = notebook.encode_path(job.decoded, outcome.source)
+        new_data = _notebook().encode_path(job.decoded, outcome.source)
     except EncodeError as exc:
         return _Analysed(FileResult(path, error=f"the fix cannot be written back: {exc}; not written"))
     result = FileResult(
@@ -202,7 +225,7 @@ def _analyse(job: _Job) -> _Analysed:
         outcome.diagnostics,
         fixed=outcome.applied,
         changed=True,
-        diff=notebook.diff(job.decoded, outcome.source, path, _unified_diff) if options.diff else None,
+        diff=_notebook().diff(job.decoded, outcome.source, path, _unified_diff) if options.diff else None,
         source=outcome.source if options.keep_source else None,
     )
     return _Analysed(result, new_data, entry)
@@ -231,7 +254,7 @@ def _finish(job: _Job, analysed: _Analysed, cache: ResultCache | None) -> FileRe
     if cache is not None and analysed.entry is not None:
         # The entry describes the bytes the file ends up with: after --fix, the next run hits.
         cache.put(cache.key(data, job.settings), analysed.entry)
-    result = notebook.with_cells(analysed.result, data)
+    result = _with_cells(analysed.result, data)
     if job.on_disk is None:
         return result
     return _write(job.on_disk, result, job.data, analysed.new_data, job.options)
@@ -398,7 +421,7 @@ def check_text(text: str, path: str, settings: Settings) -> FileResult:
     lines (`!pip install`, `%%time`) are masked as in files, positions unchanged."""
     from lint_mainlayer import engine
 
-    masked = notebook.mask(text) if prefilter.MARKER in text else None
+    masked = _notebook().mask(text) if prefilter.MARKER in text else None
     analysis = engine.analyse(masked.text if masked is not None else text, settings)
     return FileResult(path, analysis.diagnostics, error=analysis.error)
 
@@ -408,7 +431,7 @@ def check_cells(cells: Sequence[str], path: str, settings: Settings) -> tuple[tu
     cell's import counts for the next), each cell's findings with lines counted in it."""
     from lint_mainlayer import engine
 
-    joined, starts = notebook.join(list(cells))
+    joined, starts = _notebook().join(list(cells))
     analysis = engine.analyse(joined, settings)
     index = CellIndex(tuple(range(1, len(cells) + 1)), starts)
     out: list[list[Diagnostic]] = [[] for _ in cells]
@@ -427,12 +450,12 @@ def fix_text(
     how many findings were fixed; an `error` when nothing could be fixed."""
     from lint_mainlayer import engine
 
-    masked = notebook.mask(text) if prefilter.MARKER in text else None
+    masked = _notebook().mask(text) if prefilter.MARKER in text else None
     source = masked.text if masked is not None else text
     outcome = engine.fix_source(source, settings, unsafe=unsafe, only=None if only is None else {only})
     if outcome.error is not None:
         return FileResult(path, error=outcome.error)
-    fixed = notebook.unmask(outcome.source, masked.originals) if masked is not None else outcome.source
+    fixed = _notebook().unmask(outcome.source, masked.originals) if masked is not None else outcome.source
     return FileResult(path, outcome.diagnostics, fixed=outcome.applied, changed=fixed != text, source=fixed)
 
 

@@ -51,8 +51,6 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lint_mainlayer import registry
-from lint_mainlayer.registry import is_transformers_module
 
 MARKER = "MainLayer"
 # Every registry model class and `TFAutoModel*` class name starts so (a test checks).
@@ -163,6 +161,9 @@ def calls_imported_main_layer(tree: ast.AST) -> bool:
     """Stage 3: whether `tree` refers to a main layer imported from transformers (a call
     may construct it through a name, a container or a subclass), or a call may build or
     load a model of a transformers class."""
+    # Imported here: the text stages, which most files leave by, never need the registry.
+    from lint_mainlayer.registry import is_transformers_module
+
     star = False
     # Names bound by a transformers import: modules, or anything taken from one.
     roots: set[str] = set()
@@ -260,6 +261,8 @@ def _from_transformers(node: ast.expr, star: bool, roots: set[str]) -> bool:
 
 def _is_model_name(name: str) -> bool:
     """Whether `name` is a registry TF model class or `TFAutoModel*` class."""
+    from lint_mainlayer import registry
+
     return (
         MODEL_MARKER.match(name) is not None
         and (registry.lookup_model(f"transformers.{name}") or registry.lookup_auto(f"transformers.{name}")) is not None

@@ -12,8 +12,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
+
+# The generated tables, shipped as package data beside this module.
+_DATA = Path(__file__).resolve().parent / "data"
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ def _entry(raw: dict[str, Any]) -> MainLayer:
 @lru_cache(maxsize=1)
 def load() -> dict[str, MainLayer]:
     """All main layers by class name."""
-    text = resources.files("lint_mainlayer").joinpath("data/main_layers.json").read_text("utf-8")
+    text = (_DATA / "main_layers.json").read_text("utf-8")
     raw = json.loads(text)
     return {entry["name"]: _entry(entry) for entry in raw["main_layers"]}
 
@@ -92,7 +95,7 @@ def load() -> dict[str, MainLayer]:
 @lru_cache(maxsize=1)
 def generated_from() -> str:
     """The transformers version the table was generated from."""
-    text = resources.files("lint_mainlayer").joinpath("data/main_layers.json").read_text("utf-8")
+    text = (_DATA / "main_layers.json").read_text("utf-8")
     return str(json.loads(text)["transformers_version"])
 
 
@@ -252,7 +255,7 @@ def _auto_entry(raw: dict[str, Any]) -> AutoClass:
 
 @lru_cache(maxsize=1)
 def _model_table() -> _ModelTable:
-    text = resources.files("lint_mainlayer").joinpath("data/models.json").read_text("utf-8")
+    text = (_DATA / "models.json").read_text("utf-8")
     raw = json.loads(text)
     return _ModelTable(
         models={entry["name"]: _model_entry(entry) for entry in raw["models"]},
