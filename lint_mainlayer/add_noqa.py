@@ -29,9 +29,6 @@ def run(paths: list[Path], options: api.Options) -> int:
             continue
         if not result.diagnostics:
             continue
-        if Path(result.path).suffix == ".ipynb":
-            click.echo(f"{result.path}: warning: --add-noqa does not edit notebooks; skipped", err=True)
-            continue
         count, error = api.add_noqa_to(result)
         if error is not None:
             click.echo(f"{result.path}: error: {error}", err=True)

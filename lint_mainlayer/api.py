@@ -467,10 +467,12 @@ def add_noqa_to(result: FileResult) -> tuple[int, str | None]:
     path = Path(result.path)
     try:
         data = path.read_bytes()
-        decoded = decode(data)
+        # A notebook's findings are on the lines of its joined cells: the comments go there and
+        # back into the cells, every other byte kept, as a fix does.
+        decoded = _notebook().decode_path(data, result.path)
         new_text, count = add_noqa(decoded.text, result.diagnostics)
         if count:
-            write_atomic(path, encode(new_text, decoded.encoding), expected=data)
+            write_atomic(path, _notebook().encode_path(decoded, new_text), expected=data)
     except (OSError, DecodeError, EncodeError, ChangedOnDisk) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return 0, f"cannot add noqa directives: {why}"

@@ -142,6 +142,21 @@ def test_fix_keeps_the_files_own_json_style(
     assert path.read_text() == json.dumps(fixed, **dump)
 
 
+def test_add_noqa_writes_into_the_cell_and_keeps_every_other_byte(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    original = write(project / "nb.ipynb", NOTEBOOK)
+    (project / "magic.py").write_text(f"!pip install transformers\n{IMPORTS}\n{CONFIG}\n{LAYER}\n")
+    code, _, err = run(["--add-noqa", "."], capsys)
+    assert code == 0 and err == "Added 2 noqa directives.\n"
+    expected = original.decode().replace(LAYER, LAYER + "  # noqa: MLL001")
+    assert (project / "nb.ipynb").read_bytes().decode() == expected
+    assert (project / "magic.py").read_text().startswith(f"!pip install transformers\n{IMPORTS}\n")
+    assert (project / "magic.py").read_text().endswith(f"{LAYER}  # noqa: MLL001\n")
+    assert run(["."], capsys)[0] == 0
+    assert run(["--add-noqa", "."], capsys)[2] == "Added 0 noqa directives.\n"
+
+
 def test_string_source_stays_a_string(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     nb = make([("code", f"{IMPORTS}\n{CONFIG}\n{LAYER}")])
     write(project / "nb.ipynb", nb)
