@@ -96,7 +96,7 @@ def run_one(job: Job) -> Run:
     start = time.monotonic()
     here = os.getcwd()
     roots = (os.path.dirname(os.path.abspath(job.script)), *job.paths)
-    _forget_modules(roots)
+    forget_modules(roots)
     saved_path = sys.path[:]
     sys.path[:0] = job.paths  # run_script puts the script's own folder before them
     os.chdir(job.workdir)
@@ -106,7 +106,7 @@ def run_one(job: Job) -> Run:
     finally:
         os.chdir(here)
         sys.path[:] = saved_path
-        _forget_modules(roots)
+        forget_modules(roots)
     layers = []
     for report in result.reports:
         file, _, line = (report.location or "").rpartition(":")
@@ -122,7 +122,7 @@ def run_one(job: Job) -> Run:
     return Run(job.script, tuple(layers), result.error, output.getvalue()[-6000:], time.monotonic() - start)
 
 
-def _forget_modules(roots: Sequence[str]) -> None:
+def forget_modules(roots: Sequence[str]) -> None:
     """Drop every module imported from below `roots` (a project's own), and the finders'
     cached folder listings."""
     # Modules found on a sys.path entry carry that entry's spelling: no realpath per module.

@@ -31,6 +31,7 @@ correct the project instead.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import json
 import os
@@ -44,11 +45,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from differential_worker import Job, Run, run_all, same_file, worker_environment
+from differential_worker import Job, Run, forget_modules, run_all, same_file, worker_environment
 from runtime_support import REPO, subprocess_env
 
 from lint_mainlayer.cli import main
-from tests.differential_truth import Project, Script, Truth, parse_project, projects
+from tests.differential_truth import PROJECT_SCRIPT, Project, Script, Truth, parse_project, projects
 
 pytestmark = pytest.mark.runtime
 
@@ -324,3 +325,43 @@ def test_command_line_in_a_process_agrees() -> None:
     )
     assert result.returncode == 1, result.stderr
     assert _findings(result.stdout, project.root) == _lint(project.root)
+
+
+def test_verify_names_the_builder_module(
+    checkpoints: dict[str, Path], verify_in_process: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`lint-mainlayer verify train.py` reports a layer built in another module of the
+    project at that module's line (what (a) relies on), relative to the working folder."""
+    project = PROJECTS["bug_class_reexport_albert"]  # no fit: the cheapest run
+    [(module, truth)] = project.truths
+    monkeypatch.chdir(project.root)
+    monkeypatch.setenv("LML_CKPT_ALBERT", str(checkpoints["albert"]))
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)  # no __pycache__ in the fixtures
+    try:
+        result = verify_in_process(PROJECT_SCRIPT)
+    finally:
+        forget_modules([str(project.root)])
+    assert result.exit_code == 1, result.stderr
+    [layer] = result.layers
+    assert (layer["location"], layer["status"]) == (f"{project.relative(module.path)}:{truth.line}", "random")
+
+
+def test_a_project_imports_its_own_modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two projects with a package of the same name, one after the other in one worker: the
+    second imports its own modules, not the first's left in `sys.modules`."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    values = []
+    for value in ("first", "second"):
+        root = tmp_path / value / "src"
+        (root / "lml_probe_pkg").mkdir(parents=True)
+        (root / "lml_probe_pkg" / "__init__.py").write_text("from .modeling import VALUE\n", "utf-8")
+        (root / "lml_probe_pkg" / "modeling.py").write_text(f"VALUE = {value!r}\n", "utf-8")
+        sys.path.insert(0, str(root))
+        try:
+            values.append(importlib.import_module("lml_probe_pkg").VALUE)
+        finally:
+            sys.path.remove(str(root))
+            forget_modules([str(root)])
+        assert not any(name.startswith("lml_probe_pkg") for name in sys.modules)
+    assert values == ["first", "second"]
