@@ -79,14 +79,15 @@ def test_project_is_well_formed(root: Path) -> None:
 
 @pytest.mark.parametrize("root", projects(), ids=lambda p: p.name)
 def test_name_says_the_case(root: Path) -> None:
-    """bug: random by mistake; scratch: random on purpose; loaded: a loader helper in a third
-    module and nothing random; correct: the builder loads, no helper, nothing random."""
+    """bug: random by mistake (a loader helper may be there, unused); scratch: random on
+    purpose; loaded: a loader helper in a third module and nothing random; correct: the
+    builder loads, no helper, nothing random."""
     project = parse_project(root)
     case = root.name.split("_")[0]
     truths = [t for _, t in project.truths]
     helpers = [m for m in project.modules if m.path.name == "loading.py"]
     if case == "bug":
-        assert any(t.wants_finding for t in truths) and not helpers
+        assert any(t.wants_finding for t in truths)
     elif case == "scratch":
         assert any(t.status == "random" and t.deliberate for t in truths) and not any(t.wants_finding for t in truths)
     else:

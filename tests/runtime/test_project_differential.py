@@ -78,6 +78,7 @@ DISAGREEMENTS: dict[tuple[str, str, str, str], str] = {
     ("bug_class_reexport_albert", "qa/modeling.py:10", MISSED, SCRIPT): _BUG,
     ("bug_function_src_distilbert", "src/textenc/modeling.py:7", MISSED, SCRIPT): _BUG,
     ("bug_import_as_roberta", "tagger/modeling.py:9", MISSED, SCRIPT): _BUG,
+    ("bug_loader_not_called_bert", "classifier/modeling.py:10", MISSED, SCRIPT): _BUG,
     ("bug_model_chain_src_gpt2", "src/lm/modeling.py:7", MISSED, FOLDER): _CHAIN,
     ("bug_model_chain_src_gpt2", "src/lm/modeling.py:7", MISSED, SCRIPT): _CHAIN,
     ("bug_model_chain_src_gpt2", "src/lm/modeling.py:7", MISSED, MODULE): _CHAIN,
@@ -95,6 +96,8 @@ DISAGREEMENTS: dict[tuple[str, str, str, str], str] = {
     ("loaded_by_name_roberta", "tagger/modeling.py:10", FALSE_FINDING, MODULE): _LOADED,
     ("loaded_replace_field_bert", "classifier/modeling.py:10", FALSE_FINDING, FOLDER): _LOADED,
     ("loaded_replace_field_bert", "classifier/modeling.py:10", FALSE_FINDING, MODULE): _LOADED,
+    ("loaded_pipeline_gpt2", "lm/modeling.py:9", FALSE_FINDING, FOLDER): _LOADED,
+    ("loaded_pipeline_gpt2", "lm/modeling.py:9", FALSE_FINDING, MODULE): _LOADED,
     ("loaded_set_weights_src_distilbert", "src/textenc/modeling.py:9", FALSE_FINDING, FOLDER): _LOADED,
     ("loaded_set_weights_src_distilbert", "src/textenc/modeling.py:9", FALSE_FINDING, MODULE): _LOADED,
 }
