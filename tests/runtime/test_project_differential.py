@@ -20,12 +20,17 @@ would put it, and then:
     the project folder (`folder`), only its script (`script`: the construction is in
     another file, where the finding must be reported), and only the module holding the
     construction (`module`: what pre-commit passes when that module changed). And
-    `test_every_finding_is_on_a_marked_line`: no finding elsewhere.
+    `test_every_finding_is_on_a_marked_line`: no finding elsewhere;
+(c) `test_fix_turns_random_into_pretrained`: `--fix` on a copy of each project folder gives a
+    project whose script still runs, in which each random-by-mistake construction is now
+    pretrained or fine-tuned and every other one keeps its truth (a fix in the builder
+    module must not break the script of another).
 
 DISAGREEMENTS lists where the linter is wrong today, each case an xfail(strict=True), as in
 tests/runtime/test_differential.py: when the project analysis (issue 16) fixes a case, it
 XPASSes, which fails the run until its row is removed. A wrong truth (a) is never listed:
-correct the project instead.
+correct the project instead. Rows that the project analysis should fix say so
+(`NEEDS_PROJECT`); the others say why they stay.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import importlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -58,6 +64,8 @@ WORKERS = 2  # the differential test's: both share one pool of workers
 
 MISSED = "missed"  # random by mistake, and no finding on the line
 FALSE_FINDING = "false finding"  # a finding on a line whose layers are not random by mistake
+FIX = "fix"  # after --fix on the folder, the construction is not what it should be (or the script fails)
+GOOD = {"pretrained", "fine-tuned"}
 
 FOLDER = "folder"  # `lint-mainlayer <project>`
 SCRIPT = "script"  # `lint-mainlayer <project>/train.py`
@@ -69,6 +77,10 @@ _SCRATCH = f"{NEEDS_PROJECT}: the script passes a scratch config, so the builder
 _LOADED = f"{NEEDS_PROJECT}: a helper of another module loads pretrained weights into what the builder built"
 _BUG = f"{NEEDS_PROJECT}: the construction is in the builder module, which linting only the script does not read"
 _CHAIN = f"{NEEDS_PROJECT}: a whole model built from a `config` parameter gets no finding unless a caller's pretrained config is followed"
+_NO_FIX = (
+    "no safe fix: the builder has only its `config` parameter, and the checkpoint is named by a caller in another "
+    "module (MLL002's fix, `from_pretrained(config.name_or_path, ...)`, is unsafe: 4.x leaves `name_or_path` empty)"
+)
 
 # Where the linter disagrees with the runtime: (project, "module:line", kind, target) -> why.
 # Remove a row when its case XPASSes.
@@ -100,6 +112,13 @@ DISAGREEMENTS: dict[tuple[str, str, str, str], str] = {
     ("loaded_pipeline_gpt2", "lm/modeling.py:9", FALSE_FINDING, MODULE): _LOADED,
     ("loaded_set_weights_src_distilbert", "src/textenc/modeling.py:9", FALSE_FINDING, FOLDER): _LOADED,
     ("loaded_set_weights_src_distilbert", "src/textenc/modeling.py:9", FALSE_FINDING, MODULE): _LOADED,
+    # Fixes (`--fix` on the folder: safe fixes only).
+    ("bug_class_pkg_bert", "classifier/modeling.py:10", FIX, FOLDER): _NO_FIX,
+    ("bug_class_reexport_albert", "qa/modeling.py:10", FIX, FOLDER): _NO_FIX,
+    ("bug_function_src_distilbert", "src/textenc/modeling.py:7", FIX, FOLDER): _NO_FIX,
+    ("bug_import_as_roberta", "tagger/modeling.py:9", FIX, FOLDER): _NO_FIX,
+    ("bug_loader_not_called_bert", "classifier/modeling.py:10", FIX, FOLDER): _NO_FIX,
+    ("bug_model_chain_src_gpt2", "src/lm/modeling.py:7", FIX, FOLDER): _NO_FIX,
 }
 
 # (project, target) -> why, for `test_every_finding_is_on_a_marked_line`.
@@ -138,6 +157,7 @@ LINT_CASES = [
     for m, t in p.truths
     for target in TARGETS
 ]
+FIX_CASES = [Case(p, m, t, FIX, FOLDER) for p in PROJECTS.values() for m, t in p.truths]
 
 
 @dataclass(frozen=True)
@@ -146,6 +166,7 @@ class Finding:
     line: int
     code: str
     message: str
+    safe_fix: bool = False
 
     def __str__(self) -> str:
         return f"{self.path.name}:{self.line}: {self.code} {self.message}"
@@ -156,29 +177,52 @@ LINT_OPTIONS = ("--output-format", "json", "--no-cache", "-j", "1")
 
 def _findings(output: str, cwd: Path) -> tuple[Finding, ...]:
     found: list[dict[str, Any]] = json.loads(output)
-    return tuple(Finding((cwd / f["path"]).resolve(), int(f["line"]), str(f["code"]), str(f["message"])) for f in found)
+    return tuple(
+        Finding(
+            (cwd / f["path"]).resolve(),
+            int(f["line"]),
+            str(f["code"]),
+            str(f["message"]),
+            (f.get("fix") or {}).get("applicability") == "safe",
+        )
+        for f in found
+    )
 
 
 def _project_of(target: Path) -> Project:
     return next(p for p in PROJECTS.values() if target.resolve().is_relative_to(p.root.resolve()))
 
 
-@cache
-def _lint(target: Path) -> tuple[Finding, ...]:
-    """`lint-mainlayer --output-format json TARGET` run from the project's root, as pre-commit
-    or a user runs it; in this process (`main(argv)`, no interpreter start per target):
-    `test_command_line_in_a_process_agrees` checks that a real process says the same."""
-    root = _project_of(target).root
+def _copy_of(project: Project, module: Script) -> Script:
+    """The module of the same path in (a copy of) the project."""
+    found = project.module(project.root / _project_of(module.path).relative(module.path))
+    assert found is not None, f"{module.path.name}: gone from the fixed copy"
+    return found
+
+
+def _main(root: Path, *argv: str) -> tuple[int, str, str]:
+    """`lint-mainlayer ARGV` run from `root`, in this process (`main(argv)`: no interpreter
+    start per target; `test_command_line_in_a_process_agrees` checks that a real process says
+    the same): exit status, stdout, stderr."""
     out, err = io.StringIO(), io.StringIO()
     here = os.getcwd()
     os.chdir(root)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            status = main([*LINT_OPTIONS, str(target)])
+            status = main(list(argv))
     finally:
         os.chdir(here)
-    assert status in (0, 1), f"lint-mainlayer {target} exited {status}:\n{err.getvalue()}"
-    return _findings(out.getvalue(), root)
+    return status, out.getvalue(), err.getvalue()
+
+
+@cache
+def _lint(target: Path) -> tuple[Finding, ...]:
+    """`lint-mainlayer --output-format json TARGET` from the project's root, as pre-commit or
+    a user runs it."""
+    root = _project_of(target).root
+    status, out, err = _main(root, *LINT_OPTIONS, str(target))
+    assert status in (0, 1), f"lint-mainlayer {target} exited {status}:\n{err}"
+    return _findings(out, root)
 
 
 def _targets(project: Project, target: str, module: Script | None = None) -> list[Path]:
@@ -193,9 +237,11 @@ def _targets(project: Project, target: str, module: Script | None = None) -> lis
 
 @dataclass(frozen=True)
 class Runs:
-    """Every selected project's run, by project name."""
+    """Every selected project's run, and the run of its fixed copy (None: --fix changed
+    nothing), by project name."""
 
     runs: dict[str, Run]
+    fixed: dict[str, tuple[Project, Run] | None]
 
 
 @pytest.fixture(scope="session")
@@ -207,23 +253,19 @@ def project_runs(
     needed = {params["case"].project.name for params in selected if isinstance(params.get("case"), Case)} | {
         params["name"] for params in selected if params.get("name") in PROJECTS
     }
-    jobs = [
-        Job(
-            str(p.script),
-            str(checkpoints[p.arch]),
-            str(tmp_path_factory.mktemp(f"project-{p.name}")),
-            paths=(str(p.import_root),) if p.import_root != p.root else (),
-        )
-        for p in PROJECTS.values()
-        if p.name in needed
-    ]
+    jobs = [_job(p, checkpoints, tmp_path_factory.mktemp(f"project-{p.name}")) for p in PROJECTS.values() if p.name in needed]
+    fixed: dict[str, Project | None] = {}
+    for name in sorted({params["case"].project.name for params in selected if getattr(params.get("case"), "kind", "") == FIX}):
+        fixed[name] = _fixed_copy(PROJECTS[name], tmp_path_factory.mktemp(f"fixed-{name}"))
+        if fixed[name] is not None:
+            jobs.append(_job(fixed[name], checkpoints, tmp_path_factory.mktemp(f"run-fixed-{name}")))
     start = time.monotonic()
     runs = run_all(jobs, worker_environment(checkpoints), workers=WORKERS)
     elapsed = time.monotonic() - start
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     message = (
-        f"project differential: {len(jobs)} project scripts in {elapsed:.0f} s on {min(WORKERS, len(jobs))} "
+        f"project differential: {len(jobs)} project scripts ({len(jobs) - len(needed)} fixed copies) in {elapsed:.0f} s on {min(WORKERS, len(jobs))} "
         "worker(s); slowest: "
         + ", ".join(f"{Path(r.script).parent.name} {r.seconds:.1f} s" for r in sorted(runs.values(), key=lambda r: -r.seconds)[:3])
     )
@@ -233,7 +275,28 @@ def project_runs(
             reporter.write_line(message)
     else:
         print(message, file=sys.stderr)
-    yield Runs({name: runs[str(p.script)] for name, p in PROJECTS.items() if name in needed})
+    yield Runs(
+        runs={name: runs[str(p.script)] for name, p in PROJECTS.items() if name in needed},
+        fixed={name: None if f is None else (f, runs[str(f.script)]) for name, f in fixed.items()},
+    )
+
+
+def _job(project: Project, checkpoints: dict[str, Path], workdir: Path) -> Job:
+    # A src layout's package is importable as an editable install makes it.
+    paths = (str(project.import_root),) if project.import_root != project.root else ()
+    return Job(str(project.script), str(checkpoints[project.arch]), str(workdir), paths=paths)
+
+
+def _fixed_copy(project: Project, folder: Path) -> Project | None:
+    """`lint-mainlayer --fix` on a copy of the project folder; None when it changed nothing."""
+    copy = folder / project.name
+    shutil.copytree(project.root, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    status, _, err = _main(copy, "--fix", "--no-cache", "-j", "1", "--quiet", ".")
+    assert status in (0, 1), f"{project.name}: --fix exited {status}:\n{err}"
+    changed = [
+        m for m in project.modules if (copy / project.relative(m.path)).read_bytes() != m.path.read_bytes()
+    ]
+    return parse_project(copy) if changed else None
 
 
 def _statuses(run: Run, module: Script, line: int) -> list[str]:
@@ -253,9 +316,8 @@ def _explain(run: Run, module: Script, line: int) -> str:
 
 def test_disagreements_table_is_current() -> None:
     """Every row names a case that exists: a stale row (line moved, case gone) must go."""
-    assert not sorted(set(DISAGREEMENTS) - {c.key for c in LINT_CASES})
+    assert not sorted(set(DISAGREEMENTS) - {c.key for c in LINT_CASES + FIX_CASES})
     assert not sorted(set(STRAY) - {(name, target) for name in PROJECTS for target in TARGETS})
-    assert all(reason.startswith(NEEDS_PROJECT) for reason in DISAGREEMENTS.values())
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in MEASURED_CASES])
@@ -294,6 +356,25 @@ def test_linter_agrees_with_runtime(case: Case, project_runs: Runs) -> None:
     shown = "; ".join(f"{f.code} {f.message}" for f in findings) or "no finding"
     assert bool(findings) == random_by_mistake, (
         f"{case.id}: runtime {statuses} (`{case.truth}`), `lint-mainlayer {os.path.relpath(target, REPO)}`: {shown}"
+    )
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=_xfail(DISAGREEMENTS.get(c.key))) for c in FIX_CASES])
+def test_fix_turns_random_into_pretrained(case: Case, project_runs: Runs) -> None:
+    fixed = project_runs.fixed[case.project.name]
+    project, run = (case.project, project_runs.runs[case.project.name]) if fixed is None else fixed
+    assert run.error is None, _failure(run)
+    module = _copy_of(project, case.module)
+    # Markers are comments, which fixes keep: the n-th marker of the copy is the n-th of the original.
+    assert len(module.truths) == len(case.module.truths), "--fix dropped or added a `# truth:` marker"
+    line = module.truths[case.module.truths.index(case.truth)].line
+    statuses = _statuses(run, module, line)
+    want = GOOD if case.truth.wants_finding else {case.truth.status}
+    assert statuses and set(statuses) <= want, (
+        f"{case.id} (`{case.truth}`): after --fix {statuses}, want {' or '.join(sorted(want))}"
+        + ("" if fixed is not None else " (--fix changed nothing)")
+        + "\n"
+        + _explain(run, module, line)
     )
 
 
