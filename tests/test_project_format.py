@@ -7,12 +7,23 @@ name says which case it is."""
 from __future__ import annotations
 
 import ast
-import tomllib
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.differential_truth import MarkerError, Project, call_lines, parse_project, projects
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the project's own dependency there
+    import tomli as tomllib
+
+from tests.differential_truth import (
+    MarkerError,
+    Project,
+    call_lines,
+    parse_project,
+    projects,
+)
 from tests.runtime.runtime_support import TINY  # constants only: imports no TensorFlow
 
 CASES = ("bug", "scratch", "loaded", "correct")
