@@ -273,16 +273,20 @@ def project_runs(
     checkpoints: dict[str, Path], tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Runs]:
     # Only the projects the selected tests need (`-k bug_class` runs one script, not all).
-    selected = [item.callspec.params for item in request.session.items if hasattr(item, "callspec")]
-    needed = {params["case"].project.name for params in selected if isinstance(params.get("case"), Case)} | {
-        params["name"] for params in selected if params.get("name") in PROJECTS
-    }
+    # Other modules' parameters may be named `case` or `name` too: only this module's count.
+    selected = [
+        item.callspec.params
+        for item in request.session.items
+        if hasattr(item, "callspec") and getattr(item, "module", None) is sys.modules[__name__]
+    ]
+    cases = [params["case"] for params in selected if isinstance(params.get("case"), Case)]
+    needed = {case.project.name for case in cases} | {params["name"] for params in selected if "name" in params}
     jobs = [_job(p, checkpoints, tmp_path_factory.mktemp(f"project-{p.name}")) for p in PROJECTS.values() if p.name in needed]
     fixed: dict[str, Project | None] = {}
-    for name in sorted({params["case"].project.name for params in selected if getattr(params.get("case"), "kind", "") == FIX}):
-        fixed[name] = _fixed_copy(PROJECTS[name], tmp_path_factory.mktemp(f"fixed-{name}"))
-        if fixed[name] is not None:
-            jobs.append(_job(fixed[name], checkpoints, tmp_path_factory.mktemp(f"run-fixed-{name}")))
+    for name in sorted({case.project.name for case in cases if case.kind == FIX}):
+        copy = fixed[name] = _fixed_copy(PROJECTS[name], tmp_path_factory.mktemp(f"fixed-{name}"))
+        if copy is not None:
+            jobs.append(_job(copy, checkpoints, tmp_path_factory.mktemp(f"run-fixed-{name}")))
     start = time.monotonic()
     runs = run_all(jobs, worker_environment(checkpoints), workers=WORKERS)
     elapsed = time.monotonic() - start
