@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,6 +147,17 @@ def _pool(environment: Mapping[str, str], workers: int) -> ProcessPoolExecutor:
     return _POOLS[key]
 
 
+def _drop(pool: ProcessPoolExecutor) -> None:
+    """Forget the pool and kill its workers (one may be stuck in a script)."""
+    for key, value in list(_POOLS.items()):
+        if value is pool:
+            del _POOLS[key]
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.kill()
+
+
 @atexit.register
 def shutdown_pools() -> None:
     while _POOLS:
@@ -164,20 +176,17 @@ def run_all(
     if not jobs:
         return {}
     pool = _pool(environment, workers)
-    futures = {pool.submit(run_one, job): job for job in jobs}
-    _, pending = wait(futures, timeout=timeout)
-    if pending:
-        # The pool is dead to us: kill its processes (a hung script never returns) and drop it.
-        for key, value in list(_POOLS.items()):
-            if value is pool:
-                del _POOLS[key]
-        processes = list(getattr(pool, "_processes", {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.kill()
-        unfinished = ", ".join(Path(futures[f].script).name for f in pending)
-        raise TimeoutError(f"differential scripts unfinished after {timeout:.0f} s: {unfinished}")
-    runs = [future.result() for future in futures]
+    try:
+        futures = {pool.submit(run_one, job): job for job in jobs}
+        _, pending = wait(futures, timeout=timeout)
+        if pending:
+            _drop(pool)  # a hung script never returns: its worker must go
+            unfinished = ", ".join(Path(futures[f].script).name for f in pending)
+            raise TimeoutError(f"differential scripts unfinished after {timeout:.0f} s: {unfinished}")
+        runs = [future.result() for future in futures]
+    except BrokenProcessPool:
+        _drop(pool)  # a worker died: the next run starts a new pool
+        raise
     return {run.script: run for run in runs}
 
 
