@@ -190,7 +190,6 @@ class Finding:
     line: int
     code: str
     message: str
-    safe_fix: bool = False
 
     def __str__(self) -> str:
         return f"{self.path.name}:{self.line}: {self.code} {self.message}"
@@ -201,16 +200,7 @@ LINT_OPTIONS = ("--output-format", "json", "--no-cache", "-j", "1")
 
 def _findings(output: str, cwd: Path) -> tuple[Finding, ...]:
     found: list[dict[str, Any]] = json.loads(output)
-    return tuple(
-        Finding(
-            (cwd / f["path"]).resolve(),
-            int(f["line"]),
-            str(f["code"]),
-            str(f["message"]),
-            (f.get("fix") or {}).get("applicability") == "safe",
-        )
-        for f in found
-    )
+    return tuple(Finding((cwd / f["path"]).resolve(), int(f["line"]), str(f["code"]), str(f["message"])) for f in found)
 
 
 def _project_of(target: Path) -> Project:
