@@ -36,6 +36,9 @@ from lint_mainlayer.writer import ChangedOnDisk, write_atomic
 
 if TYPE_CHECKING:
     from lint_mainlayer.engine import Key
+    from lint_mainlayer.project.session import ProjectSession
+    from lint_mainlayer.project.store import SummaryStore
+    from lint_mainlayer.types import ProjectView
 
 # What the transports (cli, lsp) use of the layers below, so that they import only this module.
 __all__ = [
@@ -56,6 +59,7 @@ __all__ = [
     "check_cells",
     "check_stdin",
     "check_text",
+    "check_dependents",
     "default_cache_directory",
     "discover",
     "document_settings",
@@ -92,6 +96,8 @@ class Options:
     keep_source: bool = False
     jobs: int = 1
     cache_dir: Path | None = None
+    # False (`--no-project`): each file alone, whatever the config says.
+    project: bool = True
 
 
 def settings_for(config: ProjectConfig, options: Options) -> Settings:
@@ -104,6 +110,8 @@ def settings_for(config: ProjectConfig, options: Options) -> Settings:
         settings = replace(settings, select=settings.select | options.extend_select)
     if options.extend_ignore:
         settings = replace(settings, ignore=settings.ignore | options.extend_ignore)
+    if not options.project:
+        settings = replace(settings, project_analysis=False)
     if options.target_transformers is not None:
         settings = replace(
             settings,
@@ -125,6 +133,8 @@ class _Job:
     options: Options
     # Where to write a fix (None: source that did not come from a file).
     on_disk: Path | None = None
+    # What the project's other modules say about this one (None: no project analysis).
+    project: ProjectView | None = None
 
 
 @dataclass(frozen=True)
@@ -163,8 +173,16 @@ def _with_cells(result: FileResult, data: bytes) -> FileResult:
     return with_cells
 
 
-def _triage(data: bytes, path: str, settings: Settings, options: Options, cache: ResultCache | None) -> FileResult | _Job:
-    """The cheap stages: a final result, or the job for the engine."""
+def _triage(
+    data: bytes,
+    path: str,
+    settings: Settings,
+    options: Options,
+    cache: ResultCache | None,
+    session: ProjectSession | None = None,
+) -> FileResult | _Job:
+    """The cheap stages: a final result, or the job for the engine. With `session`, a file
+    that reaches the engine gets its project view (part of its cache key)."""
     try:
         # A notebook's cells joined; a Python file as it is, until the text stage wants it.
         decoded = _notebook().decode_notebook(data) if path.endswith(NOTEBOOK_SUFFIX) else decode(data)
@@ -179,14 +197,17 @@ def _triage(data: bytes, path: str, settings: Settings, options: Options, cache:
         # IPython lines (`!pip install`, `%%time`) of a script exported from a notebook, masked.
         decoded = _notebook().decode_python(decoded)
         keep = decoded.text if options.keep_source else None
+    view = None
+    if session is not None and settings.project_analysis and not path.endswith(NOTEBOOK_SUFFIX):
+        view = session.view(Path(path))
     if cache is not None:
-        entry = cache.get(cache.key(data, settings))
+        entry = cache.get(cache.key(data, settings, view.digest if view is not None else ""))
         if entry is not None and not _would_fix(entry, options):
             # Without a fix to apply, --fix and --diff give exactly the lint result.
             if entry.error is not None:
                 return FileResult(path, error=entry.error)
             return _with_cells(FileResult(path, entry.diagnostics, source=keep), data)
-    return _Job(path, data, decoded, settings, options)
+    return _Job(path, data, decoded, settings, options, project=view)
 
 
 def _would_fix(entry: Entry, options: Options) -> bool:
@@ -202,11 +223,11 @@ def _analyse(job: _Job) -> _Analysed:
     path = job.path
     keep = source if options.keep_source else None
     if not (options.fix or options.diff):
-        analysis = engine.analyse(source, job.settings)
+        analysis = engine.analyse(source, job.settings, project=job.project)
         if analysis.error is not None:
             return _Analysed(FileResult(path, error=analysis.error), entry=Entry(error=analysis.error))
         return _Analysed(FileResult(path, analysis.diagnostics, source=keep), entry=Entry(analysis.diagnostics))
-    outcome = engine.fix_source(source, job.settings, unsafe=options.unsafe_fixes)
+    outcome = engine.fix_source(source, job.settings, unsafe=options.unsafe_fixes, project=job.project)
     if outcome.error is not None:
         if outcome.internal:
             return _Analysed(FileResult(path, error=f"internal error, please report: {outcome.error}"))
@@ -253,7 +274,8 @@ def _finish(job: _Job, analysed: _Analysed, cache: ResultCache | None) -> FileRe
     data = analysed.new_data if analysed.new_data is not None else job.data
     if cache is not None and analysed.entry is not None:
         # The entry describes the bytes the file ends up with: after --fix, the next run hits.
-        cache.put(cache.key(data, job.settings), analysed.entry)
+        # The view is what the other modules say: a fix of this one leaves it as it was.
+        cache.put(cache.key(data, job.settings, job.project.digest if job.project is not None else ""), analysed.entry)
     result = _with_cells(analysed.result, data)
     if job.on_disk is None:
         return result
@@ -283,7 +305,10 @@ def _write(path: Path, result: FileResult, data: bytes, new_data: bytes | None, 
 
 
 def _pipeline(
-    files: Iterable[tuple[Path, ProjectConfig, str | None]], options: Options, cache: ResultCache | None
+    files: Iterable[tuple[Path, ProjectConfig, str | None]],
+    options: Options,
+    cache: ResultCache | None,
+    session: ProjectSession | None = None,
 ) -> Iterator[FileResult]:
     """Every file through every stage, results in the files' order. With one process the
     results stream out as each file is done; with workers, the engine stage of all files
@@ -298,7 +323,7 @@ def _pipeline(
             if isinstance(data, FileResult):
                 yield data
                 continue
-            item = _triage(data, str(path), settings_for(config, options), options, cache)
+            item = _triage(data, str(path), settings_for(config, options), options, cache, session)
             yield item if isinstance(item, FileResult) else replace(item, on_disk=path)
 
     items: Iterable[FileResult | _Job] = triaged()
@@ -315,10 +340,15 @@ def _pipeline(
 
 
 def check_source(
-    data: bytes, path: str, settings: Settings, options: Options, cache: ResultCache | None = None
+    data: bytes,
+    path: str,
+    settings: Settings,
+    options: Options,
+    cache: ResultCache | None = None,
+    session: ProjectSession | None = None,
 ) -> Checked:
     """Lint (and fix, per `options`) one source's bytes; nothing is written."""
-    item = _triage(data, path, settings, options, cache)
+    item = _triage(data, path, settings, options, cache, session)
     if isinstance(item, FileResult):
         return Checked(item, None)
     analysed = _analyse_safely(item)
@@ -338,7 +368,61 @@ def open_cache(options: Options) -> ResultCache | None:
 def check_paths(paths: Iterable[Path], options: Options) -> Iterator[FileResult]:
     """Results for every file under `paths`, in discovery order (whatever `options.jobs`)."""
     cache = open_cache(options)
-    yield from _pipeline(((c.path, c.config, c.error) for c in discover(list(paths))), options, cache)
+    session = _session(options)
+    named: list[Path] = []
+
+    def files() -> Iterator[tuple[Path, ProjectConfig, str | None]]:
+        for c in discover(list(paths)):
+            if c.error is None:
+                named.append(c.path)
+            yield c.path, c.config, c.error
+
+    yield from _pipeline(files(), options, cache, session)
+    if session is not None:
+        yield from _context_results(session, named, options)
+
+
+def _session(options: Options, overrides: dict[Path, str] | None = None) -> ProjectSession | None:
+    if not options.project:
+        return None
+    from lint_mainlayer.project.session import ProjectSession
+
+    return ProjectSession(options.cache_dir, overrides)
+
+
+def _context_results(session: ProjectSession, named: list[Path], options: Options) -> Iterator[FileResult]:
+    """Results for modules that were not named whose findings a named module decides: the
+    findings that the named modules' calls change, reported (never fixed) in the module
+    that holds the construction."""
+    from lint_mainlayer import engine
+    from lint_mainlayer.project.index import without_callers_in
+
+    cwd = Path.cwd()
+    for path, index in session.context_modules(named):
+        try:
+            config = for_directory(path.parent)
+        except ConfigError:
+            continue
+        if excluded(path, config, explicit=True):
+            continue
+        settings = settings_for(config.for_file(path), options)
+        text = index.text(path)
+        view = index.view_for(path)
+        if not settings.project_analysis or text is None or view is None:
+            continue
+        shown = {index.shown(p) for p in named}
+        full = engine.analyse(text, settings, project=view)
+        alone = engine.analyse(text, settings, project=without_callers_in(view, shown))
+        before = {(d.line, d.column, d.code, d.message) for d in alone.diagnostics}
+        found = tuple(
+            replace(d, fix=None) for d in full.diagnostics if (d.line, d.column, d.code, d.message) not in before
+        )
+        if found:
+            try:
+                display = path.relative_to(cwd)
+            except ValueError:
+                display = path
+            yield FileResult(str(display), found, context=True)
 
 
 def check_stdin(data: bytes, filename: str | None, options: Options) -> Checked:
@@ -347,7 +431,13 @@ def check_stdin(data: bytes, filename: str | None, options: Options) -> Checked:
     config = for_directory(folder)
     if filename:
         config = config.for_file(Path(filename))
-    return check_source(data, filename or "-", settings_for(config, options), options)
+    session = None
+    if filename:
+        try:
+            session = _session(options, {Path(filename): decode(data).text})
+        except DecodeError:
+            session = None
+    return check_source(data, filename or "-", settings_for(config, options), options, session=session)
 
 
 # -- the editor's entry points: text in memory, not bytes on disk ----------------------------
@@ -418,12 +508,48 @@ PROJECT_FILE_GLOBS = project_version.PROJECT_FILE_GLOBS
 
 def check_text(text: str, path: str, settings: Settings) -> FileResult:
     """The findings in an editor's text (an `error` when it cannot be analysed). IPython
-    lines (`!pip install`, `%%time`) are masked as in files, positions unchanged."""
+    lines (`!pip install`, `%%time`) are masked as in files, positions unchanged. `path`,
+    when it names the document's file, places it in its project: the other modules are
+    read from disk, this one from `text`."""
     from lint_mainlayer import engine
 
     masked = _notebook().mask(text) if prefilter.MARKER in text else None
-    analysis = engine.analyse(masked.text if masked is not None else text, settings)
+    source = masked.text if masked is not None else text
+    view = _editor_view(path, source, settings)
+    analysis = engine.analyse(source, settings, project=view)
     return FileResult(path, analysis.diagnostics, error=analysis.error)
+
+
+_editor_store: list[SummaryStore] = []
+
+
+def _editor_session(overrides: dict[Path, str]) -> ProjectSession:
+    from lint_mainlayer.project.session import ProjectSession
+    from lint_mainlayer.project.store import SummaryStore
+
+    if not _editor_store:
+        # The editor's summaries live as long as the server, in memory, keyed by content.
+        _editor_store.append(SummaryStore(None))
+    return ProjectSession(None, overrides, store=_editor_store[0])
+
+
+def _editor_view(path: str, source: str, settings: Settings) -> ProjectView | None:
+    if not settings.project_analysis or not path or path.endswith(NOTEBOOK_SUFFIX) or not os.path.isabs(path):
+        return None
+    if not (prefilter.mentions_main_layer(source) and prefilter.imports_transformers(source)):
+        return None
+    return _editor_session({Path(path): source}).view(Path(path))
+
+
+def check_dependents(text: str, path: str, options: Options | None = None) -> list[FileResult]:
+    """For an editor's document: the findings of the project modules it calls that its
+    calls decide (as the command line reports them for a named file), with the document's
+    text in place of its file. Each result's path is absolute."""
+    options = options or Options()
+    if not path or not os.path.isabs(path) or not path.endswith(".py") or not options.project:
+        return []
+    session = _editor_session({Path(path): text})
+    return [replace(r, path=str(Path(r.path).absolute())) for r in _context_results(session, [Path(path)], options)]
 
 
 def check_cells(cells: Sequence[str], path: str, settings: Settings) -> tuple[tuple[Diagnostic, ...], ...]:

@@ -301,9 +301,10 @@ def _encoding_name(encoding: Any) -> str:
     return value if isinstance(value, str) else types.PositionEncodingKind.Utf16.value
 
 
-def _lint(source: str, settings: Settings) -> tuple[Diagnostic, ...]:
+def _lint(source: str, settings: Settings, path: str = "") -> tuple[Diagnostic, ...]:
     # Mid-edit source often does not parse: its error shows nothing rather than stale findings.
-    return api.check_text(source, "", settings).diagnostics
+    # `path` places the document in its project (the unsaved text for it, disk for the rest).
+    return api.check_text(source, path, settings).diagnostics
 
 
 class MainLayerServer(LanguageServer):
@@ -383,7 +384,8 @@ class MainLayerServer(LanguageServer):
         if cached is not None and cached[0] == text:
             return cached[1]
         settings = self.settings_for(uri)
-        found = () if settings is None else await asyncio.to_thread(_lint, text, settings)
+        path = (to_fs_path(uri) or "") if uri.startswith("file:") else ""
+        found = () if settings is None else await asyncio.to_thread(_lint, text, settings, path)
         self._linted[uri] = (text, found)
         return found
 

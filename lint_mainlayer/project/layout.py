@@ -1,0 +1,69 @@
+"""Where a project starts, which files are its modules, and what each module is called."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# The project's own modules are Python files; stubs and notebooks are not imported.
+_SUFFIX = ".py"
+
+
+def project_root(path: Path) -> Path | None:
+    """The nearest folder above `path` holding a `pyproject.toml` or `.git`; None when the
+    file belongs to no project."""
+    start = path.absolute().parent
+    for folder in (start, *start.parents):
+        try:
+            if (folder / "pyproject.toml").is_file() or (folder / ".git").exists():
+                return folder
+        except OSError:
+            continue
+    return None
+
+
+def source_roots(root: Path) -> tuple[Path, ...]:
+    """The folders module names are relative to: `root/src` first (a src layout), then `root`."""
+    src = root / "src"
+    return (src, root) if src.is_dir() else (root,)
+
+
+def module_name(path: Path, root: Path) -> tuple[str, bool] | None:
+    """The dotted module name of `path` and whether it is a package (`__init__.py`); None
+    when it is outside the project or not importable by name (a folder with a dash).
+    Folders without `__init__.py` count as packages (namespace packages)."""
+    absolute = path.absolute()
+    for base in source_roots(root):
+        try:
+            relative = absolute.relative_to(base.absolute())
+        except ValueError:
+            continue
+        parts = list(relative.with_suffix("").parts)
+        package = parts[-1] == "__init__"
+        if package:
+            parts = parts[:-1]
+        if not parts or not all(p.isidentifier() for p in parts):
+            return None
+        return ".".join(parts), package
+    return None
+
+
+def module_file(name: str, root: Path) -> Path | None:
+    """The file of the project module `name` (`pkg/mod.py` or `pkg/mod/__init__.py`)."""
+    parts = name.split(".")
+    for base in source_roots(root):
+        stem = base.joinpath(*parts)
+        for candidate in (stem.with_name(stem.name + _SUFFIX), stem / "__init__.py"):
+            try:
+                if candidate.is_file():
+                    return candidate
+            except OSError:
+                continue
+    return None
+
+
+def project_files(root: Path) -> list[Path]:
+    """The project's Python modules, walked as the command line walks a folder (its
+    excludes, `.gitignore`, virtual environments and the default excluded folders skipped)."""
+    from lint_mainlayer.files import discover
+
+    return [c.path for c in discover([root]) if c.error is None and c.path.suffix == _SUFFIX]
