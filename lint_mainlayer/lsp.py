@@ -31,7 +31,7 @@ from pygls.uris import to_fs_path
 
 from lint_mainlayer import __version__, api
 from lint_mainlayer.api import NOQA
-from lint_mainlayer.types import Diagnostic, Fix, RuleDoc, Settings, diagnostic_from_dict
+from lint_mainlayer.types import Diagnostic, FileResult, Fix, RuleDoc, Settings, diagnostic_from_dict
 
 SOURCE = "lint-mainlayer"
 DEBOUNCE_SECONDS = 0.3
@@ -331,6 +331,8 @@ class MainLayerServer(LanguageServer):
         # fixes are computed once per document version, not on every code-action request.
         self._fixes: dict[str, tuple[int | None, dict[tuple[Key | None, bool], str | None]]] = {}
         self._reported: set[str] = set()
+        # uri -> the modules it calls whose findings were last published on its behalf.
+        self._dependents: dict[str, set[str]] = {}
 
     @property
     def encoding(self) -> str:
@@ -403,6 +405,37 @@ class MainLayerServer(LanguageServer):
                 diagnostics=[to_lsp_diagnostic(d, lines, self.encoding) for d in found],
             )
         )
+        await self._publish_dependents(uri, text)
+
+    async def _publish_dependents(self, uri: str, text: str) -> None:
+        """Publish, for the project modules this document calls that are not open, the
+        findings its (unsaved) calls decide, as the command line reports them for a named
+        file; and clear those it no longer decides. An open module shows its own lint."""
+        path = (to_fs_path(uri) or "") if uri.startswith("file:") else ""
+        if self.settings_for(uri) is None:
+            results: list[FileResult] = []
+        else:
+            results = await asyncio.to_thread(api.check_dependents, text, path)
+        published: set[str] = set()
+        for result in results:
+            other = Path(result.path).as_uri()
+            if other in self.workspace.text_documents:
+                continue
+            try:
+                source = Path(result.path).read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            lines = split_lines(source)
+            published.add(other)
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(
+                    uri=other, diagnostics=[to_lsp_diagnostic(d, lines, self.encoding) for d in result.diagnostics]
+                )
+            )
+        for stale in self._dependents.get(uri, set()) - published:
+            if stale not in self.workspace.text_documents:
+                self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=stale, diagnostics=[]))
+        self._dependents[uri] = published
 
     def forget(self, uri: str) -> None:
         """Stop linting a closed document and clear its diagnostics."""
