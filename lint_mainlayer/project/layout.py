@@ -64,6 +64,16 @@ def module_file(name: str, root: Path) -> Path | None:
 def project_files(root: Path) -> list[Path]:
     """The project's Python modules, walked as the command line walks a folder (its
     excludes, `.gitignore`, virtual environments and the default excluded folders skipped)."""
+    from lint_mainlayer.config import ConfigError
     from lint_mainlayer.files import discover
 
-    return [c.path for c in discover([root]) if c.error is None and c.path.suffix == _SUFFIX]
+    found: list[Path] = []
+    try:
+        for candidate in discover([root]):
+            if candidate.error is None and candidate.path.suffix == _SUFFIX:
+                found.append(candidate.path)
+    except ConfigError:
+        # A broken config in some folder is the named file's error to report, if it is
+        # its own; the project analysis goes on with the modules walked so far.
+        pass
+    return found
