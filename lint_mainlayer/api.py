@@ -394,11 +394,12 @@ def _context_results(session: ProjectSession, named: list[Path], options: Option
     """Results for modules that were not named whose findings a named module decides: the
     findings that the named modules' calls change, reported (never fixed) in the module
     that holds the construction."""
-    from lint_mainlayer import engine
-    from lint_mainlayer.project.index import without_callers_in
-
     cwd = Path.cwd()
     for path, index in session.context_modules(named):
+        # Imported here: most runs have no such module, and the engine imports libcst.
+        from lint_mainlayer import engine
+        from lint_mainlayer.project.index import without_callers_in
+
         try:
             config = for_directory(path.parent)
         except ConfigError:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
+import os
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -34,37 +34,47 @@ class ProjectIndex:
         self.root = root.absolute()
         self.store = store
         self.overrides = {p.absolute(): t for p, t in (overrides or {}).items()}
-        self._files: list[Path] | None = None
-        self._modules: dict[str, Path] | None = None
+        self._files: list[str] | None = None
+        self._modules: dict[str, str] | None = None
         self._texts: dict[Path, str | None] = {}
+        self._packages: set[str] = set()
+        self._tops: frozenset[str] | None = None
 
     # -- files and names ------------------------------------------------------------------
 
-    def files(self) -> list[Path]:
-        """The project's module files (absolute)."""
+    def files(self) -> list[str]:
+        """The project's module files (absolute path strings: hundreds are walked per run,
+        and `Path` objects cost more than the walk)."""
         if self._files is None:
-            self._files = [p.absolute() for p in layout.project_files(self.root)]
+            self._files = layout.project_files(self.root)
         return self._files
 
-    def modules(self) -> dict[str, Path]:
+    def modules(self) -> dict[str, str]:
         """Module name -> file, for every module of the project."""
         if self._modules is None:
-            modules: dict[str, Path] = {}
-            for path in self.files():
-                named = layout.module_name(path, self.root)
-                if named is not None:
-                    modules.setdefault(named[0], path)
-            self._modules = modules
+            self._modules = layout.module_names(self.files(), self.root)
+            # Namespace packages (folders without `__init__.py`) are modules too, for imports.
+            self._packages = {m.rpartition(".")[0] for m in self._modules}
+            for name in list(self._packages):
+                while "." in name:
+                    name = name.rpartition(".")[0]
+                    self._packages.add(name)
         return self._modules
+
+    def module_path(self, name: str) -> Path | None:
+        """The file of the project module `name`."""
+        file = self.modules().get(name)
+        return Path(file) if file is not None else None
 
     def is_module(self, name: str) -> bool:
         """Whether `name` is a module of the project (or a namespace package holding one)."""
-        modules = self.modules()
-        return name in modules or any(m.startswith(name + ".") for m in modules)
+        return name in self.modules() or name in self._packages
 
     def tops(self) -> frozenset[str]:
         """The project's top-level module and package names."""
-        return frozenset(name.partition(".")[0] for name in self.modules())
+        if self._tops is None:
+            self._tops = frozenset(name.partition(".")[0] for name in self.modules())
+        return self._tops
 
     def text(self, path: Path) -> str | None:
         """A module's text: the editor's buffer when there is one, else the file's."""
@@ -113,7 +123,7 @@ class ProjectIndex:
     def _defined_in(self, module: str, name: str, depth: int = 0) -> tuple[str, str]:
         """Where `module.name` is defined: a package's `__init__` that imports it from
         another project module re-exports that module's (followed a few levels)."""
-        path = self.modules().get(module)
+        path = self.module_path(module)
         if path is None or depth > 3 or path.name != "__init__.py":
             return module, name
         for imp in self.imports(path):
@@ -125,19 +135,18 @@ class ProjectIndex:
         """Loader helpers the module imports from the project: its local dotted name for
         each (`load_pretrained`, `L.load`, `pkg.loading.load`) -> their parameters."""
         found: dict[str, frozenset[int | str]] = {}
-        modules = self.modules()
         for imp in self.imports(path):
             if imp.module.partition(".")[0] not in self.tops():
                 continue
             if imp.name is None or self.is_module(f"{imp.module}.{imp.name}"):
                 target = imp.module if imp.name is None else f"{imp.module}.{imp.name}"
-                file = modules.get(target)
+                file = self.module_path(target)
                 if file is not None:
                     for name, params in self.own_loaders(file).items():
                         found[f"{imp.local}.{name}"] = params
                 continue
             module, name = self._defined_in(imp.module, imp.name)
-            file = modules.get(module)
+            file = self.module_path(module)
             if file is not None:
                 loads = self.own_loaders(file).get(name)
                 if loads:
@@ -172,36 +181,52 @@ class ProjectIndex:
 
     # -- views ----------------------------------------------------------------------------
 
+    def refs(self, file: str) -> frozenset[str]:
+        """The dotted names the module's imports name (`pkg`, `pkg.modeling` for `from pkg
+        import modeling`): which modules it may call. Kept by file size and modification
+        time (`SummaryStore.graph`), so that an unchanged file is not even read."""
+        if self.overrides and Path(file) in self.overrides:
+            return _refs(self.imports(Path(file)))
+        try:
+            info = os.stat(file)
+        except OSError:
+            return frozenset()
+        graph = self.store.graph(self.root)
+        stamp = [info.st_mtime_ns, info.st_size]
+        entry = graph.get(file)
+        if entry is not None and entry[:2] == stamp:
+            return frozenset(entry[2])
+        found = _refs(self.imports(Path(file)))
+        graph[file] = [*stamp, sorted(found)]
+        self.store.graph_changed(self.root)
+        return found
+
     def view_for(self, path: Path) -> ProjectView | None:
         """The view of the module at `path`; None when it is not a module of the project."""
         named = layout.module_name(path, self.root)
         if named is None:
             return None
         module = named[0]
-        words = {module.rpartition(".")[2]}
-        # A package that re-exports from the module is how some importers reach it.
+        # Importers name the module, or a package whose `__init__` re-exports from it.
+        targets = {module}
         parts = module.split(".")
         for depth in range(1, len(parts)):
             package = ".".join(parts[:depth])
             init = self.modules().get(package)
-            text = self.text(init) if init is not None else None
-            if text is not None and parts[-1] in text:
-                words.add(parts[depth - 1])
-        pattern = re.compile(r"\b(?:%s)\b" % "|".join(re.escape(w) for w in sorted(words)))
-        here = path.absolute()
+            if init is not None and module in self.refs(init):
+                targets.add(package)
+        here = str(path.absolute())
         callers: dict[str, list[Caller]] = {}
         for file in self.files():
-            if file == here:
+            if file == here or not targets & self.refs(file):
                 continue
-            text = self.text(file)
-            if text is None or not pattern.search(text):
-                continue
-            for site, target, name in self._targets(file):
+            for site, target, name in self._targets(Path(file)):
                 if target != module:
                     continue
                 callers.setdefault(name, []).append(
-                    Caller(self.shown(file), site.line, site.positional, site.keywords, site.star, site.loaded)
+                    Caller(self.shown(Path(file)), site.line, site.positional, site.keywords, site.star, site.loaded)
                 )
+        self.store.save_graph(self.root)
         loaders = self.imported_loaders(path)
         frozen = {k: tuple(v) for k, v in sorted(callers.items())}
         digest = hashlib.sha256(
@@ -213,13 +238,16 @@ class ProjectIndex:
 
     def callees_of(self, path: Path) -> list[Path]:
         """The project modules whose callables the module at `path` calls."""
-        modules = self.modules()
         out: list[Path] = []
         for _, target, _ in self._targets(path):
-            file = modules.get(target)
+            file = self.module_path(target)
             if file is not None and file not in out and file != path.absolute():
                 out.append(file)
         return out
+
+
+def _refs(imports: tuple[Import, ...]) -> frozenset[str]:
+    return frozenset({i.module for i in imports} | {f"{i.module}.{i.name}" for i in imports if i.name is not None})
 
 
 def without_callers_in(view: ProjectView, shown: set[str]) -> ProjectView:

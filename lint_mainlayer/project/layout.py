@@ -47,6 +47,27 @@ def module_name(path: Path, root: Path) -> tuple[str, bool] | None:
     return None
 
 
+def module_names(files: list[str], root: Path) -> dict[str, str]:
+    """`module_name` for many files at once (absolute path strings), with string operations
+    only: a project of hundreds of modules is named on every run. Name -> file; the first
+    file wins when two give one name (`src/` first)."""
+    import os
+
+    names: dict[str, str] = {}
+    bases = [str(base.absolute()) + os.sep for base in source_roots(root)]
+    for file in files:
+        for base in bases:
+            if not file.startswith(base):
+                continue
+            parts = file[len(base) : -len(_SUFFIX)].split(os.sep)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            if parts and all(p.isidentifier() for p in parts):
+                names.setdefault(".".join(parts), file)
+            break
+    return names
+
+
 def module_file(name: str, root: Path) -> Path | None:
     """The file of the project module `name` (`pkg/mod.py` or `pkg/mod/__init__.py`)."""
     parts = name.split(".")
@@ -61,17 +82,18 @@ def module_file(name: str, root: Path) -> Path | None:
     return None
 
 
-def project_files(root: Path) -> list[Path]:
+def project_files(root: Path) -> list[str]:
     """The project's Python modules, walked as the command line walks a folder (its
-    excludes, `.gitignore`, virtual environments and the default excluded folders skipped)."""
+    excludes, `.gitignore`, virtual environments and the default excluded folders skipped),
+    as absolute path strings."""
     from lint_mainlayer.config import ConfigError
-    from lint_mainlayer.files import discover
+    from lint_mainlayer.files import walk_files
 
-    found: list[Path] = []
+    found: list[str] = []
     try:
-        for candidate in discover([root]):
-            if candidate.error is None and candidate.path.suffix == _SUFFIX:
-                found.append(candidate.path)
+        for file in walk_files(root):
+            if file.endswith(_SUFFIX):
+                found.append(file)
     except ConfigError:
         # A broken config in some folder is the named file's error to report, if it is
         # its own; the project analysis goes on with the modules walked so far.

@@ -27,6 +27,8 @@ class SummaryStore:
         self.directory = directory / FOLDER if directory is not None else None
         self._memory: dict[str, Any] = {}
         self._writable = True
+        self._graphs: dict[str, dict[str, list[Any]]] = {}
+        self._dirty: set[str] = set()
         # How many summaries were computed (not found): tests read it.
         self.computed = 0
 
@@ -50,6 +52,57 @@ class SummaryStore:
             self._write(key, value)
         self._memory[key] = value
         return value["value"]
+
+    # -- the import graph of a project, by file stamp --------------------------------------
+
+    def graph(self, root: Path) -> dict[str, list[Any]]:
+        """For the project at `root`: file -> [mtime_ns, size, the names its imports name]
+        (mutable; `graph_changed` then `save_graph` to keep changes)."""
+        key = str(root)
+        if key not in self._graphs:
+            self._graphs[key] = self._read_graph(root)
+        return self._graphs[key]
+
+    def graph_changed(self, root: Path) -> None:
+        self._dirty.add(str(root))
+
+    def save_graph(self, root: Path) -> None:
+        """Write the project's graph if it changed (no-op in memory)."""
+        key = str(root)
+        if key not in self._dirty:
+            return
+        self._dirty.discard(key)
+        path = self._graph_path(root)
+        if path is None or not self._writable:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            result_cache._write_atomic(path, json.dumps(self._graphs[key]).encode("utf-8"))
+        except OSError:
+            self._writable = False
+
+    def _graph_path(self, root: Path) -> Path | None:
+        if self.directory is None:
+            return None
+        # The tool's fingerprint is part of the name: another version reads its own.
+        name = hashlib.sha256(f"{result_cache.fingerprint()}\n{root}".encode()).hexdigest()
+        return self.directory / "graphs" / f"{name}.json"
+
+    def _read_graph(self, root: Path) -> dict[str, list[Any]]:
+        path = self._graph_path(root)
+        if path is None:
+            return {}
+        try:
+            raw = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(raw, dict):
+            return {}
+        return {
+            k: v
+            for k, v in raw.items()
+            if isinstance(v, list) and len(v) == 3 and all(isinstance(x, int) for x in v[:2]) and isinstance(v[2], list)
+        }
 
     def _path(self, key: str) -> Path | None:
         return self.directory / key[:2] / f"{key}.json" if self.directory is not None else None
