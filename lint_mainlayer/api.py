@@ -379,7 +379,7 @@ def check_paths(paths: Iterable[Path], options: Options) -> Iterator[FileResult]
 
     yield from _pipeline(files(), options, cache, session)
     if session is not None:
-        yield from _context_results(session, named, options)
+        yield from _context_results(session, named, options, cache)
 
 
 def _session(options: Options, overrides: dict[Path, str] | None = None) -> ProjectSession | None:
@@ -390,7 +390,9 @@ def _session(options: Options, overrides: dict[Path, str] | None = None) -> Proj
     return ProjectSession(options.cache_dir, overrides)
 
 
-def _context_results(session: ProjectSession, named: list[Path], options: Options) -> Iterator[FileResult]:
+def _context_results(
+    session: ProjectSession, named: list[Path], options: Options, cache: ResultCache | None = None
+) -> Iterator[FileResult]:
     """Results for modules that were not named whose findings a named module decides: the
     findings that the named modules' calls change, reported (never fixed) in the module
     that holds the construction."""
@@ -411,13 +413,20 @@ def _context_results(session: ProjectSession, named: list[Path], options: Option
         view = index.view_for(path)
         if not settings.project_analysis or text is None or view is None:
             continue
-        shown = {index.shown(p) for p in named}
-        full = engine.analyse(text, settings, project=view)
-        alone = engine.analyse(text, settings, project=without_callers_in(view, shown))
-        before = {(d.line, d.column, d.code, d.message) for d in alone.diagnostics}
-        found = tuple(
-            replace(d, fix=None) for d in full.diagnostics if (d.line, d.column, d.code, d.message) not in before
-        )
+        alone = without_callers_in(view, {index.shown(p) for p in named})
+        data = text.encode("utf-8", "surrogatepass")
+        key = cache.key(data, settings, f"context {view.digest} {alone.digest}") if cache is not None else None
+        entry = cache.get(key) if cache is not None and key is not None else None
+        if entry is not None:
+            found = entry.diagnostics
+        else:
+            full = engine.analyse(text, settings, project=view)
+            before = {(d.line, d.column, d.code, d.message) for d in engine.analyse(text, settings, project=alone).diagnostics}
+            found = tuple(
+                replace(d, fix=None) for d in full.diagnostics if (d.line, d.column, d.code, d.message) not in before
+            )
+            if cache is not None and key is not None and full.error is None:
+                cache.put(key, Entry(found))
         if found:
             try:
                 display = path.relative_to(cwd)

@@ -253,4 +253,5 @@ def _refs(imports: tuple[Import, ...]) -> frozenset[str]:
 def without_callers_in(view: ProjectView, shown: set[str]) -> ProjectView:
     """`view` as if the files `shown` (as `ProjectIndex.shown` writes them) did not exist."""
     callers = {k: tuple(c for c in v if c.path not in shown) for k, v in view.callers.items()}
-    return replace(view, callers={k: v for k, v in callers.items() if v}, digest=view.digest + ":without")
+    digest = hashlib.sha256(json.dumps([view.digest, sorted(shown)]).encode()).hexdigest()
+    return replace(view, callers={k: v for k, v in callers.items() if v}, digest=digest)

@@ -171,8 +171,10 @@ class PretrainedConfigModelWithoutWeights(Rule):
     checkpoint cannot be known there or a keyword means something else to `from_pretrained`.
 
     ## Limits
-    As for MLL001: loads are followed through the module only. Uses are found by the name
-    the model is bound to, in the code that built it (the class, for `self.model`).
+    As for MLL001: loads are followed through the module, and through the project's other
+    modules for a model built from a parameter of a module-level function or a top-level
+    class (its callers' configs and loads, by the project analysis). Uses are found by the
+    name the model is bound to, in the code that built it (the class, for `self.model`).
     """
 
     code = "MLL005"

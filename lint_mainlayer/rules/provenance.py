@@ -49,7 +49,8 @@ computed once; `reached` is cached per construction (`Context` keeps one `Proven
 What it does not model
 ----------------------
 Branches (a load under `if` counts as if it always ran, unless its path may be `None`),
-aliasing through containers indexed by computed keys, values passed through other modules,
+aliasing through containers indexed by computed keys, values passed through other modules
+(but for the project analysis' loader helpers, `Provenance(facts, imported_loaders)`),
 partial loads (`bert.embeddings.set_weights(...)` is not a load of the layer), and paths
 built by calls it cannot evaluate (those compare equal only to the same expression).
 """
