@@ -78,7 +78,7 @@ def test_verdict_whichever_file_is_named(
 def test_bug_names_the_checkpoint_the_script_passes(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     _, results = run(FIXTURES / "package_bug", "pkg/train.py", capsys=capsys, monkeypatch=monkeypatch)
     assert [r["code"] for r in results] == ["MLL001"]
-    assert 'checkpoint `"bert-base-uncased"`' in str(results[0]["message"])
+    assert 'checkpoint `"bert-base-uncased"` that `pkg/train.py:6` passes' in str(results[0]["message"])
     # The script's config factory is followed in the script's own module.
     _, results = run(FIXTURES / "src_bug", ".", capsys=capsys, monkeypatch=monkeypatch)
     assert 'checkpoint `"bert-base-cased"`' in str(results[0]["message"])
@@ -297,3 +297,20 @@ def test_result_cache_follows_other_modules(
         'BertConfig.from_pretrained("bert-base-uncased")',
     ), encoding="utf-8")
     assert lint() == ["MLL001"]
+
+
+def test_fixes_from_a_callers_config_are_unsafe(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, builder in (("whole-model-keyword-config", "lib/heads.py"), ("reexported-from-package", "lib/encoders.py")):
+        root = tmp_path / name
+        root.mkdir()
+        make_project(root, VARIANTS[name][0])
+        _, results = run(root, builder, capsys=capsys, monkeypatch=monkeypatch)
+        fix = results[0]["fix"]
+        assert isinstance(fix, dict) and fix["applicability"] == "unsafe"
+        assert "another call may pass another config" in str(fix["unsafe_reason"])
+        # Safe fixes only: the builder is left as it is.
+        before = (root / builder).read_bytes()
+        run(root, "--fix", builder, capsys=capsys, monkeypatch=monkeypatch)
+        assert (root / builder).read_bytes() == before

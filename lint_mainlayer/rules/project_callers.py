@@ -91,6 +91,7 @@ def from_callers(site: Construction, facts: ModuleFacts, view: ProjectView, orig
                 f"the parameter `{name}`, to which `{caller.where}` passes {value.why}",
                 checkpoint=checkpoint,
                 via_caller=True,
+                caller=caller.where,
             )
     if pending and all(p is not None and p.kind == "scratch" for _, p in pending):
         return Origin("scratch", f"the parameter `{name}`: every caller in the project passes a config built from hyperparameters")

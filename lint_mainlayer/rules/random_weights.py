@@ -51,6 +51,9 @@ def _findings(ctx: Context, kind: OriginKind, code_: str) -> Iterator[Finding]:
             source = "a pretrained config"
             if origin.checkpoint is not None:
                 source = f"the config of checkpoint `{code(origin.checkpoint)}`"
+            if origin.caller is not None:
+                # PROJECT HOOK (issue 16): the config comes from a caller in another module.
+                source += f" that `{origin.caller}` passes"
             message = f"{shown} built from {source} gets random weights: nothing loads them"
         else:
             message = (
