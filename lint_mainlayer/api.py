@@ -191,8 +191,16 @@ def _triage(
     keep = decoded.text if options.keep_source else None
     # The text stage costs less than hashing the file for the cache. Masking IPython lines
     # only removes text, so the stage may run before it.
-    if not (prefilter.mentions_main_layer(decoded.text) and prefilter.imports_transformers(decoded.text)):
+    if not prefilter.mentions_main_layer(decoded.text):
+        if session is not None and settings.project_analysis and "transformers" in decoded.text:
+            if prefilter.imports_transformers(decoded.text):
+                # A script may configure a builder of another module (`_context_results`).
+                session.note_script(Path(path))
         return FileResult(path, source=keep)
+    if not prefilter.imports_transformers(decoded.text):
+        return FileResult(path, source=keep)
+    if session is not None and settings.project_analysis:
+        session.note_script(Path(path))
     if not path.endswith(NOTEBOOK_SUFFIX):
         # IPython lines (`!pip install`, `%%time`) of a script exported from a notebook, masked.
         decoded = _notebook().decode_python(decoded)
@@ -559,6 +567,7 @@ def check_dependents(text: str, path: str, options: Options | None = None) -> li
     if not path or not os.path.isabs(path) or not path.endswith(".py") or not options.project:
         return []
     session = _editor_session({Path(path): text})
+    session.note_script(Path(path))
     return [replace(r, path=str(Path(r.path).absolute())) for r in _context_results(session, [Path(path)], options)]
 
 

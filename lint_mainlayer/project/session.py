@@ -31,6 +31,8 @@ class ProjectSession:
         self.store = store if store is not None else SummaryStore(cache_dir)
         self.overrides = dict(overrides or {})
         self._indexes: dict[Path, ProjectIndex] = {}
+        # Named files that import transformers, in order: those that may configure a builder.
+        self.scripts: list[Path] = []
         self._roots: dict[Path, Path | None] = {}
 
     def index_for(self, path: Path) -> ProjectIndex | None:
@@ -50,12 +52,16 @@ class ProjectSession:
         index = self.index_for(path)
         return index.view_for(path) if index is not None else None
 
-    def context_modules(self, named: Iterable[Path]) -> list[tuple[Path, ProjectIndex]]:
-        """Modules not among `named` that a named module calls and that could hold a
-        finding (the prefilter's text stage), in a stable order."""
+    def note_script(self, path: Path) -> None:
+        """A named file imports transformers: `context_modules` looks at what it calls."""
+        self.scripts.append(path)
+
+    def context_modules(self, named: Iterable[Path], scripts: Iterable[Path] | None = None) -> list[tuple[Path, ProjectIndex]]:
+        """Modules not among `named` that a named script (`scripts`, default: those noted)
+        calls and that could hold a finding (the prefilter's text stage), in a stable order."""
         named_set = {p.absolute() for p in named}
         out: list[tuple[Path, ProjectIndex]] = []
-        for path in named:
+        for path in self.scripts if scripts is None else scripts:
             if path.suffix != ".py" or not _may_call_project(path, self):
                 continue
             index = self.index_for(path)
