@@ -559,12 +559,14 @@ def _editor_view(path: str, source: str, settings: Settings) -> ProjectView | No
     return _editor_session({Path(path): source}).view(Path(path))
 
 
-def check_dependents(text: str, path: str, options: Options | None = None) -> list[FileResult]:
-    """For an editor's document: the findings of the project modules it calls that its
-    calls decide (as the command line reports them for a named file), with the document's
-    text in place of its file. Each result's path is absolute."""
+def check_dependents(text: str, path: str, settings: Settings, options: Options | None = None) -> list[FileResult]:
+    """For an editor's document (checked with `settings`): the findings of the project
+    modules it calls that its calls decide (as the command line reports them for a named
+    file), with the document's text in place of its file. Each result's path is absolute."""
     options = options or Options()
     if not path or not os.path.isabs(path) or not path.endswith(".py") or not options.project:
+        return []
+    if not settings.project_analysis or not prefilter.imports_transformers(text):
         return []
     session = _editor_session({Path(path): text})
     session.note_script(Path(path))

@@ -412,10 +412,11 @@ class MainLayerServer(LanguageServer):
         findings its (unsaved) calls decide, as the command line reports them for a named
         file; and clear those it no longer decides. An open module shows its own lint."""
         path = (to_fs_path(uri) or "") if uri.startswith("file:") else ""
-        if self.settings_for(uri) is None:
+        settings = self.settings_for(uri)
+        if settings is None:
             results: list[FileResult] = []
         else:
-            results = await asyncio.to_thread(api.check_dependents, text, path)
+            results = await asyncio.to_thread(api.check_dependents, text, path, settings)
         published: set[str] = set()
         for result in results:
             other = Path(result.path).as_uri()
