@@ -14,7 +14,6 @@ weights (their loader helpers).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -227,6 +226,8 @@ class ProjectIndex:
                     Caller(self.shown(Path(file)), site.line, site.positional, site.keywords, site.star, site.loaded)
                 )
         self.store.save_graph(self.root)
+        import hashlib
+
         loaders = self.imported_loaders(path)
         frozen = {k: tuple(v) for k, v in sorted(callers.items())}
         digest = hashlib.sha256(
@@ -252,6 +253,8 @@ def _refs(imports: tuple[Import, ...]) -> frozenset[str]:
 
 def without_callers_in(view: ProjectView, shown: set[str]) -> ProjectView:
     """`view` as if the files `shown` (as `ProjectIndex.shown` writes them) did not exist."""
+    import hashlib
+
     callers = {k: tuple(c for c in v if c.path not in shown) for k, v in view.callers.items()}
     digest = hashlib.sha256(json.dumps([view.digest, sorted(shown)]).encode()).hexdigest()
     return replace(view, callers={k: v for k, v in callers.items() if v}, digest=digest)

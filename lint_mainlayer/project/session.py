@@ -12,11 +12,15 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from lint_mainlayer import prefilter
 from lint_mainlayer.project import layout
-from lint_mainlayer.project.index import ProjectIndex
-from lint_mainlayer.project.store import SummaryStore
-from lint_mainlayer.types import ProjectView
+
+if TYPE_CHECKING:
+    from lint_mainlayer.project.index import ProjectIndex
+    from lint_mainlayer.project.store import SummaryStore
+    from lint_mainlayer.types import ProjectView
 
 # `import x`, `from x import`, `from . import`: where a module may import the project.
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import|import[ \t]+([\w.]+))", re.MULTILINE)
@@ -28,12 +32,24 @@ class ProjectSession:
     def __init__(
         self, cache_dir: Path | None, overrides: Mapping[Path, str] | None = None, store: SummaryStore | None = None
     ) -> None:
-        self.store = store if store is not None else SummaryStore(cache_dir)
+        # The index and store are imported when a file needs them: a run whose files all
+        # leave at the text stage pays for this class alone.
+        self._store = store
+        self._cache_dir = cache_dir
         self.overrides = dict(overrides or {})
         self._indexes: dict[Path, ProjectIndex] = {}
         # Named files that import transformers, in order: those that may configure a builder.
         self.scripts: list[Path] = []
         self._roots: dict[Path, Path | None] = {}
+
+    @property
+    def store(self) -> SummaryStore:
+        """The summaries' store (made on first use)."""
+        if self._store is None:
+            from lint_mainlayer.project.store import SummaryStore
+
+            self._store = SummaryStore(self._cache_dir)
+        return self._store
 
     def index_for(self, path: Path) -> ProjectIndex | None:
         """The index of the project holding `path`, if it belongs to one."""
@@ -44,6 +60,8 @@ class ProjectSession:
         if root is None:
             return None
         if root not in self._indexes:
+            from lint_mainlayer.project.index import ProjectIndex
+
             self._indexes[root] = ProjectIndex(root, self.store, self.overrides)
         return self._indexes[root]
 

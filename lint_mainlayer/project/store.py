@@ -10,7 +10,6 @@ live in memory for the life of the process.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any, Callable
@@ -35,6 +34,7 @@ class SummaryStore:
     @staticmethod
     def key(kind: str, text: str, *inputs: Any) -> str:
         """The key for a `kind` summary of `text` with these other inputs."""
+        import hashlib
         digest = hashlib.sha256(result_cache.fingerprint().encode())
         digest.update(kind.encode())
         digest.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
@@ -84,6 +84,8 @@ class SummaryStore:
     def _graph_path(self, root: Path) -> Path | None:
         if self.directory is None:
             return None
+        import hashlib
+
         # The tool's fingerprint is part of the name: another version reads its own.
         name = hashlib.sha256(f"{result_cache.fingerprint()}\n{root}".encode()).hexdigest()
         return self.directory / "graphs" / f"{name}.json"
