@@ -72,6 +72,7 @@ __all__ = [
     "parse_codes",
     "parse_version",
     "project_files_state",
+    "project_root_of",
     "rule_docs",
     "settings_for",
 ]
@@ -522,6 +523,14 @@ def is_project_file(name: str) -> bool:
 
 
 PROJECT_FILE_GLOBS = project_version.PROJECT_FILE_GLOBS
+
+
+def project_root_of(path: Path) -> Path | None:
+    """The root of the project `path` belongs to for the project analysis (the nearest
+    folder above it with a `pyproject.toml` or `.git`), if any."""
+    from lint_mainlayer.project.layout import project_root
+
+    return project_root(path)
 
 
 def check_text(text: str, path: str, settings: Settings) -> FileResult:

@@ -314,3 +314,12 @@ def test_fixes_from_a_callers_config_are_unsafe(
         before = (root / builder).read_bytes()
         run(root, "--fix", builder, capsys=capsys, monkeypatch=monkeypatch)
         assert (root / builder).read_bytes() == before
+
+
+def test_show_settings_says_whether_and_where(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    case = FIXTURES / "src_bug"
+    monkeypatch.chdir(case)
+    assert cli.main(["--show-settings", "src/app/modeling.py"]) == 0
+    assert f"project-analysis = true  # project root: {case}\n" in capsys.readouterr().out + "\n"
+    assert cli.main(["--show-settings", "--no-project", "src/app/modeling.py"]) == 0
+    assert "project-analysis = false  # off" in capsys.readouterr().out
