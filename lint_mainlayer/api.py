@@ -208,7 +208,9 @@ def _triage(
         keep = decoded.text if options.keep_source else None
     view = None
     if session is not None and settings.project_analysis and not path.endswith(NOTEBOOK_SUFFIX):
-        view = session.view(Path(path))
+        found = call_safely(session.view, Path(path))
+        # A bug in the project analysis leaves the file to be checked alone, never the run.
+        view = None if isinstance(found, Failed) else found
     if cache is not None:
         entry = cache.get(cache.key(data, settings, view.digest if view is not None else ""))
         if entry is not None and not _would_fix(entry, options):
@@ -406,7 +408,8 @@ def _context_results(
     findings that the named modules' calls change, reported (never fixed) in the module
     that holds the construction."""
     cwd = Path.cwd()
-    for path, index in session.context_modules(named):
+    modules = call_safely(session.context_modules, named)
+    for path, index in [] if isinstance(modules, Failed) else modules:
         # Imported here: most runs have no such module, and the engine imports libcst.
         from lint_mainlayer import engine
         from lint_mainlayer.project.index import without_callers_in
@@ -419,8 +422,8 @@ def _context_results(
             continue
         settings = settings_for(config.for_file(path), options)
         text = index.text(path)
-        view = index.view_for(path)
-        if not settings.project_analysis or text is None or view is None:
+        view = call_safely(index.view_for, path)
+        if not settings.project_analysis or text is None or view is None or isinstance(view, Failed):
             continue
         alone = without_callers_in(view, {index.shown(p) for p in named})
         data = text.encode("utf-8", "surrogatepass")
@@ -565,7 +568,8 @@ def _editor_view(path: str, source: str, settings: Settings) -> ProjectView | No
         return None
     if not (prefilter.mentions_main_layer(source) and prefilter.imports_transformers(source)):
         return None
-    return _editor_session({Path(path): source}).view(Path(path))
+    found = call_safely(_editor_session({Path(path): source}).view, Path(path))
+    return None if isinstance(found, Failed) else found
 
 
 def check_dependents(text: str, path: str, settings: Settings, options: Options | None = None) -> list[FileResult]:

@@ -6,6 +6,12 @@ cleared on close. Code actions: a quick fix per fixable finding (computed once p
 version, through `api.fix_text`, and sent as one minimal edit), "suppress with
 `# noqa: CODE`", and `source.fixAll.lint-mainlayer` for all safe fixes.
 
+The project analysis: a document is linted from its unsaved text, the other modules of its
+project from disk (`api.check_text`). After each lint, the findings that the document's
+calls decide in project modules that are not open are published for those modules
+(`api.check_dependents`), and cleared when they no longer hold; an open module shows its
+own lint.
+
 Positions: the engine counts columns in code points; LSP clients count in the encoding
 negotiated at initialisation (UTF-16 unless the client offers UTF-8 or UTF-32), so every
 column crossing the wire goes through `client_column`. The converters below are pure

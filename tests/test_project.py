@@ -217,6 +217,24 @@ VARIANTS = {
         "lib/encoders.py",
         "MLL002",
     ),
+    "caller-does-not-parse": (
+        {
+            "lib/__init__.py": "",
+            "lib/encoders.py": BUILDER_FUNCTION,
+            "lib/train.py": f"from transformers import BertConfig\nfrom lib.encoders import make_encoder\nenc = make_encoder({PRETRAINED}\n",
+        },
+        "lib/encoders.py",
+        "MLL002",
+    ),
+    "import-cycle-between-builder-and-script": (
+        {
+            "lib/__init__.py": "",
+            "lib/encoders.py": "from lib import train\n" + textwrap.dedent(BUILDER_FUNCTION),
+            "lib/train.py": f"from transformers import BertConfig\nfrom lib.encoders import make_encoder\nenc = make_encoder({SCRATCH})\n",
+        },
+        "lib/encoders.py",
+        None,
+    ),
     "caller-in-excluded-folder": (
         {
             "lib/__init__.py": "",
@@ -241,10 +259,12 @@ def make_project(root: Path, files: dict[str, str]) -> None:
 def test_variants(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     files, builder, code = VARIANTS[name]
     make_project(tmp_path, files)
-    _, results = run(tmp_path, ".", capsys=capsys, monkeypatch=monkeypatch)
+    status, results = run(tmp_path, ".", capsys=capsys, monkeypatch=monkeypatch)
     assert [(r["path"], r["code"]) for r in results] == ([(builder, code)] if code else [])
-    _, alone = run(tmp_path, builder, capsys=capsys, monkeypatch=monkeypatch)
+    assert status == (1 if code else 0)
+    status, alone = run(tmp_path, builder, capsys=capsys, monkeypatch=monkeypatch)
     assert [r["code"] for r in alone] == ([code] if code else [])
+    assert status == (1 if code else 0)
     if name == "caller-in-excluded-folder":
         assert "no caller in the project" in str(alone[0]["message"])
 
