@@ -343,3 +343,18 @@ def test_show_settings_says_whether_and_where(capsys: pytest.CaptureFixture[str]
     assert f"project-analysis = true  # project root: {case}\n" in capsys.readouterr().out + "\n"
     assert cli.main(["--show-settings", "--no-project", "src/app/modeling.py"]) == 0
     assert "project-analysis = false  # off" in capsys.readouterr().out
+
+
+def test_a_failure_of_the_project_analysis_leaves_the_file_alone(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lint_mainlayer.project.index import ProjectIndex
+
+    def broken(self: ProjectIndex, path: Path) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(ProjectIndex, "view_for", broken)
+    case = FIXTURES / "package_bug"
+    code, results = run(case, ".", capsys=capsys, monkeypatch=monkeypatch)
+    # As without the project analysis: the builder alone.
+    assert code == 1 and [r["code"] for r in results] == ["MLL002"]
