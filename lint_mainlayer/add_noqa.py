@@ -27,7 +27,7 @@ def run(paths: list[Path], options: api.Options) -> int:
             click.echo(f"{result.path}: error: {result.error}", err=True)
             errors += 1
             continue
-        if not result.diagnostics:
+        if not result.diagnostics or result.context:
             continue
         count, error = api.add_noqa_to(result)
         if error is not None:

@@ -36,6 +36,9 @@ from lint_mainlayer.writer import ChangedOnDisk, write_atomic
 
 if TYPE_CHECKING:
     from lint_mainlayer.engine import Key
+    from lint_mainlayer.project.session import ProjectSession
+    from lint_mainlayer.project.store import SummaryStore
+    from lint_mainlayer.types import ProjectView
 
 # What the transports (cli, lsp) use of the layers below, so that they import only this module.
 __all__ = [
@@ -56,6 +59,7 @@ __all__ = [
     "check_cells",
     "check_stdin",
     "check_text",
+    "check_dependents",
     "default_cache_directory",
     "discover",
     "document_settings",
@@ -68,6 +72,7 @@ __all__ = [
     "parse_codes",
     "parse_version",
     "project_files_state",
+    "project_root_of",
     "rule_docs",
     "settings_for",
 ]
@@ -92,6 +97,8 @@ class Options:
     keep_source: bool = False
     jobs: int = 1
     cache_dir: Path | None = None
+    # False (`--no-project`): each file alone, whatever the config says.
+    project: bool = True
 
 
 def settings_for(config: ProjectConfig, options: Options) -> Settings:
@@ -104,6 +111,8 @@ def settings_for(config: ProjectConfig, options: Options) -> Settings:
         settings = replace(settings, select=settings.select | options.extend_select)
     if options.extend_ignore:
         settings = replace(settings, ignore=settings.ignore | options.extend_ignore)
+    if not options.project:
+        settings = replace(settings, project_analysis=False)
     if options.target_transformers is not None:
         settings = replace(
             settings,
@@ -125,6 +134,8 @@ class _Job:
     options: Options
     # Where to write a fix (None: source that did not come from a file).
     on_disk: Path | None = None
+    # What the project's other modules say about this one (None: no project analysis).
+    project: ProjectView | None = None
 
 
 @dataclass(frozen=True)
@@ -163,8 +174,16 @@ def _with_cells(result: FileResult, data: bytes) -> FileResult:
     return with_cells
 
 
-def _triage(data: bytes, path: str, settings: Settings, options: Options, cache: ResultCache | None) -> FileResult | _Job:
-    """The cheap stages: a final result, or the job for the engine."""
+def _triage(
+    data: bytes,
+    path: str,
+    settings: Settings,
+    options: Options,
+    cache: ResultCache | None,
+    session: ProjectSession | None = None,
+) -> FileResult | _Job:
+    """The cheap stages: a final result, or the job for the engine. With `session`, a file
+    that reaches the engine gets its project view (part of its cache key)."""
     try:
         # A notebook's cells joined; a Python file as it is, until the text stage wants it.
         decoded = _notebook().decode_notebook(data) if path.endswith(NOTEBOOK_SUFFIX) else decode(data)
@@ -173,20 +192,33 @@ def _triage(data: bytes, path: str, settings: Settings, options: Options, cache:
     keep = decoded.text if options.keep_source else None
     # The text stage costs less than hashing the file for the cache. Masking IPython lines
     # only removes text, so the stage may run before it.
-    if not (prefilter.mentions_main_layer(decoded.text) and prefilter.imports_transformers(decoded.text)):
+    if not prefilter.mentions_main_layer(decoded.text):
+        if session is not None and settings.project_analysis and "transformers" in decoded.text:
+            if prefilter.imports_transformers(decoded.text):
+                # A script may configure a builder of another module (`_context_results`).
+                session.note_script(Path(path))
         return FileResult(path, source=keep)
+    if not prefilter.imports_transformers(decoded.text):
+        return FileResult(path, source=keep)
+    if session is not None and settings.project_analysis:
+        session.note_script(Path(path))
     if not path.endswith(NOTEBOOK_SUFFIX):
         # IPython lines (`!pip install`, `%%time`) of a script exported from a notebook, masked.
         decoded = _notebook().decode_python(decoded)
         keep = decoded.text if options.keep_source else None
+    view = None
+    if session is not None and settings.project_analysis and not path.endswith(NOTEBOOK_SUFFIX):
+        found = call_safely(session.view, Path(path))
+        # A bug in the project analysis leaves the file to be checked alone, never the run.
+        view = None if isinstance(found, Failed) else found
     if cache is not None:
-        entry = cache.get(cache.key(data, settings))
+        entry = cache.get(cache.key(data, settings, view.digest if view is not None else ""))
         if entry is not None and not _would_fix(entry, options):
             # Without a fix to apply, --fix and --diff give exactly the lint result.
             if entry.error is not None:
                 return FileResult(path, error=entry.error)
             return _with_cells(FileResult(path, entry.diagnostics, source=keep), data)
-    return _Job(path, data, decoded, settings, options)
+    return _Job(path, data, decoded, settings, options, project=view)
 
 
 def _would_fix(entry: Entry, options: Options) -> bool:
@@ -202,11 +234,11 @@ def _analyse(job: _Job) -> _Analysed:
     path = job.path
     keep = source if options.keep_source else None
     if not (options.fix or options.diff):
-        analysis = engine.analyse(source, job.settings)
+        analysis = engine.analyse(source, job.settings, project=job.project)
         if analysis.error is not None:
             return _Analysed(FileResult(path, error=analysis.error), entry=Entry(error=analysis.error))
         return _Analysed(FileResult(path, analysis.diagnostics, source=keep), entry=Entry(analysis.diagnostics))
-    outcome = engine.fix_source(source, job.settings, unsafe=options.unsafe_fixes)
+    outcome = engine.fix_source(source, job.settings, unsafe=options.unsafe_fixes, project=job.project)
     if outcome.error is not None:
         if outcome.internal:
             return _Analysed(FileResult(path, error=f"internal error, please report: {outcome.error}"))
@@ -253,7 +285,8 @@ def _finish(job: _Job, analysed: _Analysed, cache: ResultCache | None) -> FileRe
     data = analysed.new_data if analysed.new_data is not None else job.data
     if cache is not None and analysed.entry is not None:
         # The entry describes the bytes the file ends up with: after --fix, the next run hits.
-        cache.put(cache.key(data, job.settings), analysed.entry)
+        # The view is what the other modules say: a fix of this one leaves it as it was.
+        cache.put(cache.key(data, job.settings, job.project.digest if job.project is not None else ""), analysed.entry)
     result = _with_cells(analysed.result, data)
     if job.on_disk is None:
         return result
@@ -283,7 +316,10 @@ def _write(path: Path, result: FileResult, data: bytes, new_data: bytes | None, 
 
 
 def _pipeline(
-    files: Iterable[tuple[Path, ProjectConfig, str | None]], options: Options, cache: ResultCache | None
+    files: Iterable[tuple[Path, ProjectConfig, str | None]],
+    options: Options,
+    cache: ResultCache | None,
+    session: ProjectSession | None = None,
 ) -> Iterator[FileResult]:
     """Every file through every stage, results in the files' order. With one process the
     results stream out as each file is done; with workers, the engine stage of all files
@@ -298,7 +334,7 @@ def _pipeline(
             if isinstance(data, FileResult):
                 yield data
                 continue
-            item = _triage(data, str(path), settings_for(config, options), options, cache)
+            item = _triage(data, str(path), settings_for(config, options), options, cache, session)
             yield item if isinstance(item, FileResult) else replace(item, on_disk=path)
 
     items: Iterable[FileResult | _Job] = triaged()
@@ -315,10 +351,15 @@ def _pipeline(
 
 
 def check_source(
-    data: bytes, path: str, settings: Settings, options: Options, cache: ResultCache | None = None
+    data: bytes,
+    path: str,
+    settings: Settings,
+    options: Options,
+    cache: ResultCache | None = None,
+    session: ProjectSession | None = None,
 ) -> Checked:
     """Lint (and fix, per `options`) one source's bytes; nothing is written."""
-    item = _triage(data, path, settings, options, cache)
+    item = _triage(data, path, settings, options, cache, session)
     if isinstance(item, FileResult):
         return Checked(item, None)
     analysed = _analyse_safely(item)
@@ -338,7 +379,72 @@ def open_cache(options: Options) -> ResultCache | None:
 def check_paths(paths: Iterable[Path], options: Options) -> Iterator[FileResult]:
     """Results for every file under `paths`, in discovery order (whatever `options.jobs`)."""
     cache = open_cache(options)
-    yield from _pipeline(((c.path, c.config, c.error) for c in discover(list(paths))), options, cache)
+    session = _session(options)
+    named: list[Path] = []
+
+    def files() -> Iterator[tuple[Path, ProjectConfig, str | None]]:
+        for c in discover(list(paths)):
+            if c.error is None:
+                named.append(c.path)
+            yield c.path, c.config, c.error
+
+    yield from _pipeline(files(), options, cache, session)
+    if session is not None:
+        yield from _context_results(session, named, options, cache)
+
+
+def _session(options: Options, overrides: dict[Path, str] | None = None) -> ProjectSession | None:
+    if not options.project:
+        return None
+    from lint_mainlayer.project.session import ProjectSession
+
+    return ProjectSession(options.cache_dir, overrides)
+
+
+def _context_results(
+    session: ProjectSession, named: list[Path], options: Options, cache: ResultCache | None = None
+) -> Iterator[FileResult]:
+    """Results for modules that were not named whose findings a named module decides: the
+    findings that the named modules' calls change, reported (never fixed) in the module
+    that holds the construction."""
+    cwd = Path.cwd()
+    modules = call_safely(session.context_modules, named)
+    for path, index in [] if isinstance(modules, Failed) else modules:
+        # Imported here: most runs have no such module, and the engine imports libcst.
+        from lint_mainlayer import engine
+        from lint_mainlayer.project.index import without_callers_in
+
+        try:
+            config = for_directory(path.parent)
+        except ConfigError:
+            continue
+        if excluded(path, config, explicit=True):
+            continue
+        settings = settings_for(config.for_file(path), options)
+        text = index.text(path)
+        view = call_safely(index.view_for, path)
+        if not settings.project_analysis or text is None or view is None or isinstance(view, Failed):
+            continue
+        alone = without_callers_in(view, {index.shown(p) for p in named})
+        data = text.encode("utf-8", "surrogatepass")
+        key = cache.key(data, settings, f"context {view.digest} {alone.digest}") if cache is not None else None
+        entry = cache.get(key) if cache is not None and key is not None else None
+        if entry is not None:
+            found = entry.diagnostics
+        else:
+            full = engine.analyse(text, settings, project=view)
+            before = {(d.line, d.column, d.code, d.message) for d in engine.analyse(text, settings, project=alone).diagnostics}
+            found = tuple(
+                replace(d, fix=None) for d in full.diagnostics if (d.line, d.column, d.code, d.message) not in before
+            )
+            if cache is not None and key is not None and full.error is None:
+                cache.put(key, Entry(found))
+        if found:
+            try:
+                display = path.relative_to(cwd)
+            except ValueError:
+                display = path
+            yield FileResult(str(display), found, context=True)
 
 
 def check_stdin(data: bytes, filename: str | None, options: Options) -> Checked:
@@ -347,7 +453,13 @@ def check_stdin(data: bytes, filename: str | None, options: Options) -> Checked:
     config = for_directory(folder)
     if filename:
         config = config.for_file(Path(filename))
-    return check_source(data, filename or "-", settings_for(config, options), options)
+    session = None
+    if filename:
+        try:
+            session = _session(options, {Path(filename): decode(data).text})
+        except DecodeError:
+            session = None
+    return check_source(data, filename or "-", settings_for(config, options), options, session=session)
 
 
 # -- the editor's entry points: text in memory, not bytes on disk ----------------------------
@@ -416,14 +528,62 @@ def is_project_file(name: str) -> bool:
 PROJECT_FILE_GLOBS = project_version.PROJECT_FILE_GLOBS
 
 
+def project_root_of(path: Path) -> Path | None:
+    """The root of the project `path` belongs to for the project analysis (the nearest
+    folder above it with a `pyproject.toml` or `.git`), if any."""
+    from lint_mainlayer.project.layout import project_root
+
+    return project_root(path)
+
+
 def check_text(text: str, path: str, settings: Settings) -> FileResult:
     """The findings in an editor's text (an `error` when it cannot be analysed). IPython
-    lines (`!pip install`, `%%time`) are masked as in files, positions unchanged."""
+    lines (`!pip install`, `%%time`) are masked as in files, positions unchanged. `path`,
+    when it names the document's file, places it in its project: the other modules are
+    read from disk, this one from `text`."""
     from lint_mainlayer import engine
 
     masked = _notebook().mask(text) if prefilter.MARKER in text else None
-    analysis = engine.analyse(masked.text if masked is not None else text, settings)
+    source = masked.text if masked is not None else text
+    view = _editor_view(path, source, settings)
+    analysis = engine.analyse(source, settings, project=view)
     return FileResult(path, analysis.diagnostics, error=analysis.error)
+
+
+_editor_store: list[SummaryStore] = []
+
+
+def _editor_session(overrides: dict[Path, str]) -> ProjectSession:
+    from lint_mainlayer.project.session import ProjectSession
+    from lint_mainlayer.project.store import SummaryStore
+
+    if not _editor_store:
+        # The editor's summaries live as long as the server, in memory, keyed by content.
+        _editor_store.append(SummaryStore(None))
+    return ProjectSession(None, overrides, store=_editor_store[0])
+
+
+def _editor_view(path: str, source: str, settings: Settings) -> ProjectView | None:
+    if not settings.project_analysis or not path or path.endswith(NOTEBOOK_SUFFIX) or not os.path.isabs(path):
+        return None
+    if not (prefilter.mentions_main_layer(source) and prefilter.imports_transformers(source)):
+        return None
+    found = call_safely(_editor_session({Path(path): source}).view, Path(path))
+    return None if isinstance(found, Failed) else found
+
+
+def check_dependents(text: str, path: str, settings: Settings, options: Options | None = None) -> list[FileResult]:
+    """For an editor's document (checked with `settings`): the findings of the project
+    modules it calls that its calls decide (as the command line reports them for a named
+    file), with the document's text in place of its file. Each result's path is absolute."""
+    options = options or Options()
+    if not path or not os.path.isabs(path) or not path.endswith(".py") or not options.project:
+        return []
+    if not settings.project_analysis or not prefilter.imports_transformers(text):
+        return []
+    session = _editor_session({Path(path): text})
+    session.note_script(Path(path))
+    return [replace(r, path=str(Path(r.path).absolute())) for r in _context_results(session, [Path(path)], options)]
 
 
 def check_cells(cells: Sequence[str], path: str, settings: Settings) -> tuple[tuple[Diagnostic, ...], ...]:

@@ -57,12 +57,14 @@ class ResultCache:
         self._prepared = False
         self._writable = True
 
-    def key(self, data: bytes, settings: Settings) -> str:
-        """The key for linting `data` with `settings`."""
+    def key(self, data: bytes, settings: Settings, context: str = "") -> str:
+        """The key for linting `data` with `settings`; `context` is the digest of what the
+        project's other modules say about it (`types.ProjectView.digest`)."""
         import hashlib  # here: a run whose files all leave at the text stage never needs it
 
         digest = hashlib.sha256(fingerprint().encode())
         digest.update(_settings_text(settings).encode())
+        digest.update(context.encode())
         digest.update(hashlib.sha256(data).digest())
         return digest.hexdigest()
 

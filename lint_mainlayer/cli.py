@@ -167,6 +167,11 @@ class _Output:
     metavar="N",
     help="Processes for the files that need the full rules (default: the number of cores; 1: this process).",
 )
+@click.option(
+    "--no-project",
+    is_flag=True,
+    help="Check each file alone: do not follow configs and loads into the project's other modules.",
+)
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option(
     "--cache-dir",
@@ -196,6 +201,7 @@ def check(
     stdin_filename: str | None,
     target_transformers: str | None,
     jobs: int | None,
+    no_project: bool,
     no_cache: bool,
     cache_dir: Path | None,
 ) -> int:
@@ -220,6 +226,7 @@ def check(
         keep_source=show_source,
         jobs=jobs or _cores(),
         cache_dir=None if no_cache else cache_dir or default_cache_directory(),
+        project=not no_project,
     )
     output = _Output(output_format, _color(color), quiet, exit_zero, statistics, show_fixes)
     handler = _Warnings()

@@ -20,7 +20,7 @@ from lint_mainlayer.types import Settings
 SECTION = "lint-mainlayer"
 _KNOWN = {
     "select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude",
-    "include", "extend-include", "target-transformers",
+    "include", "extend-include", "target-transformers", "project-analysis",
 }
 #: The files a folder walk lints, as in ruff (`include` replaces, `extend-include` adds).
 DEFAULT_INCLUDE = ("*.py", "*.pyi", "*.ipynb")
@@ -147,9 +147,13 @@ def load_file(path: Path) -> ProjectConfig | None:
     select = _codes(table["select"], "select", path) if "select" in table else defaults.select
     if "extend-select" in table:
         select = select | _codes(table["extend-select"], "extend-select", path)
+    project_analysis = table.get("project-analysis", True)
+    if not isinstance(project_analysis, bool):
+        raise ConfigError(f"{path}: [tool.{SECTION}] project-analysis must be true or false")
     settings = Settings(
         select=select,
         ignore=_codes(table["ignore"], "ignore", path) if "ignore" in table else defaults.ignore,
+        project_analysis=project_analysis,
     )
     if target:
         settings = replace(

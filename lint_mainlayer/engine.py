@@ -23,7 +23,7 @@ from lint_mainlayer.render import plan_nodes, render, source_lines
 from lint_mainlayer.rules import ALL_RULES
 from lint_mainlayer.rules.base import Context, Finding
 from lint_mainlayer.rules.facts import collect
-from lint_mainlayer.types import Diagnostic, Settings
+from lint_mainlayer.types import Diagnostic, ProjectView, Settings
 
 # One fix can make another safe (a renamed layer), so fixing repeats, as in ruff.
 MAX_FIX_PASSES = 10
@@ -54,11 +54,17 @@ class FixResult:
 
 
 def analyse(
-    source: str, settings: Settings | None = None, *, screen: bool = True, module: cst.Module | None = None
+    source: str,
+    settings: Settings | None = None,
+    *,
+    screen: bool = True,
+    module: cst.Module | None = None,
+    project: ProjectView | None = None,
 ) -> Analysis:
     """The findings in `source`. With `screen`, a source the prefilter rules out is not
     parsed at all; without it (a source a fix just produced) it is always parsed, unless
-    `module`, a parse of exactly `source`, is given."""
+    `module`, a parse of exactly `source`, is given. `project`: what the project's other
+    modules say about this one (`project.index`), when it belongs to one."""
     settings = settings or Settings()
     # `# lint-mainlayer: noqa[: CODES]` is the rules' own semantics, not only a shortcut.
     exempt = prefilter.file_noqa(source) or frozenset()
@@ -75,7 +81,7 @@ def analyse(
         facts = collect(module)
         findings: list[Finding] = []
         if facts.sites or facts.model_calls:
-            ctx = Context(facts, settings)
+            ctx = Context(facts, settings, project)
             findings = [
                 f
                 for rule in ALL_RULES
@@ -125,6 +131,7 @@ def fix_source(
     *,
     unsafe: bool = False,
     only: Collection[Key] | None = None,
+    project: ProjectView | None = None,
 ) -> FixResult:
     """Apply the fixes of the findings in `source` (safe ones, and unsafe ones if asked;
     with `only`, just the findings with those `Diagnostic.key`s), each pass re-analysing
@@ -136,7 +143,7 @@ def fix_source(
     from lint_mainlayer.rewrite import apply_fixes
 
     settings = settings or Settings()
-    analysis = analyse(source, settings)
+    analysis = analyse(source, settings, project=project)
     if analysis.error is not None:
         return FixResult(source, error=analysis.error)
     current, applied = source, 0
@@ -151,7 +158,7 @@ def fix_source(
         rewritten = apply_fixes(current, [d.fix for d in chosen if d.fix is not None])
         after = None
         if rewritten.error is None:
-            after = analyse(rewritten.source, settings, screen=False, module=rewritten.module)
+            after = analyse(rewritten.source, settings, screen=False, module=rewritten.module, project=project)
         if after is None or after.error is not None:
             reason = rewritten.error or f"the fixed source does not parse ({after.error if after else ''})"
             return FixResult(source, diagnostics=analysis.diagnostics, error=f"{reason}; nothing was written", internal=True)

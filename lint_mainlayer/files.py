@@ -166,13 +166,37 @@ def _identity(path: Path) -> object:
 
 def _walk(root: Path, stop: Path) -> Iterator[Candidate]:
     cwd = Path.cwd()  # once per walk, not once per file
+    unreadable: list[OSError] = []
+    for file, config, exists in _walk_entries(root, stop, unreadable):
+        yield from _unreadable(unreadable, cwd)
+        if not exists:
+            # A dangling symlink: nothing to lint, and not the user's mistake to fail on.
+            log.warning("%s: warning: broken symbolic link, skipped", _display(Path(file), cwd))
+            continue
+        shown = _display(Path(file), cwd)
+        yield Candidate(shown, config.for_file(Path(file)))
+    yield from _unreadable(unreadable, cwd)
+
+
+def walk_files(root: Path) -> Iterator[str]:
+    """The files a folder walk of `root` would lint, as absolute path strings: the same
+    excludes, `.gitignore` files and includes as `discover`, without its per-file records
+    (for the project analysis, which walks a whole project to find its modules).
+    Folders that cannot be listed and dangling links are passed over."""
+    root = root.absolute()
+    for file, _, exists in _walk_entries(root, _git_root(root), []):
+        if exists:
+            yield file
+
+
+def _walk_entries(root: Path, stop: Path, unreadable: list[OSError]) -> Iterator[tuple[str, ProjectConfig, bool]]:
+    """(file, its folder's config, whether it exists) for every file the walk keeps; the
+    folders that cannot be listed are appended to `unreadable` as the walk meets them."""
     # Each folder's .gitignore specs are its parent's plus its own: computed once per folder.
     specs: dict[str, Specs] = {str(root): _specs_above(root, stop)}
-    unreadable: list[OSError] = []
     # followlinks=False: a symlink loop cannot hang the walk; linked files are still listed.
     # A folder that cannot be listed is reported (onerror) and the walk goes on.
     for folder, dirs, files in os.walk(root, followlinks=False, onerror=unreadable.append):
-        yield from _unreadable(unreadable, cwd)
         here = Path(folder)
         config = for_directory(here)
         inherited = specs.pop(folder, ())
@@ -196,13 +220,7 @@ def _walk(root: Path, stop: Path) -> Iterator[Candidate]:
                 continue
             if (own_patterns and excluded(Path(file), config)) or _ignored(file, False, inherited):
                 continue
-            if not os.path.exists(file):
-                # A dangling symlink: nothing to lint, and not the user's mistake to fail on.
-                log.warning("%s: warning: broken symbolic link, skipped", _display(Path(file), cwd))
-                continue
-            shown = _display(Path(file), cwd)
-            yield Candidate(shown, config.for_file(Path(file)))
-    yield from _unreadable(unreadable, cwd)
+            yield file, config, os.path.exists(file)
 
 
 def _unreadable(errors: list[OSError], cwd: Path) -> Iterator[Candidate]:

@@ -6,6 +6,12 @@ cleared on close. Code actions: a quick fix per fixable finding (computed once p
 version, through `api.fix_text`, and sent as one minimal edit), "suppress with
 `# noqa: CODE`", and `source.fixAll.lint-mainlayer` for all safe fixes.
 
+The project analysis: a document is linted from its unsaved text, the other modules of its
+project from disk (`api.check_text`). After each lint, the findings that the document's
+calls decide in project modules that are not open are published for those modules
+(`api.check_dependents`), and cleared when they no longer hold; an open module shows its
+own lint.
+
 Positions: the engine counts columns in code points; LSP clients count in the encoding
 negotiated at initialisation (UTF-16 unless the client offers UTF-8 or UTF-32), so every
 column crossing the wire goes through `client_column`. The converters below are pure
@@ -31,7 +37,7 @@ from pygls.uris import to_fs_path
 
 from lint_mainlayer import __version__, api
 from lint_mainlayer.api import NOQA
-from lint_mainlayer.types import Diagnostic, Fix, RuleDoc, Settings, diagnostic_from_dict
+from lint_mainlayer.types import Diagnostic, FileResult, Fix, RuleDoc, Settings, diagnostic_from_dict
 
 SOURCE = "lint-mainlayer"
 DEBOUNCE_SECONDS = 0.3
@@ -301,9 +307,10 @@ def _encoding_name(encoding: Any) -> str:
     return value if isinstance(value, str) else types.PositionEncodingKind.Utf16.value
 
 
-def _lint(source: str, settings: Settings) -> tuple[Diagnostic, ...]:
+def _lint(source: str, settings: Settings, path: str = "") -> tuple[Diagnostic, ...]:
     # Mid-edit source often does not parse: its error shows nothing rather than stale findings.
-    return api.check_text(source, "", settings).diagnostics
+    # `path` places the document in its project (the unsaved text for it, disk for the rest).
+    return api.check_text(source, path, settings).diagnostics
 
 
 class MainLayerServer(LanguageServer):
@@ -330,6 +337,8 @@ class MainLayerServer(LanguageServer):
         # fixes are computed once per document version, not on every code-action request.
         self._fixes: dict[str, tuple[int | None, dict[tuple[Key | None, bool], str | None]]] = {}
         self._reported: set[str] = set()
+        # uri -> the modules it calls whose findings were last published on its behalf.
+        self._dependents: dict[str, set[str]] = {}
 
     @property
     def encoding(self) -> str:
@@ -383,7 +392,8 @@ class MainLayerServer(LanguageServer):
         if cached is not None and cached[0] == text:
             return cached[1]
         settings = self.settings_for(uri)
-        found = () if settings is None else await asyncio.to_thread(_lint, text, settings)
+        path = (to_fs_path(uri) or "") if uri.startswith("file:") else ""
+        found = () if settings is None else await asyncio.to_thread(_lint, text, settings, path)
         self._linted[uri] = (text, found)
         return found
 
@@ -401,6 +411,38 @@ class MainLayerServer(LanguageServer):
                 diagnostics=[to_lsp_diagnostic(d, lines, self.encoding) for d in found],
             )
         )
+        await self._publish_dependents(uri, text)
+
+    async def _publish_dependents(self, uri: str, text: str) -> None:
+        """Publish, for the project modules this document calls that are not open, the
+        findings its (unsaved) calls decide, as the command line reports them for a named
+        file; and clear those it no longer decides. An open module shows its own lint."""
+        path = (to_fs_path(uri) or "") if uri.startswith("file:") else ""
+        settings = self.settings_for(uri)
+        if settings is None:
+            results: list[FileResult] = []
+        else:
+            results = await asyncio.to_thread(api.check_dependents, text, path, settings)
+        published: set[str] = set()
+        for result in results:
+            other = Path(result.path).as_uri()
+            if other in self.workspace.text_documents:
+                continue
+            try:
+                source = Path(result.path).read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            lines = split_lines(source)
+            published.add(other)
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(
+                    uri=other, diagnostics=[to_lsp_diagnostic(d, lines, self.encoding) for d in result.diagnostics]
+                )
+            )
+        for stale in self._dependents.get(uri, set()) - published:
+            if stale not in self.workspace.text_documents:
+                self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=stale, diagnostics=[]))
+        self._dependents[uri] = published
 
     def forget(self, uri: str) -> None:
         """Stop linting a closed document and clear its diagnostics."""

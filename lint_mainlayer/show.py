@@ -37,6 +37,12 @@ def describe(path: str, config: ProjectConfig, options: api.Options) -> str:
     ]
     if settings.target_transformers_range is not None:
         lines.append(f"# {settings.describe_target()}")
+    if not settings.project_analysis:
+        project = "off"
+    else:
+        root = api.project_root_of(Path(path))
+        project = f"project root: {root}" if root is not None else "no project (no pyproject.toml or .git above the file)"
+    lines.append(f"project-analysis = {json.dumps(settings.project_analysis)}  # {project}")
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ transport's job.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -106,6 +106,9 @@ class FileResult:
     source: str | None = None
     # For a notebook: how the lines of `diagnostics` map to cells (None for other files).
     cells: CellIndex | None = None
+    # A module that was not named, reported because a named module's call decides one of its
+    # findings (the project analysis): never fixed, never edited (`--add-noqa`).
+    context: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,9 @@ class Settings:
     # Codes ignored for this file by `per-file-ignores` (kept apart from `ignore`, which
     # `--select` replaces, as ruff keeps per-file ignores under `--select`).
     per_file_ignore: frozenset[str] = frozenset()
+    # Follow configs and loads into the project's other modules (`project/`); off with
+    # `project-analysis = false` or `--no-project`.
+    project_analysis: bool = True
 
     def describe_target(self) -> str:
         """The transformers version assumed and where it came from, for messages."""
@@ -241,3 +247,62 @@ def _matches(code: str, prefix: str) -> bool:
 
 def _prefix_length(prefix: str) -> int:
     return 0 if prefix == "ALL" else len(prefix)
+
+
+# -- the project analysis (`project/`): what other modules say about one module ------------
+
+
+@dataclass(frozen=True)
+class ArgOrigin:
+    """Where a config passed at a call site comes from, as the caller's module shows it
+    (`rules.origin`'s kinds); `checkpoint` is the checkpoint expression's source text."""
+
+    kind: str
+    why: str
+    checkpoint: str | None = None
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A call, in another module of the project, of one of this module's callables."""
+
+    path: str
+    line: int
+    # What it passes, by position and by keyword (origins of every argument).
+    positional: tuple[ArgOrigin, ...] = ()
+    keywords: tuple[tuple[str, ArgOrigin], ...] = ()
+    # It passes `*args`/`**kwargs`: any parameter may come from them.
+    star: bool = False
+    # A load of pretrained weights reaches what the call returns (in the caller's module,
+    # its own loader helpers, or those it imports from the project).
+    loaded: bool = False
+
+    @property
+    def where(self) -> str:
+        """`path:line`, as messages show a caller."""
+        return f"{self.path}:{self.line}"
+
+    def argument(self, position: int, name: str) -> ArgOrigin | None:
+        """What the call passes for the parameter `name` at `position` (None: nothing
+        visible, or a `*`/`**` argument that may hold it)."""
+        for keyword, origin in self.keywords:
+            if keyword == name:
+                return origin
+        if 0 <= position < len(self.positional):
+            return self.positional[position]
+        return None
+
+
+@dataclass(frozen=True)
+class ProjectView:
+    """One module's place in its project: who calls its callables from other modules, and
+    which of the callables it imports from the project load weights into a parameter."""
+
+    module: str
+    # callable of this module (a function's name, a class's name) -> its callers elsewhere.
+    callers: dict[str, tuple[Caller, ...]] = field(default_factory=dict)
+    # local dotted name of an imported project callable (`load_pretrained`, `L.load`) ->
+    # the parameters (positions and names) it loads weights into.
+    loaders: dict[str, frozenset[int | str]] = field(default_factory=dict)
+    # A digest of everything above: part of the result cache's key.
+    digest: str = ""

@@ -24,7 +24,8 @@ from lint_mainlayer.cli import main
 from lint_mainlayer.types import Settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-CASES = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name != "runtime")
+# `project/` holds multi-module projects (tests/test_project.py).
+CASES = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name not in ("runtime", "project"))
 
 
 def _json_findings(path: Path, capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:

@@ -17,7 +17,8 @@ from lint_mainlayer import api, engine
 from lint_mainlayer.types import Settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-CASES = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name != "runtime")
+# `runtime/` holds runnable scripts, `project/` multi-module projects (tests/test_project.py).
+CASES = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name not in ("runtime", "project"))
 FIXABLE = [c for c in CASES if (c / "expected.py").exists()]
 _MARKER = re.compile(r"#\s*error:\s*(?P<codes>MLL\d{3}:\d+(?:\s*,\s*MLL\d{3}:\d+)*)\s*$")
 _MARKER_COMMENT = re.compile(r"[ \t]*#\s*error:[^\r\n]*")

@@ -82,7 +82,7 @@ def test_jobs_2_fixes_what_jobs_1_fixes(tmp_path: Path, monkeypatch: pytest.Monk
 _real_analyse = engine.analyse
 
 
-def _crash_on_marker(source: str, settings: Settings | None = None, *, screen: bool = True) -> engine.Analysis:
+def _crash_on_marker(source: str, settings: Settings | None = None, *, screen: bool = True, project: object = None) -> engine.Analysis:
     if "CRASH" in source:
         os._exit(9)
     return _real_analyse(source, settings, screen=screen)
@@ -100,7 +100,7 @@ def test_a_dead_worker_is_one_files_error(tmp_path: Path, monkeypatch: pytest.Mo
     assert all(r.error is None and [d.code for d in r.diagnostics] == ["MLL001"] for i, r in enumerate(results) if i != 2)
 
 
-def _raise(source: str, settings: Settings | None = None, *, screen: bool = True) -> engine.Analysis:
+def _raise(source: str, settings: Settings | None = None, *, screen: bool = True, project: object = None) -> engine.Analysis:
     raise KeyError("a bug")
 
 

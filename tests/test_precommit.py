@@ -249,3 +249,35 @@ def test_pre_commit_reads_the_projects_transformers_pin(project: Path, pre_commi
     done = _run(project, pre_commit_home, "lint-mainlayer-fix", "enc.py")
     assert done.returncode == 0, done.stdout + done.stderr
     assert (project / "enc.py").read_text(encoding="utf-8") == source
+
+
+PROJECT_FIXTURES = REPO / "fixtures" / "project"
+
+
+@pytest.mark.parametrize(
+    ("case", "changed", "expected"),
+    [
+        # The script changed alone: the builder it calls holds the finding.
+        ("package_bug", "pkg/train.py", "pkg/modeling.py:7:12: MLL001"),
+        ("src_bug", "src/app/train.py", "src/app/modeling.py:8:24: MLL001"),
+        # The builder changed alone: its callers on disk decide.
+        ("package_bug", "pkg/modeling.py", "pkg/modeling.py:7:12: MLL001"),
+        ("package_loaded", "pkg/train.py", None),
+        ("src_scratch", "src/app/modeling.py", None),
+    ],
+)
+def test_project_analysis_with_one_changed_file(
+    tmp_path: Path, hooks_repo: tuple[Path, str], pre_commit_home: Path, case: str, changed: str, expected: str | None
+) -> None:
+    folder = _make_project(tmp_path, hooks_repo)
+    shutil.copytree(PROJECT_FIXTURES / case, folder, dirs_exist_ok=True)
+    before = {p: p.read_bytes() for p in folder.rglob("*.py")}
+    for hook in ("lint-mainlayer", "lint-mainlayer-fix"):
+        done = _run(folder, pre_commit_home, hook, changed)
+        if expected is None:
+            assert done.returncode == 0, done.stdout + done.stderr
+        else:
+            assert done.returncode == 1, done.stdout + done.stderr
+            assert expected in done.stdout
+    # Only the named file may be rewritten, and none of these has a safe fix.
+    assert {p: p.read_bytes() for p in folder.rglob("*.py")} == before

@@ -79,8 +79,11 @@ class _Recorder:
             if os.path.abspath(path).startswith(self.root):
                 self.events.append(("open", os.path.relpath(os.path.abspath(path), self.root)))
         elif event == "exec" and args and hasattr(args[0], "co_filename"):
-            if os.path.abspath(args[0].co_filename).startswith(self.root):
-                self.events.append(("exec", args[0].co_filename))
+            # `<string>`: code Python generates (dataclasses' methods), not a file, though
+            # `abspath` would place it in the working folder.
+            name = args[0].co_filename
+            if not name.startswith("<") and os.path.abspath(name).startswith(self.root):
+                self.events.append(("exec", name))
         elif event == "import" and args:
             self.events.append(("import", str(args[0])))
         elif event.startswith(("socket.", "subprocess.", "os.system", "os.exec", "os.posix_spawn", "os.spawn")):
@@ -270,7 +273,10 @@ sys.exit(main(["lsp"]))
 
 
 @pytest.mark.lsp
-def test_language_server_reads_only_sent_documents_and_configuration(tmp_path: Path) -> None:
+@pytest.mark.parametrize("project_analysis", [False, True], ids=["alone", "project-analysis"])
+def test_language_server_reads_only_sent_documents_and_configuration(tmp_path: Path, project_analysis: bool) -> None:
+    """The server runs nothing of the project. Alone, it reads only the configuration; with
+    the project analysis (the default) it also reads, never runs, the project's modules."""
     pytest.importorskip("pygls.lsp.server", reason="needs pygls 2 (the [lsp] extra)")
     pytest.importorskip("pytest_lsp", reason="needs pytest-lsp")
     import asyncio
@@ -282,6 +288,8 @@ def test_language_server_reads_only_sent_documents_and_configuration(tmp_path: P
     project.mkdir()
     marker = tmp_path / "MARKER"
     _hostile_project(project, marker)
+    if not project_analysis:
+        (project / "pyproject.toml").write_text("[tool.lint-mainlayer]\nproject-analysis = false\n")
     # On disk: hostile code without findings. Sent by the client: the buggy source.
     on_disk = project / "open_me.py"
     on_disk.write_text(_hostile(marker))
@@ -336,5 +344,10 @@ def test_language_server_reads_only_sent_documents_and_configuration(tmp_path: P
     assert [e for e in events if e[0] != "open"] == []
     opened = sorted({e[1] for e in events})
     assert "pyproject.toml" in opened, "the audit hook saw the configuration being read"
-    assert [name for name in opened if os.path.basename(name) != "pyproject.toml"] == [], opened
+    others = [name for name in opened if os.path.basename(name) != "pyproject.toml"]
+    if project_analysis:
+        # Read as text to find the document's callers (`.gitignore`s: the project's walk).
+        assert others and all(name.endswith((".py", ".gitignore")) for name in others), others
+    else:
+        assert others == [], opened
     assert on_disk.read_text() == _hostile(marker)

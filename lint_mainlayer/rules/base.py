@@ -13,7 +13,8 @@ from lint_mainlayer.rules.intent import Intent, Intents
 from lint_mainlayer.rules.models import ModelSite, model_sites
 from lint_mainlayer.rules.origin import Origin, config_origin
 from lint_mainlayer.rules.provenance import Provenance
-from lint_mainlayer.types import Settings
+from lint_mainlayer.rules import project_callers
+from lint_mainlayer.types import ProjectView, Settings
 
 Fixable = Literal["always", "sometimes", "never"]
 
@@ -34,6 +35,9 @@ class Context:
 
     facts: ModuleFacts
     settings: Settings
+    # PROJECT HOOK (issue 16): the rest of the project, as `project.index` saw it; None when
+    # the file belongs to no project or the project analysis is off.
+    project: ProjectView | None = None
     _provenance: Provenance | None = None
     _origins: dict[int, Origin | None] = field(default_factory=dict)
     _intents: Intents = field(default_factory=Intents)
@@ -49,13 +53,23 @@ class Context:
     def reached(self, site: Construction) -> bool:
         """Whether a load of pretrained weights reaches what `site` built (`provenance`)."""
         if self._provenance is None:
-            self._provenance = Provenance(self.facts)
-        return self._provenance.reached(site)
+            loaders = {k: set(v) for k, v in self.project.loaders.items()} if self.project is not None else None
+            self._provenance = Provenance(self.facts, loaders)
+        if self._provenance.reached(site):
+            return True
+        # PROJECT HOOK (issue 16): every caller in other modules loads what the site's
+        # function or class builds.
+        return self.project is not None and project_callers.loaded_by_callers(site, self.facts, self.project, self._provenance)
 
     def origin(self, site: Construction) -> Origin | None:
         key = id(site.call)
         if key not in self._origins:
-            self._origins[key] = config_origin(site, self.facts)
+            origin = config_origin(site, self.facts)
+            if self.project is not None:
+                # PROJECT HOOK (issue 16): a parameter no caller in the module passes takes
+                # its origin from the callers in the project's other modules.
+                origin = project_callers.from_callers(site, self.facts, self.project, origin)
+            self._origins[key] = origin
         return self._origins[key]
 
     def intent(self, site: Construction) -> Intent | None:

@@ -72,6 +72,9 @@ def model_fix(site: ModelSite, origin: Origin) -> FixPlan | NoFix:
     checkpoint = origin.checkpoint
     if checkpoint is None:
         return NoFix("the config's `from_pretrained` names no checkpoint")
+    if origin.caller is not None:
+        # PROJECT HOOK (issue 16): one caller in another module passed this config.
+        unsafe.append(f"the config is {origin.why}: another call may pass another config")
     if origin.via_default:
         if not is_pure(config.value):
             return NoFix("the checkpoint cannot be known here")
@@ -171,8 +174,10 @@ class PretrainedConfigModelWithoutWeights(Rule):
     checkpoint cannot be known there or a keyword means something else to `from_pretrained`.
 
     ## Limits
-    As for MLL001: loads are followed through the module only. Uses are found by the name
-    the model is bound to, in the code that built it (the class, for `self.model`).
+    As for MLL001: loads are followed through the module, and through the project's other
+    modules for a model built from a parameter of a module-level function or a top-level
+    class (its callers' configs and loads, by the project analysis). Uses are found by the
+    name the model is bound to, in the code that built it (the class, for `self.model`).
     """
 
     code = "MLL005"
@@ -286,6 +291,9 @@ class PretrainedConfigModelWithoutWeights(Rule):
             source = "a pretrained config"
             if origin.checkpoint is not None:
                 source = f"the config of checkpoint `{code(origin.checkpoint)}`"
+            if origin.caller is not None:
+                # PROJECT HOOK (issue 16): the config comes from a caller in another module.
+                source += f" that `{origin.caller}` passes"
             built = "`.from_config`" if site.how == "from_config" else "a constructor"
             message = f"`{site.class_name}` built by {built} from {source} gets random weights: only `from_pretrained` loads them"
             if site.local is not None:

@@ -56,6 +56,9 @@ class Origin:
     via_default: bool = False
     # The config is a parameter, and a caller in the module passes this pretrained config.
     via_caller: bool = False
+    # PROJECT HOOK (issue 16): the caller in another module of the project that passes this
+    # config (`path:line`), when the project analysis found it (`rules.project_callers`).
+    caller: str | None = None
 
 
 def config_origin(site: Construction, facts: ModuleFacts | None = None) -> Origin | None:

@@ -49,13 +49,15 @@ computed once; `reached` is cached per construction (`Context` keeps one `Proven
 What it does not model
 ----------------------
 Branches (a load under `if` counts as if it always ran, unless its path may be `None`),
-aliasing through containers indexed by computed keys, values passed through other modules,
+aliasing through containers indexed by computed keys, values passed through other modules
+(but for the project analysis' loader helpers, `Provenance(facts, imported_loaders)`),
 partial loads (`bert.embeddings.set_weights(...)` is not a load of the layer), and paths
 built by calls it cannot evaluate (those compare equal only to the same expression).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -102,8 +104,12 @@ class _Files:
 class Provenance:
     """Answers `reached(construction)` for the constructions of one module."""
 
-    def __init__(self, facts: ModuleFacts) -> None:
+    def __init__(self, facts: ModuleFacts, imported_loaders: Mapping[str, set[int | str]] | None = None) -> None:
         self.facts = facts
+        # PROJECT HOOK (issue 16): callables imported from other modules of the project that
+        # load weights into a parameter (local dotted name -> parameters), as `project.index`
+        # found them; they count as this module's own loader helpers.
+        self._imported_loaders = dict(imported_loaders or {})
         self._files = self._collect_files()
         self._loaders: dict[str, set[int | str]] | None = None
         self._held: dict[int, set[str]] = {}
@@ -457,8 +463,8 @@ class Provenance:
         """Local functions that load weights into one of their parameters."""
         if self._loaders is not None:
             return self._loaders
-        self._loaders = {}
-        loaders: dict[str, set[int | str]] = {}
+        self._loaders = dict(self._imported_loaders)
+        loaders: dict[str, set[int | str]] = dict(self._imported_loaders)
         for unit in self.facts.units:
             if unit.kind != "function" or not unit.params or unit.name is None:
                 continue

@@ -51,6 +51,9 @@ def _findings(ctx: Context, kind: OriginKind, code_: str) -> Iterator[Finding]:
             source = "a pretrained config"
             if origin.checkpoint is not None:
                 source = f"the config of checkpoint `{code(origin.checkpoint)}`"
+            if origin.caller is not None:
+                # PROJECT HOOK (issue 16): the config comes from a caller in another module.
+                source += f" that `{origin.caller}` passes"
             message = f"{shown} built from {source} gets random weights: nothing loads them"
         else:
             message = (
@@ -77,7 +80,8 @@ class PretrainedConfigWithoutWeights(Rule):
     `AutoConfig.from_pretrained(...)`, `model.config` of a `from_pretrained` model, or that
     checkpoint's `config.json` read by hand (`XConfig(**json.load(open(...)))`,
     `from_json_file`, `from_dict` of such a dict), directly, through variables, or through
-    a parameter whose callers in the module pass it. Constructions count however the class
+    a parameter whose callers pass it: in the module, or (a parameter no caller in the
+    module passes) in the project's other modules. Constructions count however the class
     is reached: an imported name, a variable (`Enc = TFBertMainLayer`), a dict, list or
     tuple of classes, `getattr(transformers, "...")` (or `f"TF{arch}MainLayer"`), a
     subclass in the module, and copies
@@ -135,8 +139,15 @@ class PretrainedConfigWithoutWeights(Rule):
     or one that needs more than a config.
 
     ## Limits
-    The analysis is per module (`rules/provenance.py` says what it models). Loads in
-    other modules are not seen. Order counts only in the unit that builds the layer: a
+    The analysis is per module (`rules/provenance.py` says what it models), and crosses
+    modules only through the project analysis (README, "The project analysis"): calls of
+    a module-level function or a top-level class, imported from another module of the
+    project, that pass the config as the parameter the construction uses. There, a load
+    counts when a caller passes what the call returns to a load, or to a loader helper of
+    its own module or of the project (a helper that only delegates to another module's
+    helper is not followed), and a caller that loads is not a pretrained caller. Methods
+    called on instances, dynamic imports and installed packages are not followed, nor are
+    callers in excluded files. Order counts only in the unit that builds the layer: a
     load in another method, a caller, or a function reading a module-level holder counts
     wherever it is, and a load under an `if` counts as if it ran, unless its path may be
     `None` (`os.environ.get(k)`). A file counts as the program's own when a save in the
@@ -253,8 +264,13 @@ class UnknownConfigWithoutWeights(Rule):
 
     ## Limits
     As for MLL001. Callers are found by name in the same module (a function's name, a
-    class's name for `__init__`, `self.<method>`); a parameter passed through `*args` or
-    `**kwargs` is unknown.
+    class's name for `__init__`, `self.<method>`); when there is none, the project
+    analysis looks for callers of a module-level function or a top-level class in the
+    project's other modules: every caller passing a config built from hyperparameters (or
+    loading the result) makes it clean, one passing a pretrained config makes it MLL001,
+    and otherwise the message names the callers seen (`callers seen: pkg/train.py:10
+    (unknown config: ...)`) or says there is no caller in the project. A parameter
+    passed through `*args` or `**kwargs` is unknown.
     """
 
     code = "MLL002"

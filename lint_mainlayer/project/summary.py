@@ -1,0 +1,180 @@
+"""Per-module summaries: plain data, computed from the rules' own in-module analysis.
+
+Two products, each cached apart (`store`), because they depend on different inputs:
+
+- `loaders_of(text)`: the module's top-level functions and classes that load weights into
+  one of their parameters (what `Provenance._loader_params` computes in-module). It
+  depends on the text alone.
+- `calls_of(text, ...)`: the module's calls of callables it imports from the project, each
+  with the origin of every argument (`rules.origin`'s classification, in the caller's
+  module: it follows the caller's own callers too) and whether a load of pretrained
+  weights reaches what the call returns (`rules.provenance`, counting the loader helpers
+  the module imports from the project). It depends on the text, the module's name and the
+  loaders of the modules it imports.
+
+Cheap screens come first: a module that mentions no load method gets no loaders, and one
+that imports nothing from the project has no calls, both without libcst.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lint_mainlayer.project.imports import Import
+from lint_mainlayer.types import ArgOrigin
+
+# Words a load of weights cannot be written without (`provenance`'s load names, and the
+# `from_pretrained` whose result rebinds a layer attribute).
+_LOAD_WORDS = ("load_weights", "set_weights", ".restore(", ".read(", ".assign(", "set_value", "from_pretrained")
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call of an imported project callable, as written (`callee`) at `line`."""
+
+    callee: str
+    line: int
+    positional: tuple[ArgOrigin, ...] = ()
+    keywords: tuple[tuple[str, ArgOrigin], ...] = ()
+    star: bool = False
+    loaded: bool = False
+
+
+def may_load(text: str) -> bool:
+    """Whether the text could hold a load of weights at all."""
+    return any(word in text for word in _LOAD_WORDS)
+
+
+def _parse(text: str) -> Any:
+    from lint_mainlayer.parsing import parse
+
+    parsed = parse(text)
+    return None if isinstance(parsed, str) else parsed
+
+
+def loaders_of(text: str) -> dict[str, tuple[int | str, ...]]:
+    """Top-level functions and classes of the module that load weights into a parameter:
+    name -> the parameters' positions and names (a class: its `__init__`'s, without `self`)."""
+    if not may_load(text):
+        return {}
+    module = _parse(text)
+    if module is None:
+        return {}
+    from lint_mainlayer.rules.facts import collect
+    from lint_mainlayer.rules.provenance import Provenance
+
+    try:
+        facts = collect(module)
+        found = Provenance(facts)._loader_params()
+    except RecursionError:
+        return {}
+    top = {u.name for u in facts.units if u.kind == "function" and u.parent is facts.module_unit}
+    top |= {u.name for u in facts.units if u.kind == "class" and u.parent is facts.module_unit}
+    return {name: tuple(sorted(params, key=str)) for name, params in found.items() if name in top}
+
+
+def calls_of(
+    text: str, imports: tuple[Import, ...], project_tops: frozenset[str], imported_loaders: Mapping[str, frozenset[int | str]]
+) -> tuple[CallSite, ...]:
+    """The module's calls of callables imported from the project (`project_tops`: the
+    project's top-level modules and packages)."""
+    locals_ = {i.local for i in imports if i.module.partition(".")[0] in project_tops}
+    if not locals_ or not any(name in text for name in locals_):
+        return ()
+    module = _parse(text)
+    if module is None:
+        return ()
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from lint_mainlayer.rules.calls import args_of
+    from lint_mainlayer.rules.facts import Construction, collect
+    from lint_mainlayer.rules.origin import _Classifier
+    from lint_mainlayer.rules.provenance import Provenance
+    from lint_mainlayer.rules.scope import dotted
+
+    try:
+        facts = collect(module)
+        wanted = [
+            (event, unit)
+            for unit in facts.units
+            for event in unit.calls
+            if (dotted(event.node.func) or "").partition(".")[0] in locals_
+        ]
+        if not wanted:
+            return ()
+        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        classifier = _Classifier(facts)
+        provenance = Provenance(facts, {k: set(v) for k, v in imported_loaders.items()})
+        out = []
+        for event, unit in wanted:
+            call = event.node
+
+            def origin(expr: cst.BaseExpression) -> ArgOrigin:
+                found = classifier.classify(expr, unit, event.index, 0)
+                checkpoint = None
+                if found.checkpoint is not None:
+                    checkpoint = cst.Module(body=[]).code_for_node(found.checkpoint)
+                return ArgOrigin(found.kind, found.why, checkpoint)
+
+            positional, keywords = args_of(call)
+            target = Construction(call=call, unit=unit, index=event.index, klass=None, statement=None, assign_target=None)
+            out.append(
+                CallSite(
+                    callee=dotted(call.func) or "",
+                    line=positions[call].start.line,
+                    positional=tuple(origin(a.value) for a in positional),
+                    keywords=tuple((k, origin(a.value)) for k, a in keywords.items()),
+                    star=any(a.star for a in call.args),
+                    loaded=provenance.reached(target),
+                )
+            )
+    except RecursionError:
+        return ()
+    return tuple(out)
+
+
+# -- JSON, for the cache ---------------------------------------------------------------------
+
+
+def origin_to_json(origin: ArgOrigin) -> list[Any]:
+    return [origin.kind, origin.why, origin.checkpoint]
+
+
+def origin_from_json(raw: Any) -> ArgOrigin:
+    kind, why, checkpoint = raw
+    if not isinstance(kind, str) or not isinstance(why, str) or not (checkpoint is None or isinstance(checkpoint, str)):
+        raise TypeError("bad origin")
+    return ArgOrigin(kind, why, checkpoint)
+
+
+def calls_to_json(calls: tuple[CallSite, ...]) -> list[Any]:
+    return [
+        {
+            "callee": c.callee,
+            "line": c.line,
+            "positional": [origin_to_json(o) for o in c.positional],
+            "keywords": [[k, origin_to_json(o)] for k, o in c.keywords],
+            "star": c.star,
+            "loaded": c.loaded,
+        }
+        for c in calls
+    ]
+
+
+def calls_from_json(raw: Any) -> tuple[CallSite, ...]:
+    if not isinstance(raw, list):
+        raise TypeError("calls is not a list")
+    return tuple(
+        CallSite(
+            str(c["callee"]),
+            int(c["line"]),
+            tuple(origin_from_json(o) for o in c["positional"]),
+            tuple((str(k), origin_from_json(o)) for k, o in c["keywords"]),
+            bool(c["star"]),
+            bool(c["loaded"]),
+        )
+        for c in raw
+    )

@@ -1,0 +1,119 @@
+"""What the project's other modules say about a construction: the hooks through which the
+rules consult the project (`rules.base.Context`; `project/` builds the `ProjectView`).
+
+- `from_callers`: a config parameter that no caller in its module passes takes its origin
+  from the callers in the project's other modules (`ProjectView.callers`): one caller that
+  passes a pretrained config and does not load the result makes it that pretrained config
+  (`via_caller`, as a caller in the module would); every caller passing a scratch config
+  (or loading the result) makes it scratch; otherwise it stays unknown, and says which
+  callers were seen.
+- `loaded_by_callers`: what a function returns (or a class's instance holds) is loaded when
+  every caller in the project loads it.
+
+Only a site's own function or class is followed: a module-level function, or a top-level
+class through its `__init__`, whose config argument is one of its parameters by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import libcst as cst
+
+from lint_mainlayer.types import ArgOrigin, Caller, ProjectView
+from lint_mainlayer.rules.calls import config_arg
+from lint_mainlayer.rules.facts import Construction, ModuleFacts, Site
+from lint_mainlayer.rules.origin import Origin, _Classifier
+from lint_mainlayer.rules.provenance import Provenance
+from lint_mainlayer.rules.scope import Unit, binding_at, dotted
+
+_SHOWN_CALLERS = 3
+
+
+@dataclass(frozen=True)
+class _Callable:
+    """The module-level callable a construction belongs to, as other modules call it."""
+
+    name: str
+    unit: Unit
+    # The parameter list other modules pass arguments to (a method's without `self`).
+    params: tuple[str, ...]
+
+
+def _callable(site: Construction, facts: ModuleFacts) -> _Callable | None:
+    unit = site.unit
+    if unit.kind != "function" or unit.name is None:
+        return None
+    if unit.owner is None and unit.parent is facts.module_unit:
+        return _Callable(unit.name, unit, tuple(unit.params))
+    owner = unit.owner
+    if owner is not None and unit.name == "__init__" and owner.outer is None and unit.parent is not None:
+        if unit.parent.parent is facts.module_unit:
+            return _Callable(owner.name, unit, tuple(unit.params[1:]))
+    return None
+
+
+def _describe(caller: Caller, passed: ArgOrigin | None) -> str:
+    if caller.loaded:
+        return f"{caller.where} (loads the result)"
+    if passed is None:
+        return f"{caller.where} (config not visible)"
+    if passed.kind == "pretrained":
+        return f"{caller.where} (pretrained config)"
+    if passed.kind == "scratch":
+        return f"{caller.where} (scratch config)"
+    return f"{caller.where} (unknown config: {passed.why})"
+
+
+def from_callers(site: Construction, facts: ModuleFacts, view: ProjectView, origin: Origin | None) -> Origin | None:
+    """The site's config origin once the project's callers are counted (see the module)."""
+    if origin is None or origin.kind != "unknown" or (isinstance(site, Site) and site.copy_of is not None):
+        return origin
+    found = _callable(site, facts)
+    arg = config_arg(site.call)
+    name = dotted(arg.value) if arg is not None else None
+    if found is None or name is None or name not in found.params:
+        return origin
+    if binding_at(name, site.unit, site.index) is not None or _Classifier(facts)._callers(site.unit):
+        # Rebound before the call, or callers in the module decide (as today).
+        return origin
+    position = found.params.index(name)
+    callers = view.callers.get(found.name, ())
+    if not callers:
+        return replace(origin, why=f"the parameter `{name}` (no caller in the project)")
+    passed = [(c, None if c.star and c.argument(position, name) is None else c.argument(position, name)) for c in callers]
+    pending = [(c, p) for c, p in passed if not c.loaded]
+    for caller, value in pending:
+        if value is not None and value.kind == "pretrained":
+            checkpoint = cst.parse_expression(value.checkpoint) if value.checkpoint is not None else None
+            return Origin(
+                "pretrained",
+                f"the parameter `{name}`, to which `{caller.where}` passes {value.why}",
+                checkpoint=checkpoint,
+                via_caller=True,
+                caller=caller.where,
+            )
+    if pending and all(p is not None and p.kind == "scratch" for _, p in pending):
+        return Origin("scratch", f"the parameter `{name}`: every caller in the project passes a config built from hyperparameters")
+    if not pending:
+        # Every caller loads the result: `loaded_by_callers` says so.
+        return origin
+    shown = ", ".join(_describe(c, p) for c, p in passed[:_SHOWN_CALLERS])
+    more = f" and {len(passed) - _SHOWN_CALLERS} more" if len(passed) > _SHOWN_CALLERS else ""
+    return replace(origin, why=f"the parameter `{name}` (callers seen: {shown}{more})")
+
+
+def loaded_by_callers(site: Construction, facts: ModuleFacts, view: ProjectView, provenance: Provenance) -> bool:
+    """Whether every caller of the site's function or class, in the project's other
+    modules, loads pretrained weights into what it returns (a class: the instance)."""
+    found = _callable(site, facts)
+    if found is None:
+        return False
+    callers = view.callers.get(found.name, ())
+    if not callers or not all(c.loaded for c in callers):
+        return False
+    held = provenance._holders(site.unit, {f"site:{id(site.call)}"}, site, {})
+    if found.unit.owner is not None:
+        # A class: its instance holds what `__init__` stores on `self`.
+        return "self" in held
+    return any(provenance.holds(value, held, None) for value in found.unit.returns)

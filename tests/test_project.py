@@ -1,0 +1,360 @@
+"""The project-wide analysis (issue 16): multi-module projects under `fixtures/project/`,
+checked through the command line whichever file is named, with generated variants of each
+shape, the summaries' cache, and the settings that turn it off.
+
+Each fixture is a small project (its own `pyproject.toml`) with a builder module, a script
+that calls it and a loader helper module; the builder carries `# error: CODE:COL` markers
+as the single-file fixtures do. The script never holds a marker: findings belong to the
+module that builds the layer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from lint_mainlayer import cli
+from lint_mainlayer.project.session import ProjectSession
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "project"
+CASES = sorted(p for p in FIXTURES.iterdir() if p.is_dir())
+_MARKER = re.compile(r"#\s*error:\s*(MLL\d{3}):(\d+)\s*$")
+
+
+def markers(case: Path) -> set[tuple[str, int, int, str]]:
+    """(path relative to the case, line, column, code) of every marker in the case."""
+    found = set()
+    for path in sorted(case.rglob("*.py")):
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            match = _MARKER.search(line)
+            if match:
+                found.add((path.relative_to(case).as_posix(), number, int(match.group(2)), match.group(1)))
+    return found
+
+
+def run(folder: Path, *args: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[dict[str, object]]]:
+    monkeypatch.chdir(folder)
+    capsys.readouterr()
+    code = cli.main(["--no-cache", "--output-format", "json", *args])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def found(results: list[dict[str, object]]) -> set[tuple[str, int, int, str]]:
+    return {(Path(str(r["path"])).as_posix(), int(str(r["line"])), int(str(r["column"])), str(r["code"])) for r in results}
+
+
+def _script(case: Path) -> str:
+    return next(p for p in case.rglob("train.py")).relative_to(case).as_posix()
+
+
+def _builder(case: Path) -> str:
+    return next(p for p in case.rglob("modeling.py")).relative_to(case).as_posix()
+
+
+def test_fixtures_cover_every_shape_in_both_layouts() -> None:
+    names = {c.name for c in CASES}
+    for layout in ("package", "src"):
+        assert {f"{layout}_{shape}" for shape in ("bug", "scratch", "loaded", "unknown")} <= names
+
+
+@pytest.mark.parametrize("named", ["folder", "script", "builder"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_verdict_whichever_file_is_named(
+    case: Path, named: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = {"folder": ".", "script": _script(case), "builder": _builder(case)}[named]
+    code, results = run(case, target, capsys=capsys, monkeypatch=monkeypatch)
+    expected = markers(case)
+    assert found(results) == expected
+    assert code == (1 if expected else 0)
+
+
+def test_bug_names_the_checkpoint_the_script_passes(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    _, results = run(FIXTURES / "package_bug", "pkg/train.py", capsys=capsys, monkeypatch=monkeypatch)
+    assert [r["code"] for r in results] == ["MLL001"]
+    assert 'checkpoint `"bert-base-uncased"` that `pkg/train.py:6` passes' in str(results[0]["message"])
+    # The script's config factory is followed in the script's own module.
+    _, results = run(FIXTURES / "src_bug", ".", capsys=capsys, monkeypatch=monkeypatch)
+    assert 'checkpoint `"bert-base-cased"`' in str(results[0]["message"])
+
+
+@pytest.mark.parametrize("case", ["package_unknown", "src_unknown"])
+def test_unresolved_config_names_the_callers_seen(
+    case: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = FIXTURES / case
+    _, results = run(folder, _builder(folder), capsys=capsys, monkeypatch=monkeypatch)
+    message = str(results[0]["message"])
+    script = _script(folder)
+    line = next(n for n, text in enumerate((folder / script).read_text("utf-8").splitlines(), 1) if "odel(" in text or "Classifier(" in text and "import" not in text)
+    assert f"callers seen: {script}:{line} (unknown config" in message
+
+
+def test_off_switches_keep_each_file_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = FIXTURES / "package_bug"
+    _, results = run(case, "--no-project", _builder(case), capsys=capsys, monkeypatch=monkeypatch)
+    assert [r["code"] for r in results] == ["MLL002"]
+    _, results = run(case, "--no-project", _script(case), capsys=capsys, monkeypatch=monkeypatch)
+    assert results == []
+    copy = tmp_path / "case"
+    shutil.copytree(case, copy)
+    (copy / "pyproject.toml").write_text('[tool.lint-mainlayer]\nproject-analysis = false\n', encoding="utf-8")
+    _, results = run(copy, ".", capsys=capsys, monkeypatch=monkeypatch)
+    assert [r["code"] for r in results] == ["MLL002"]
+    assert "no caller" not in str(results[0]["message"])
+
+
+def test_fix_rewrites_named_files_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "case"
+    shutil.copytree(FIXTURES / "package_bug", copy)
+    before = {p: p.read_bytes() for p in copy.rglob("*.py")}
+    code, results = run(copy, "--fix", "--unsafe-fixes", "pkg/train.py", capsys=capsys, monkeypatch=monkeypatch)
+    assert code == 1
+    assert found(results) == markers(FIXTURES / "package_bug")
+    # Reported, not fixable from here: the fix belongs to a file that was not named.
+    assert results[0]["fix"] is None
+    assert {p: p.read_bytes() for p in copy.rglob("*.py")} == before
+    # Named, the builder gets its (unsafe: another caller may pass another config) fix.
+    code, _ = run(copy, "--fix", "--unsafe-fixes", "pkg/modeling.py", capsys=capsys, monkeypatch=monkeypatch)
+    fixed = (copy / "pkg" / "modeling.py").read_text("utf-8")
+    assert 'TFBertModel.from_pretrained("bert-base-uncased", config=config).bert' in fixed
+    assert code == 0
+
+
+# -- generated variants: import shapes and callables the fixtures do not use ------------------
+
+BUILDER_FUNCTION = """\
+    from transformers import TFBertMainLayer
+
+
+    def make_encoder(cfg):
+        return TFBertMainLayer(cfg)
+"""
+BUILDER_MODEL = """\
+    from transformers import TFBertForSequenceClassification
+
+
+    def make_classifier(num_labels, config):
+        model = TFBertForSequenceClassification(config)
+        return model
+"""
+PRETRAINED = 'BertConfig.from_pretrained("bert-base-uncased")'
+SCRATCH = "BertConfig(num_hidden_layers=2)"
+
+VARIANTS = {
+    # (files, builder path, expected code or None)
+    "reexported-from-package": (
+        {
+            "lib/__init__.py": "from .encoders import make_encoder\n",
+            "lib/encoders.py": BUILDER_FUNCTION,
+            "run.py": f"from transformers import BertConfig\nfrom lib import make_encoder\nenc = make_encoder({PRETRAINED})\n",
+        },
+        "lib/encoders.py",
+        "MLL001",
+    ),
+    "dotted-module-import": (
+        {
+            "lib/__init__.py": "",
+            "lib/encoders.py": BUILDER_FUNCTION,
+            "run.py": f"from transformers import BertConfig\nimport lib.encoders\nenc = lib.encoders.make_encoder(cfg={SCRATCH})\n",
+        },
+        "lib/encoders.py",
+        None,
+    ),
+    "namespace-package-parent-relative": (
+        {
+            "lib/models/encoders.py": BUILDER_FUNCTION,
+            "lib/models/train.py": f"from transformers import BertConfig\nfrom ..models.encoders import make_encoder as mk\nenc = mk({PRETRAINED})\n",
+        },
+        "lib/models/encoders.py",
+        "MLL001",
+    ),
+    "whole-model-keyword-config": (
+        {
+            "lib/__init__.py": "",
+            "lib/heads.py": BUILDER_MODEL,
+            "lib/train.py": f"from transformers import BertConfig\nfrom .heads import make_classifier\nm = make_classifier(3, config={PRETRAINED})\nm.fit(data)\n",
+        },
+        "lib/heads.py",
+        "MLL005",
+    ),
+    "two-callers-one-scratch-one-pretrained": (
+        {
+            "lib/__init__.py": "",
+            "lib/encoders.py": BUILDER_FUNCTION,
+            "lib/a.py": f"from transformers import BertConfig\nfrom lib.encoders import make_encoder\nenc = make_encoder({SCRATCH})\n",
+            "lib/b.py": f"from transformers import BertConfig\nfrom lib.encoders import make_encoder\nenc = make_encoder({PRETRAINED})\n",
+        },
+        "lib/encoders.py",
+        "MLL001",
+    ),
+    "loader-in-third-module-by-keyword": (
+        {
+            "lib/__init__.py": "",
+            "lib/encoders.py": BUILDER_FUNCTION,
+            "lib/ckpt.py": "def restore_into(path, *, target):\n    target.load_weights(path)\n",
+            "lib/train.py": f"from transformers import BertConfig\nfrom lib import ckpt\nfrom lib.encoders import make_encoder\nenc = make_encoder({PRETRAINED})\nckpt.restore_into('w.h5', target=enc)\n",
+        },
+        "lib/encoders.py",
+        None,
+    ),
+    "caller-passes-through-star-args": (
+        {
+            "lib/__init__.py": "",
+            "lib/encoders.py": BUILDER_FUNCTION,
+            "lib/train.py": "from transformers import BertConfig\nfrom lib.encoders import make_encoder\ndef main(*args):\n    return make_encoder(*args)\n",
+        },
+        "lib/encoders.py",
+        "MLL002",
+    ),
+    "caller-does-not-parse": (
+        {
+            "lib/__init__.py": "",
+            "lib/encoders.py": BUILDER_FUNCTION,
+            "lib/train.py": f"from transformers import BertConfig\nfrom lib.encoders import make_encoder\nenc = make_encoder({PRETRAINED}\n",
+        },
+        "lib/encoders.py",
+        "MLL002",
+    ),
+    "import-cycle-between-builder-and-script": (
+        {
+            "lib/__init__.py": "",
+            "lib/encoders.py": "from lib import train\n" + textwrap.dedent(BUILDER_FUNCTION),
+            "lib/train.py": f"from transformers import BertConfig\nfrom lib.encoders import make_encoder\nenc = make_encoder({SCRATCH})\n",
+        },
+        "lib/encoders.py",
+        None,
+    ),
+    "caller-in-excluded-folder": (
+        {
+            "lib/__init__.py": "",
+            "lib/encoders.py": BUILDER_FUNCTION,
+            "legacy/train.py": f"from transformers import BertConfig\nfrom lib.encoders import make_encoder\nenc = make_encoder({SCRATCH})\n",
+        },
+        "lib/encoders.py",
+        "MLL002",
+    ),
+}
+
+
+def make_project(root: Path, files: dict[str, str]) -> None:
+    (root / "pyproject.toml").write_text('[tool.lint-mainlayer]\nextend-exclude = ["legacy/"]\n', encoding="utf-8")
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_variants(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    files, builder, code = VARIANTS[name]
+    make_project(tmp_path, files)
+    status, results = run(tmp_path, ".", capsys=capsys, monkeypatch=monkeypatch)
+    assert [(r["path"], r["code"]) for r in results] == ([(builder, code)] if code else [])
+    assert status == (1 if code else 0)
+    status, alone = run(tmp_path, builder, capsys=capsys, monkeypatch=monkeypatch)
+    assert [r["code"] for r in alone] == ([code] if code else [])
+    assert status == (1 if code else 0)
+    if name == "caller-in-excluded-folder":
+        assert "no caller in the project" in str(alone[0]["message"])
+
+
+# -- the summaries' cache -----------------------------------------------------------------------
+
+
+def test_summaries_are_reused_and_invalidated_when_another_module_changes(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES / "package_loaded", project)
+    cache = tmp_path / "cache"
+    builder = project / "pkg" / "modeling.py"
+
+    first = ProjectSession(cache)
+    view = first.view(builder)
+    assert view is not None and first.store.computed > 0
+    [caller] = view.callers["build_model"]
+    assert caller.loaded and caller.positional[0].kind == "pretrained"
+
+    warm = ProjectSession(cache)
+    assert warm.view(builder) == view
+    assert warm.store.computed == 0
+
+    # The loader helper changes (it no longer loads): the script's summary is recomputed.
+    (project / "pkg" / "loading.py").write_text("def load_pretrained(model, path):\n    return model\n", encoding="utf-8")
+    changed = ProjectSession(cache)
+    after = changed.view(builder)
+    assert after is not None and changed.store.computed > 0
+    assert not after.callers["build_model"][0].loaded
+    assert after.digest != view.digest
+
+
+def test_result_cache_follows_other_modules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "case"
+    shutil.copytree(FIXTURES / "package_scratch", copy)
+    monkeypatch.chdir(copy)
+
+    def lint() -> list[str]:
+        capsys.readouterr()
+        cli.main(["--cache-dir", str(tmp_path / "cache"), "--output-format", "json", "pkg/modeling.py"])
+        return [str(r["code"]) for r in json.loads(capsys.readouterr().out)]
+
+    assert lint() == []
+    assert lint() == []
+    train = copy / "pkg" / "train.py"
+    train.write_text(train.read_text("utf-8").replace(
+        "BertConfig(num_hidden_layers=2, hidden_size=64, num_attention_heads=2, intermediate_size=128)",
+        'BertConfig.from_pretrained("bert-base-uncased")',
+    ), encoding="utf-8")
+    assert lint() == ["MLL001"]
+
+
+def test_fixes_from_a_callers_config_are_unsafe(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, builder in (("whole-model-keyword-config", "lib/heads.py"), ("reexported-from-package", "lib/encoders.py")):
+        root = tmp_path / name
+        root.mkdir()
+        make_project(root, VARIANTS[name][0])
+        _, results = run(root, builder, capsys=capsys, monkeypatch=monkeypatch)
+        fix = results[0]["fix"]
+        assert isinstance(fix, dict) and fix["applicability"] == "unsafe"
+        assert "another call may pass another config" in str(fix["unsafe_reason"])
+        # Safe fixes only: the builder is left as it is.
+        before = (root / builder).read_bytes()
+        run(root, "--fix", builder, capsys=capsys, monkeypatch=monkeypatch)
+        assert (root / builder).read_bytes() == before
+
+
+def test_show_settings_says_whether_and_where(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    case = FIXTURES / "src_bug"
+    monkeypatch.chdir(case)
+    assert cli.main(["--show-settings", "src/app/modeling.py"]) == 0
+    assert f"project-analysis = true  # project root: {case}\n" in capsys.readouterr().out + "\n"
+    assert cli.main(["--show-settings", "--no-project", "src/app/modeling.py"]) == 0
+    assert "project-analysis = false  # off" in capsys.readouterr().out
+
+
+def test_a_failure_of_the_project_analysis_leaves_the_file_alone(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lint_mainlayer.project.index import ProjectIndex
+
+    def broken(self: ProjectIndex, path: Path) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(ProjectIndex, "view_for", broken)
+    case = FIXTURES / "package_bug"
+    code, results = run(case, ".", capsys=capsys, monkeypatch=monkeypatch)
+    # As without the project analysis: the builder alone.
+    assert code == 1 and [r["code"] for r in results] == ["MLL002"]
