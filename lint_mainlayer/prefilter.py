@@ -48,7 +48,7 @@ import ast
 import re
 import threading
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 
@@ -278,8 +278,8 @@ _TOO_NESTED = ("too many nested parentheses", "too complex", "too many staticall
 
 @dataclass(frozen=True)
 class PythonFacts:
-    """What one parse with Python's own parser says of a source. The tree itself is not
-    kept: holding it alive measurably slows the libcst parse that follows."""
+    """What one parse with Python's own parser says of a source, and the tree itself: the
+    rules analyse it (`engine.parse`), so a source is parsed once."""
 
     # Stage 3's answer (False when Python cannot parse the source).
     calls_main_layer: bool = False
@@ -290,6 +290,10 @@ class PythonFacts:
     syntax_error: str | None = None
     # Nesting that Python refuses would overflow libcst's parser too.
     too_nested: bool = False
+    # The parse, when Python could parse the source.
+    tree: ast.Module | None = field(default=None, compare=False, repr=False)
+    # Why Python refused it, when not a syntax error (a null byte).
+    parse_error: str | None = None
 
 
 @lru_cache(maxsize=4)
@@ -306,15 +310,15 @@ def python_facts(source: str) -> PythonFacts:
         return PythonFacts(syntax_error=f"syntax error at {exc.lineno}:{exc.offset}: {exc.msg}")
     except (RecursionError, MemoryError):
         return PythonFacts(too_nested=True)
-    except ValueError:
-        return PythonFacts()
+    except ValueError as exc:
+        return PythonFacts(parse_error=str(exc))
     lines: list[int] = []
     for statement in tree.body:
         decorators = getattr(statement, "decorator_list", [])
         first = min([statement.lineno, *(d.lineno for d in decorators)])
         if not lines or first != lines[-1]:
             lines.append(first)
-    return PythonFacts(calls_imported_main_layer(tree), tuple(lines))
+    return PythonFacts(calls_imported_main_layer(tree), tuple(lines), tree=tree)
 
 
 def needs_rules(source: str) -> bool:

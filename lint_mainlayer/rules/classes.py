@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
 
-import libcst as cst
+import ast
 
 from lint_mainlayer.registry import is_transformers_module, lookup_model
 from lint_mainlayer.rules.scope import Unit, dotted
@@ -23,7 +23,7 @@ _PRETRAINED_BASE = re.compile(r"TF\w*Pre[tT]rainedModel$")
 @dataclass
 class ClassInfo:
     name: str
-    node: cst.ClassDef
+    node: ast.ClassDef
     unit: Unit
     base_names: list[str]  # local dotted names of the bases
     base_qualified: list[set[str]]

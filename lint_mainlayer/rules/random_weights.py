@@ -6,7 +6,7 @@ from typing import Iterator
 
 from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Invalid, Rule, Valid
 from lint_mainlayer.rules.facts import Site
-from lint_mainlayer.rules.fixes import NoFix, code, load_fix
+from lint_mainlayer.rules.fixes import NoFix, load_fix
 from lint_mainlayer.rules.origin import Origin, OriginKind
 
 
@@ -50,7 +50,7 @@ def _findings(ctx: Context, kind: OriginKind, code_: str) -> Iterator[Finding]:
         if kind == "pretrained":
             source = "a pretrained config"
             if origin.checkpoint is not None:
-                source = f"the config of checkpoint `{code(origin.checkpoint)}`"
+                source = f"the config of checkpoint `{ctx.facts.source.code(origin.checkpoint)}`"
             message = f"{shown} built from {source} gets random weights: nothing loads them"
         else:
             message = (
