@@ -1,10 +1,9 @@
 """Source positions for the few nodes that need them: a finding's call, and the call,
 statement line or class a fix rewrites.
 
-Positions come from Python's `ast` (`lineno`, `col_offset`, `end_*`), with two corrections
-that keep them what libcst's `PositionProvider` gave: columns are code points, not the
-UTF-8 byte offsets `ast` counts, and an expression's range includes the parentheses that
-are its own (`x = (TFBertMainLayer(config))` spans the parentheses), as libcst's did.
+Positions come from Python's `ast` (`lineno`, `col_offset`, `end_*`), with columns in code
+points, not the UTF-8 byte offsets `ast` counts, so that they are what libcst's
+`PositionProvider` gave (which, like `ast`, leaves an expression's parentheses out).
 """
 
 from __future__ import annotations
@@ -30,16 +29,14 @@ class CodeRange:
 
 
 def locate(source: SourceText, nodes: Iterable[ast.AST | Line]) -> Mapping[ast.AST | Line, CodeRange]:
-    """The range of each node: an expression with its own parentheses, a statement line
-    from its first statement to its last, a statement or class as `ast` places it."""
+    """The range of each node: a statement line from its first statement to its last, any
+    other node as `ast` places it."""
     ranges: dict[ast.AST | Line, CodeRange] = {}
     for node in nodes:
         if node in ranges:
             continue
         if isinstance(node, Line):
             start, end = source.start(node.body[0]), source.end(node.body[-1])
-        elif isinstance(node, ast.expr):
-            start, end = source.span(node)
         else:
             start, end = source.start(node), source.end(node)
         ranges[node] = CodeRange(_position(source, start), _position(source, end))

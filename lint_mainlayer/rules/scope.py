@@ -26,9 +26,12 @@ UnitKind = Literal["module", "function", "class"]
 
 
 def dotted(node: ast.AST | None) -> str | None:
-    """`a.b.c` for a Name/Attribute chain, else None."""
+    """`a.b.c` for a Name/Attribute chain, else None. `None`, `True` and `False` are names
+    here, as they were to libcst."""
     if isinstance(node, ast.Name):
         return node.id
+    if isinstance(node, ast.Constant) and (node.value is None or node.value is True or node.value is False):
+        return str(node.value)
     if isinstance(node, ast.Attribute):
         head = dotted(node.value)
         return f"{head}.{node.attr}" if head is not None else None

@@ -190,7 +190,7 @@ def call_text(call: ast.Call, source: SourceText) -> CallText:
             arg.value_end = _keyword_end(call, arg, source)
         else:
             # Parentheses between the separator and the argument are the argument's own.
-            opened = text.count("(", cursor, start)
+            opened = _open_parens(text, cursor, start)
             end = source.end(arg.value)
             for _ in range(opened):
                 start = text.rindex("(", 0, start)
@@ -239,6 +239,17 @@ def _close_own(source: SourceText, func: ast.expr, end: int) -> int:
             return end
         # The next `(` after the closing one must be the call's.
         start, end = before - 1, after + 1
+
+
+def _open_parens(text: str, index: int, high: int) -> int:
+    """The opening parentheses between `index` and `high`, comments left out."""
+    count = 0
+    while index < high:
+        index = skip_space(text, index, high)
+        if index < high and text[index] == "(":
+            count += 1
+        index += 1
+    return count
 
 
 def _comma_at(text: str, index: int, high: int) -> int | None:
