@@ -4,8 +4,9 @@ Paths, bytes or an editor's text in, one `FileResult` per file out; never raises
 Each file goes down one pipeline and leaves it as soon as a stage can answer: it is read
 and decoded, its text screened (`prefilter`'s text stage: no `MainLayer`, no transformers
 import), looked up in the result cache, and only then analysed (and fixed) by the `engine`,
-which takes the rest of the prefilter's decision. The engine, and with it libcst, is
-imported only when a file reaches it, so a tree without main layers never pays for it.
+which takes the rest of the prefilter's decision. The engine and the rules are imported
+only when a file reaches them, so a tree without main layers never pays for them (and
+libcst only when a fix is applied).
 With `Options.jobs` > 1 and enough such files, the engine runs in worker processes; the
 stages before and after it (reading, the cache, writing) stay in this process, in order.
 """
@@ -72,7 +73,7 @@ __all__ = [
     "settings_for",
 ]
 
-# Worker processes pay for a fork and for importing libcst: below this many files that
+# Worker processes pay for a fork and for importing the engine: below this many files that
 # need the last stages, one process is as fast.
 MIN_FILES_FOR_WORKERS = 3
 

@@ -1,4 +1,4 @@
-"""Cheap stages before the libcst rules: is there anything in this source they could flag?
+"""Cheap stages before the rules: is there anything in this source they could flag?
 
 Every rule reports on a *site*, a call whose callee resolves to a registry main layer
 imported from transformers (`rules/facts.py`), or on a *model site*: a call whose callee
@@ -39,7 +39,7 @@ generated sources).
    the module with such a base (directly or through classes of the module); a model
    site's instance is built by one of these calls, so it needs no case of its own. Scopes
    and shadowing are ignored (the rules resolve those). Source that `ast` cannot parse
-   goes to libcst, which decides.
+   goes to the engine, which reports why.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ MODEL_MARKER = re.compile(r"TF[A-Z]")
 # Calls that copy a layer or model with fresh weights: a construction of the main layer the
 # copied value holds, which may come from `from_pretrained` without the word `MainLayer`.
 COPY_METHODS = ("clone_model", "from_config")
-# The largest source the engine analyses: libcst and the rules take ~25 s and ~1 GB per MB
+# The largest source the engine analyses: parsing and the rules took ~25 s and ~1 GB per MB
 # of dense code, while one long line (a data literal) costs little.
 MAX_LINES = 100_000
 MAX_CHARS = 20_000_000
@@ -322,7 +322,7 @@ def python_facts(source: str) -> PythonFacts:
 
 
 def needs_rules(source: str) -> bool:
-    """Whether the libcst rules could flag anything in `source` (False only when they cannot)."""
+    """Whether the rules could flag anything in `source` (False only when they cannot)."""
     if not mentions_main_layer(source) or not imports_transformers(source):
         return False
     if file_noqa(source) == ALL_CODES:
@@ -332,5 +332,5 @@ def needs_rules(source: str) -> bool:
         # such a file with a clear error instead.
         return True
     facts = python_facts(source)
-    # Source that Python's ast rejects may still parse with libcst: let the rules decide.
+    # Source that Python's ast rejects goes to the engine, which says why it cannot analyse it.
     return facts.statement_lines is None or facts.calls_main_layer

@@ -158,6 +158,7 @@ class _Collector:
         self.branches: list[tuple[ast.If, bool]] = []
         # The innermost statement around the walk (its line's indentation is the block's).
         self.enclosing: list[ast.stmt] = []
+        self.parents = source.parents
         self.layer_names = registry.load()
         self.model_names = registry.load_models()
 
@@ -195,7 +196,7 @@ class _Collector:
 
     def _node(self, node: ast.AST, parent: ast.AST) -> None:
         self.index += 1
-        node.lm_parent = parent  # type: ignore[attr-defined]
+        self.parents[id(node)] = parent
         unit = self.stack[-1]
         kind = type(node)
         if kind is ast.Name:

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 from dataclasses import dataclass
 from typing import Iterator
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SKIP = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
 _WHITESPACE = " \t\f\r\n\\"
+_CALLS_LOCK = threading.RLock()
 
 
 class SourceText:
@@ -34,6 +36,9 @@ class SourceText:
             self.starts.append(found.end())
         first = LINE_BREAK.search(text)
         self.newline = first.group(0) if first is not None else "\n"
+        # Each node's parent, by id (the collector fills it; kept off the nodes, where it
+        # would make the tree cyclic, for the garbage collector to walk).
+        self.parents: dict[int, ast.AST] = {}
 
     def column(self, line: int, byte_column: int) -> int:
         """The code-point column of an ast (UTF-8 byte) column on `line` (1-based)."""
@@ -65,7 +70,7 @@ class SourceText:
     def span(self, node: ast.AST) -> tuple[int, int]:
         """The node's offsets, with the parentheses that are its own (as libcst counts them)."""
         start, end = self.start(node), self.end(node)
-        parent = getattr(node, "lm_parent", None)
+        parent = self.parents.get(id(node))
         if isinstance(parent, ast.Call) and node is not parent.func:
             for arg in call_text(parent, self).args:
                 if arg.value is node:
@@ -159,13 +164,24 @@ def call_args(call: ast.Call) -> list[Arg]:
     if call.keywords and call.args:
         items.sort(key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
     args = [_bare_arg(item) for item in items]
-    call.lm_args = args  # type: ignore[attr-defined]
+    # The tree is shared by analyses of the same text (the prefilter caches the parse), and
+    # rules compare these records by identity: one list per call, whichever thread asks.
+    with _CALLS_LOCK:
+        raced: list[Arg] | None = getattr(call, "lm_args", None)
+        if raced is not None:
+            return raced
+        call.lm_args = args  # type: ignore[attr-defined]
     return args
 
 
 def call_text(call: ast.Call, source: SourceText) -> CallText:
     """Where the call's parentheses are, and the text around each argument (filled into
     the `call_args` records, once)."""
+    with _CALLS_LOCK:
+        return _call_text(call, source)
+
+
+def _call_text(call: ast.Call, source: SourceText) -> CallText:
     found: CallText | None = getattr(call, "lm_text", None)
     if found is not None:
         return found
