@@ -60,7 +60,7 @@ def path_value(expr: ast.expr, unit: Unit, index: int, depth: int = 0) -> PathVa
         parts: list[PathValue] = []
         for part in expr.values:
             if isinstance(part, ast.Constant) and isinstance(part.value, str):
-                parts.append(PathValue(_raw(part, unit)))
+                parts.append(PathValue(part.value))
             elif isinstance(part, ast.FormattedValue):
                 if part.format_spec is not None or part.conversion != -1:
                     parts.append(PathValue(f"{{{unit.code(part.value)}}}"))
@@ -119,10 +119,4 @@ def _call_value(call: ast.Call, unit: Unit, index: int, depth: int) -> PathValue
 
 
 def _is_none(expr: ast.AST | None) -> bool:
-    # libcst read `None` as a name; Python's ast as a constant.
-    return isinstance(expr, ast.Constant) and expr.value is None and expr.kind is None and not isinstance(expr.value, str)
-
-
-def _raw(part: ast.Constant, unit: Unit) -> str:
-    """A literal part of an f-string as written (libcst's `FormattedStringText`)."""
-    return str(part.value)
+    return isinstance(expr, ast.Constant) and expr.value is None
