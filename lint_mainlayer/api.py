@@ -24,14 +24,27 @@ from typing import TYPE_CHECKING, NamedTuple
 from lint_mainlayer import codes, prefilter, project_version
 from lint_mainlayer.cache import Entry, ResultCache
 from lint_mainlayer.cache import default_directory as default_cache_directory
-from lint_mainlayer.config import ConfigError, ProjectConfig, clear_caches, for_directory, parse_version, with_target
 from lint_mainlayer.codes import RULE_NAMES, UnknownCodeError
 from lint_mainlayer.codes import parse as parse_codes
+from lint_mainlayer.config import (
+    ConfigError,
+    ProjectConfig,
+    clear_caches,
+    for_directory,
+    parse_version,
+    with_target,
+)
 from lint_mainlayer.files import Candidate, discover, excluded
 from lint_mainlayer.files import log as files_log
-from lint_mainlayer.parallel import Failed, call_safely, map_ordered
-from lint_mainlayer.source import DecodedSource, DecodeError, EncodeError, decode, encode
 from lint_mainlayer.noqa import NOQA
+from lint_mainlayer.parallel import Failed, call_safely, map_ordered
+from lint_mainlayer.source import (
+    DecodedSource,
+    DecodeError,
+    EncodeError,
+    decode,
+    encode,
+)
 from lint_mainlayer.types import CellIndex, Diagnostic, FileResult, RuleDoc, Settings
 from lint_mainlayer.writer import ChangedOnDisk, write_atomic
 

@@ -13,10 +13,9 @@ stage early, to avoid hashing and parsing files that cannot hold a finding.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Collection
 from dataclasses import dataclass
-
-import ast
 
 from lint_mainlayer import prefilter
 from lint_mainlayer.noqa import silenced

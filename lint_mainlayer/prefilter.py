@@ -51,7 +51,6 @@ import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-
 MARKER = "MainLayer"
 # Every registry model class and `TFAutoModel*` class name starts so (a test checks).
 MODEL_MARKER = re.compile(r"TF[A-Z]")

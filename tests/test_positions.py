@@ -3,13 +3,12 @@ libcst's PositionProvider over the module, which the linter used before it analy
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
-
-import ast
 
 from lint_mainlayer import positions
 from lint_mainlayer.rules.facts import collect

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import ClassVar, Iterator, Literal
-
-import ast
 
 from lint_mainlayer.rules.facts import Construction, ModuleFacts
 from lint_mainlayer.rules.fixes import FixPlan

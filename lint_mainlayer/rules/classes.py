@@ -7,12 +7,11 @@ class's `TF*PreTrainedModel` base, and where a class finds a method.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
-
-import ast
 
 from lint_mainlayer.registry import is_transformers_module, lookup_model
 from lint_mainlayer.rules.scope import Unit, dotted

@@ -5,11 +5,10 @@ calls that may build or load a whole model (`ModelCall`, resolved by `rules/mode
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
-
-import ast
 
 from lint_mainlayer import registry
 from lint_mainlayer.registry import MainLayer, is_transformers_module

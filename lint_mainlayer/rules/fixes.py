@@ -22,7 +22,14 @@ from lint_mainlayer.rules.calls import args_of, has_star_args, string_value
 from lint_mainlayer.rules.facts import Construction, ModuleFacts, Site
 from lint_mainlayer.rules.origin import Origin, is_pure, reusable_at
 from lint_mainlayer.rules.scope import dotted
-from lint_mainlayer.rules.tree import LINE_BREAK, Arg, Line, SourceText, call_args, call_text
+from lint_mainlayer.rules.tree import (
+    LINE_BREAK,
+    Arg,
+    Line,
+    SourceText,
+    call_args,
+    call_text,
+)
 from lint_mainlayer.types import Applicability, ImportChange
 
 

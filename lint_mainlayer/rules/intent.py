@@ -19,10 +19,9 @@ make it deliberate.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
-
-import ast
 
 from lint_mainlayer.rules.calls import string_value
 from lint_mainlayer.rules.facts import Construction

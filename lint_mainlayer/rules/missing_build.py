@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Iterator
-
-import ast
 
 from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Invalid, Rule
 from lint_mainlayer.rules.calls import string_value

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import ast
+from typing import Iterator
 
 from lint_mainlayer.rules.base import Context, Finding, Invalid, Rule, Valid
 from lint_mainlayer.rules.calls import args_of
 from lint_mainlayer.rules.facts import ModuleFacts
-from lint_mainlayer.rules.fixes import AppendAfter, FixPlan, NoFix, Piece, ReplaceCall, Writer
+from lint_mainlayer.rules.fixes import (
+    AppendAfter,
+    FixPlan,
+    NoFix,
+    Piece,
+    ReplaceCall,
+    Writer,
+)
 from lint_mainlayer.rules.models import (
     ModelSite,
     architecture_changed,
@@ -20,7 +26,7 @@ from lint_mainlayer.rules.models import (
 )
 from lint_mainlayer.rules.origin import Origin, is_pure, reusable_at
 from lint_mainlayer.rules.scope import Unit, dotted
-from lint_mainlayer.rules.tree import Line, call_args, identifiers, walk
+from lint_mainlayer.rules.tree import Line, identifiers, walk
 
 # `from_pretrained`'s own parameters: a constructor keyword of the same name would not reach
 # the model.

@@ -27,11 +27,10 @@ The signals the model rules use live here, each one function:
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from typing import Literal
-
-import ast
 
 from lint_mainlayer import registry
 from lint_mainlayer.registry import AutoClass, ModelClass

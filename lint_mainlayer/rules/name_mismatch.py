@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import ast
+from typing import Iterator
 
 from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Invalid, Rule
 from lint_mainlayer.rules.calls import args_of, has_star_args, string_value

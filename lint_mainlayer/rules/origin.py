@@ -17,10 +17,9 @@ otherwise the parameter's default decides, else unknown.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, replace
 from typing import Literal
-
-import ast
 
 from lint_mainlayer.rules.calls import args_of, config_arg, string_value
 from lint_mainlayer.rules.facts import Construction, ModuleFacts, Site

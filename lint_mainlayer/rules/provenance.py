@@ -56,9 +56,8 @@ built by calls it cannot evaluate (those compare equal only to the same expressi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import ast
+from dataclasses import dataclass, field
 
 from lint_mainlayer.rules.calls import args_of, string_value
 from lint_mainlayer.rules.facts import Construction, ModuleFacts, Site

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Invalid, Rule, Valid
+from lint_mainlayer.rules.base import (
+    LIBRARY_PATTERN,
+    Context,
+    Finding,
+    Invalid,
+    Rule,
+    Valid,
+)
 from lint_mainlayer.rules.facts import Site
 from lint_mainlayer.rules.fixes import NoFix, load_fix
 from lint_mainlayer.rules.origin import Origin, OriginKind

@@ -12,10 +12,9 @@ cost: the provider alone took longer than the whole analysis. The nodes are Pyth
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, Literal
-
-import ast
 
 from lint_mainlayer.rules.tree import SourceText
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import ast
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SKIP = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)

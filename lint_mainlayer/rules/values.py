@@ -12,9 +12,8 @@ load of such a path loads nothing on a run where it is `None`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import ast
+from dataclasses import dataclass
 
 from lint_mainlayer.rules.calls import args_of, string_value
 from lint_mainlayer.rules.scope import Unit, binding_at, dotted, param_default
