@@ -4,8 +4,9 @@ Paths, bytes or an editor's text in, one `FileResult` per file out; never raises
 Each file goes down one pipeline and leaves it as soon as a stage can answer: it is read
 and decoded, its text screened (`prefilter`'s text stage: no `MainLayer`, no transformers
 import), looked up in the result cache, and only then analysed (and fixed) by the `engine`,
-which takes the rest of the prefilter's decision. The engine, and with it libcst, is
-imported only when a file reaches it, so a tree without main layers never pays for it.
+which takes the rest of the prefilter's decision. The engine and the rules are imported
+only when a file reaches them, so a tree without main layers never pays for them (and
+libcst only when a fix is applied).
 With `Options.jobs` > 1 and enough such files, the engine runs in worker processes; the
 stages before and after it (reading, the cache, writing) stay in this process, in order.
 """
@@ -23,14 +24,27 @@ from typing import TYPE_CHECKING, NamedTuple
 from lint_mainlayer import codes, prefilter, project_version
 from lint_mainlayer.cache import Entry, ResultCache
 from lint_mainlayer.cache import default_directory as default_cache_directory
-from lint_mainlayer.config import ConfigError, ProjectConfig, clear_caches, for_directory, parse_version, with_target
 from lint_mainlayer.codes import RULE_NAMES, UnknownCodeError
 from lint_mainlayer.codes import parse as parse_codes
+from lint_mainlayer.config import (
+    ConfigError,
+    ProjectConfig,
+    clear_caches,
+    for_directory,
+    parse_version,
+    with_target,
+)
 from lint_mainlayer.files import Candidate, discover, excluded
 from lint_mainlayer.files import log as files_log
-from lint_mainlayer.parallel import Failed, call_safely, map_ordered
-from lint_mainlayer.source import DecodedSource, DecodeError, EncodeError, decode, encode
 from lint_mainlayer.noqa import NOQA
+from lint_mainlayer.parallel import Failed, call_safely, map_ordered
+from lint_mainlayer.source import (
+    DecodedSource,
+    DecodeError,
+    EncodeError,
+    decode,
+    encode,
+)
 from lint_mainlayer.types import CellIndex, Diagnostic, FileResult, RuleDoc, Settings
 from lint_mainlayer.writer import ChangedOnDisk, write_atomic
 
@@ -77,7 +91,7 @@ __all__ = [
     "settings_for",
 ]
 
-# Worker processes pay for a fork and for importing libcst: below this many files that
+# Worker processes pay for a fork and for importing the engine: below this many files that
 # need the last stages, one process is as fast.
 MIN_FILES_FOR_WORKERS = 3
 

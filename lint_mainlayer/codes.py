@@ -1,6 +1,6 @@
 """Rule codes as users type them (`--select`, `select = [...]`), and where each rule is documented.
 
-Kept apart from `rules/` so that checking a command line or a config never imports libcst:
+Kept apart from `rules/` so that checking a command line or a config never imports the rules:
 `tests/test_codes.py` checks that `RULE_NAMES` matches the rules themselves.
 """
 

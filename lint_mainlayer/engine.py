@@ -1,28 +1,30 @@
 """Pure functions: source text -> findings, source text -> fixed source. No I/O.
 
 Results, not exceptions, cross this boundary: `analyse` and `fix_source` return what they
-found or why they could not (source libcst cannot parse, a file too large or too nested),
+found or why they could not (source Python cannot parse, a file too large or too nested),
 as libcst's codemods return a `TransformResult`.
 
+The analysis runs on Python's `ast`: the prefilter's one parse of the source is the tree the
+rules read. libcst is imported only to apply fixes (`rewrite.py`), never to lint.
+
 The engine owns the decision to skip a source (`prefilter`): the api only runs its text
-stage early, to avoid hashing and importing libcst for files that cannot hold a finding.
+stage early, to avoid hashing and parsing files that cannot hold a finding.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Collection
 from dataclasses import dataclass
 
-import libcst as cst
-
 from lint_mainlayer import prefilter
 from lint_mainlayer.noqa import silenced
-from lint_mainlayer.parsing import parse
 from lint_mainlayer.positions import locate
-from lint_mainlayer.render import plan_nodes, render, source_lines
+from lint_mainlayer.render import plan_nodes, render
 from lint_mainlayer.rules import ALL_RULES
 from lint_mainlayer.rules.base import Context, Finding
-from lint_mainlayer.rules.facts import collect
+from lint_mainlayer.rules.facts import ModuleFacts, collect
+from lint_mainlayer.rules.tree import Line, SourceText
 from lint_mainlayer.types import Diagnostic, ProjectView, Settings
 
 # One fix can make another safe (a renamed layer), so fixing repeats, as in ruff.
@@ -33,11 +35,11 @@ Key = tuple[str, int, int]
 @dataclass(frozen=True)
 class Analysis:
     """The findings in one source, sorted by position with `# noqa` applied; or the
-    one-line reason it could not be analysed. `module` is libcst's parse, when the rules ran."""
+    one-line reason it could not be analysed. `module` is Python's parse, when the rules ran."""
 
     diagnostics: tuple[Diagnostic, ...] = ()
     error: str | None = None
-    module: cst.Module | None = None
+    module: ast.Module | None = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ def analyse(
     settings: Settings | None = None,
     *,
     screen: bool = True,
-    module: cst.Module | None = None,
+    module: ast.Module | None = None,
     project: ProjectView | None = None,
 ) -> Analysis:
     """The findings in `source`. With `screen`, a source the prefilter rules out is not
@@ -78,7 +80,7 @@ def analyse(
             return Analysis(error=parsed)
         module = parsed
     try:
-        facts = collect(module)
+        facts = collect(module, source)
         findings: list[Finding] = []
         if facts.sites or facts.model_calls:
             ctx = Context(facts, settings, project)
@@ -88,7 +90,7 @@ def analyse(
                 if settings.enabled(rule.code) and rule.code not in exempt
                 for f in rule().check(ctx)
             ]
-        diagnostics = _diagnostics(source, module, findings)
+        diagnostics = _diagnostics(source, facts, findings)
     except RecursionError:
         return Analysis(error="too deeply nested to analyse")
     return Analysis(diagnostics, module=module)
@@ -103,22 +105,36 @@ def lint_source(source: str, settings: Settings | None = None) -> list[Diagnosti
     return list(analysis.diagnostics)
 
 
-def _diagnostics(source: str, module: cst.Module, findings: list[Finding]) -> tuple[Diagnostic, ...]:
+def parse(source: str) -> ast.Module | str:
+    """Python's parse of `source` (the prefilter's, made once), or a one-line reason it
+    cannot be parsed."""
+    reason = prefilter.too_large(source)
+    if reason is not None:
+        return reason
+    facts = prefilter.python_facts(source)
+    if facts.too_nested:
+        return "too deeply nested to parse"
+    if facts.tree is None:
+        return facts.syntax_error or f"cannot parse: {facts.parse_error or 'invalid source'}"
+    return facts.tree
+
+
+def _diagnostics(source: str, facts: ModuleFacts, findings: list[Finding]) -> tuple[Diagnostic, ...]:
     if not findings:
         return ()
-    # Positions only for files with findings, and only for the statements that hold them.
-    wanted = [(finding.node, finding.top) for finding in findings]
-    wanted += [(node, f.top) for f in findings if f.plan is not None for node in plan_nodes(f.plan)]
-    ranges = locate(module, source, wanted, prefilter.python_facts(source).statement_lines)
+    text: SourceText = facts.source
+    # Positions only for files with findings, and only for the nodes that need them.
+    wanted: list[ast.AST | Line] = [finding.node for finding in findings]
+    wanted += [node for f in findings if f.plan is not None for node in plan_nodes(f.plan)]
+    ranges = locate(text, wanted)
     spans = [ranges[finding.node] for finding in findings]
     quiet = silenced(source, [(f.code, s.start.line, s.end.line) for f, s in zip(findings, spans)])
-    lines = source_lines(source)
     out = []
     for index, (finding, span) in enumerate(zip(findings, spans)):
         if index in quiet:
             continue
-        fix = render(finding.plan, module, lines, ranges) if finding.plan is not None else None
-        # libcst columns are 0-based code points; ours are 1-based.
+        fix = render(finding.plan, text, ranges, facts.default_indent) if finding.plan is not None else None
+        # Columns are 0-based code points; ours are 1-based.
         start, end = span.start, span.end
         out.append(Diagnostic(finding.code, finding.message, start.line, start.column + 1, end.line, end.column + 1, fix))
     out.sort(key=lambda d: (d.line, d.column, d.code))
@@ -158,7 +174,7 @@ def fix_source(
         rewritten = apply_fixes(current, [d.fix for d in chosen if d.fix is not None])
         after = None
         if rewritten.error is None:
-            after = analyse(rewritten.source, settings, screen=False, module=rewritten.module, project=project)
+            after = analyse(rewritten.source, settings, screen=False, project=project)
         if after is None or after.error is not None:
             reason = rewritten.error or f"the fixed source does not parse ({after.error if after else ''})"
             return FixResult(source, diagnostics=analysis.diagnostics, error=f"{reason}; nothing was written", internal=True)

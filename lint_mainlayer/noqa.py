@@ -40,6 +40,11 @@ def _line_facts(source: str) -> tuple[set[int], dict[int, str]]:
 def silenced(source: str, findings: Sequence[tuple[str, int, int]]) -> set[int]:
     """Indexes of the findings `(code, line, end_line)` silenced by `# noqa` or
     `# noqa: CODE` on a line they span."""
+    # Tokenizing a long module costs more than its analysis: only when a line a finding
+    # spans says `noqa` at all can a comment on it silence the finding.
+    lines = _LINE_BREAK.split(source)
+    if not any("noqa" in lines[n - 1].lower() for _, line, end in findings for n in range(line, end + 1) if 0 < n <= len(lines)):
+        return set()
     _, comments = _line_facts(source)
     out = set()
     for index, (code, line, end_line) in enumerate(findings):

@@ -1,4 +1,4 @@
-"""Cheap stages before the libcst rules: is there anything in this source they could flag?
+"""Cheap stages before the rules: is there anything in this source they could flag?
 
 Every rule reports on a *site*, a call whose callee resolves to a registry main layer
 imported from transformers (`rules/facts.py`), or on a *model site*: a call whose callee
@@ -39,7 +39,7 @@ generated sources).
    the module with such a base (directly or through classes of the module); a model
    site's instance is built by one of these calls, so it needs no case of its own. Scopes
    and shadowing are ignored (the rules resolve those). Source that `ast` cannot parse
-   goes to libcst, which decides.
+   goes to the engine, which reports why.
 """
 
 from __future__ import annotations
@@ -48,9 +48,8 @@ import ast
 import re
 import threading
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-
 
 MARKER = "MainLayer"
 # Every registry model class and `TFAutoModel*` class name starts so (a test checks).
@@ -58,7 +57,7 @@ MODEL_MARKER = re.compile(r"TF[A-Z]")
 # Calls that copy a layer or model with fresh weights: a construction of the main layer the
 # copied value holds, which may come from `from_pretrained` without the word `MainLayer`.
 COPY_METHODS = ("clone_model", "from_config")
-# The largest source the engine analyses: libcst and the rules take ~25 s and ~1 GB per MB
+# The largest source the engine analyses: parsing and the rules took ~25 s and ~1 GB per MB
 # of dense code, while one long line (a data literal) costs little.
 MAX_LINES = 100_000
 MAX_CHARS = 20_000_000
@@ -278,8 +277,8 @@ _TOO_NESTED = ("too many nested parentheses", "too complex", "too many staticall
 
 @dataclass(frozen=True)
 class PythonFacts:
-    """What one parse with Python's own parser says of a source. The tree itself is not
-    kept: holding it alive measurably slows the libcst parse that follows."""
+    """What one parse with Python's own parser says of a source, and the tree itself: the
+    rules analyse it (`engine.parse`), so a source is parsed once."""
 
     # Stage 3's answer (False when Python cannot parse the source).
     calls_main_layer: bool = False
@@ -290,6 +289,10 @@ class PythonFacts:
     syntax_error: str | None = None
     # Nesting that Python refuses would overflow libcst's parser too.
     too_nested: bool = False
+    # The parse, when Python could parse the source.
+    tree: ast.Module | None = field(default=None, compare=False, repr=False)
+    # Why Python refused it, when not a syntax error (a null byte).
+    parse_error: str | None = None
 
 
 @lru_cache(maxsize=4)
@@ -306,19 +309,19 @@ def python_facts(source: str) -> PythonFacts:
         return PythonFacts(syntax_error=f"syntax error at {exc.lineno}:{exc.offset}: {exc.msg}")
     except (RecursionError, MemoryError):
         return PythonFacts(too_nested=True)
-    except ValueError:
-        return PythonFacts()
+    except ValueError as exc:
+        return PythonFacts(parse_error=str(exc))
     lines: list[int] = []
     for statement in tree.body:
         decorators = getattr(statement, "decorator_list", [])
         first = min([statement.lineno, *(d.lineno for d in decorators)])
         if not lines or first != lines[-1]:
             lines.append(first)
-    return PythonFacts(calls_imported_main_layer(tree), tuple(lines))
+    return PythonFacts(calls_imported_main_layer(tree), tuple(lines), tree=tree)
 
 
 def needs_rules(source: str) -> bool:
-    """Whether the libcst rules could flag anything in `source` (False only when they cannot)."""
+    """Whether the rules could flag anything in `source` (False only when they cannot)."""
     if not mentions_main_layer(source) or not imports_transformers(source):
         return False
     if file_noqa(source) == ALL_CODES:
@@ -328,5 +331,5 @@ def needs_rules(source: str) -> bool:
         # such a file with a clear error instead.
         return True
     facts = python_facts(source)
-    # Source that Python's ast rejects may still parse with libcst: let the rules decide.
+    # Source that Python's ast rejects goes to the engine, which says why it cannot analyse it.
     return facts.statement_lines is None or facts.calls_main_layer

@@ -9,17 +9,15 @@ the module's own newline and indentation, so the record is exactly what `--fix` 
 
 from __future__ import annotations
 
-import re
+import ast
 from collections.abc import Mapping
-from typing import cast
 
-import libcst as cst
-from libcst.metadata import CodeRange
-
-from lint_mainlayer.rules.fixes import AppendAfter, FixPlan, ReplaceCall
+from lint_mainlayer.positions import CodeRange
+from lint_mainlayer.rules.fixes import AppendAfter, FixPlan, ReplaceCall, dedent
+from lint_mainlayer.rules.tree import LINE_BREAK, Line, SourceText
 from lint_mainlayer.types import Fix
 
-LINE_BREAK = re.compile(r"\r\n|\r|\n")
+__all__ = ["LINE_BREAK", "plan_nodes", "render", "source_lines"]
 
 
 def source_lines(source: str) -> list[str]:
@@ -27,54 +25,54 @@ def source_lines(source: str) -> list[str]:
     return LINE_BREAK.split(source)
 
 
-def plan_nodes(plan: FixPlan) -> tuple[cst.CSTNode, ...]:
+def plan_nodes(plan: FixPlan) -> tuple[ast.AST | Line, ...]:
     """The nodes whose positions rendering `plan` needs."""
     edit = plan.edit
     if isinstance(edit, ReplaceCall):
         return (edit.call,)
     if isinstance(edit, AppendAfter):
         return (edit.statement,)
-    return (edit.klass, _body(edit.klass)[-1])
+    return (edit.klass, edit.klass.body[-1])
 
 
 def render(
-    plan: FixPlan, module: cst.Module, lines: list[str], ranges: Mapping[cst.CSTNode, CodeRange]
+    plan: FixPlan, source: SourceText, ranges: Mapping[ast.AST | Line, CodeRange], default_indent: str
 ) -> Fix:
-    """The record of `plan`; `lines` from `source_lines`, `ranges` covering `plan_nodes`."""
+    """The record of `plan` in `source`; `ranges` covering `plan_nodes`, and the module's
+    `default_indent` (libcst's inference: its first indented block's)."""
     edit = plan.edit
-    newline = module.default_newline
+    lines = source.lines
+    newline = source.newline
     if isinstance(edit, ReplaceCall):
         span = ranges[edit.call]
         start, end = (span.start.line, span.start.column), (span.end.line, span.end.column)
         first = lines[span.start.line - 1]
-        replacement = _code(module, edit.new_expr, first[: len(first) - len(first.lstrip(" \t"))])
+        replacement = _code(edit.new_expr, first[: len(first) - len(first.lstrip(" \t"))])
     elif isinstance(edit, AppendAfter):
         span = ranges[edit.statement]
         # Through the end of the statement's last line, so its comment stays where it is.
         start, end = (span.start.line, span.start.column), (span.end.line, len(lines[span.end.line - 1]))
         indent = lines[span.start.line - 1][: span.start.column]
-        statement: cst.CSTNode = (edit.replacement or edit.statement).with_changes(leading_lines=())
-        if edit.call is not None and edit.new_expr is not None:
-            statement = _replace_call(statement, edit.call, edit.new_expr)
-        parts = [_code(module, statement, indent)] + [_code(module, s, indent) for s in edit.after]
+        statement = edit.replacement if edit.replacement is not None else _statement(edit, source)
+        parts = [_code(statement, indent)] + [_code(s, indent) for s in edit.after]
         replacement = (newline + indent).join(_strip_newline(p) for p in parts)
     else:
         klass = ranges[edit.klass]
-        last = ranges[_body(edit.klass)[-1]]
+        last = ranges[edit.klass.body[-1]]
         # After the last statement of the body: before the block's own trailing comments.
         start = end = (last.end.line, len(lines[last.end.line - 1]))
-        body = cast(cst.IndentedBlock, edit.klass.body)
-        indent = lines[klass.start.line - 1][: klass.start.column] + (
-            body.indent if body.indent is not None else module.default_indent
-        )
-        method = _strip_newline(module.code_for_node(edit.method.with_changes(leading_lines=())))
+        outer = lines[klass.start.line - 1][: klass.start.column]
+        body = source.line_indent(edit.klass.body[0].lineno)
+        relative = body[len(outer) :] if body.startswith(outer) and len(body) > len(outer) else default_indent
+        indent = outer + relative
+        method = _strip_newline(edit.method)
         indented = [indent + line if line else line for line in source_lines(method)]
         replacement = newline + newline + newline.join(indented)
     return Fix(
         applicability=plan.applicability,
         description=plan.description,
         replacement=replacement,
-        # libcst columns are 0-based code points; ours are 1-based.
+        # Our columns are 1-based.
         line=start[0],
         column=start[1] + 1,
         end_line=end[0],
@@ -85,13 +83,28 @@ def render(
     )
 
 
-def _code(module: cst.Module, node: cst.CSTNode, indent: str) -> str:
-    """The code of `node` as it reads at `indent`, the indentation of its block.
+def _statement(edit: AppendAfter, source: SourceText) -> str:
+    """The statement line's code as libcst printed it (the block's indentation off its
+    continuation lines), with the call replaced when the edit says so."""
+    first, last = edit.statement.body[0], edit.statement.body[-1]
+    block = source.line_indent(first.lineno)
+    begin = source.start(first)
+    end_line = last.end_lineno or last.lineno
+    end = source.starts[end_line - 1] + len(source.lines[end_line - 1])
+    text = source.text
+    if edit.call is None or edit.new_expr is None:
+        return dedent(text[begin:end], block)
+    call_start, call_end = source.span(edit.call)
+    return dedent(text[begin:call_start], block) + edit.new_expr + dedent(text[call_end:end], block)
 
-    Generated on its own, a node's continuation lines lose the block's indentation (libcst
+
+def _code(code: str, indent: str) -> str:
+    """`code` (as libcst printed a node on its own) as it reads at `indent`, the
+    indentation of its block.
+
+    Printed on its own, a node's continuation lines lose the block's indentation (libcst
     adds it from the enclosing blocks); it is put back on each non-empty one, unless the
     node holds a multi-line string, whose lines must stay as they are."""
-    code = module.code_for_node(node)
     if not indent or '"""' in code or "'''" in code:
         return code
     pieces = LINE_BREAK.split(code)
@@ -102,19 +115,5 @@ def _code(module: cst.Module, node: cst.CSTNode, indent: str) -> str:
     return "".join(out)
 
 
-def _body(klass: cst.ClassDef) -> tuple[cst.BaseStatement, ...]:
-    # A class that holds methods has an indented block (`class A: pass` holds none).
-    assert isinstance(klass.body, cst.IndentedBlock)
-    return tuple(klass.body.body)
-
-
 def _strip_newline(code: str) -> str:
     return code[:-2] if code.endswith("\r\n") else code.rstrip("\r\n")
-
-
-def _replace_call(node: cst.CSTNode, call: cst.Call, new: cst.BaseExpression) -> cst.CSTNode:
-    class _One(cst.CSTTransformer):
-        def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-            return new if original_node is call else updated_node
-
-    return cast(cst.CSTNode, node.visit(_One()))

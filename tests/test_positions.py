@@ -1,7 +1,9 @@
-"""Positions from one statement at a time equal libcst's PositionProvider over the module."""
+"""Positions from Python's `ast` (code-point columns, an expression's own parentheses) equal
+libcst's PositionProvider over the module, which the linter used before it analysed on `ast`."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import libcst as cst
@@ -9,7 +11,6 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from lint_mainlayer import positions
-from lint_mainlayer.prefilter import python_facts
 from lint_mainlayer.rules.facts import collect
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -24,36 +25,30 @@ SOURCES.update(
         "decorated": "from transformers import BertConfig, TFBertMainLayer\n\n@decorator\n# between\n@other(1)\ndef f():\n    c = BertConfig.from_pretrained('x')\n    return TFBertMainLayer(c)\n",
         "main_block_with_emoji": "from transformers import BertConfig, TFBertMainLayer\nif __name__ == '__main__':\n    c = BertConfig.from_pretrained('x')  # 🤗\n    s = '🤗'; b = TFBertMainLayer(c)\n",
         "continuation": "from transformers import BertConfig, TFBertMainLayer\nc = (\n    BertConfig.from_pretrained('x')\n)\nb = \\\n    TFBertMainLayer(\n        c)\n",
+        "own_parentheses": "from transformers import BertConfig, TFBertMainLayer\nc = BertConfig.from_pretrained('x')\nb = ( (TFBertMainLayer(c) ) )\nkeep((TFBertMainLayer(c)), (TFBertMainLayer(c)))\nt = (TFBertMainLayer(c), )\nu = [(\n    TFBertMainLayer(c)\n)]\n",
+        "wide_characters": "from transformers import BertConfig, TFBertMainLayer\nc = BertConfig.from_pretrained('é')\nd = {'ü🤗': TFBertMainLayer(c)}; é = TFBertMainLayer(c)\n",
     }
 )
 
 
 @pytest.mark.parametrize("source", SOURCES.values(), ids=SOURCES.keys())
-def test_statement_positions_equal_the_full_provider(source: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    module = cst.parse_module(source)
-    facts = collect(module)
-    wanted = []
+def test_positions_equal_libcsts(source: str) -> None:
+    facts = collect(ast.parse(source), source)
+    wanted: list[ast.AST | object] = []
     for site in facts.sites:
-        wanted += [(site.call, site.top)]
+        wanted.append(site.call)
         if site.statement is not None:
-            wanted.append((site.statement, site.top))
+            wanted.append(site.statement)
         if site.klass is not None:
-            wanted.append((site.klass.node, site.top))
-
-    def no_fallback(module: cst.Module) -> object:
-        raise AssertionError("fell back to the full PositionProvider")
-
-    monkeypatch.setattr(positions, "_full", no_fallback)
-    fast = positions.locate(module, source, wanted, python_facts(source).statement_lines)
-    full = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    for node, _ in wanted:
-        assert fast[node] == full[node]
-
-
-def test_unlocatable_falls_back_to_the_full_provider() -> None:
-    source = "from transformers import TFBertMainLayer\nTFBertMainLayer(c)\n"
+            wanted.append(site.klass.node)
+    ours = positions.locate(facts.source, wanted)  # type: ignore[arg-type]
     module = cst.parse_module(source)
-    call = collect(module).sites[0].call
     full = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    lines = python_facts(source).statement_lines
-    assert positions.locate(module, source, [(call, None)], lines)[call] == full[call]
+    kinds = {ast.Call: cst.Call, ast.ClassDef: cst.ClassDef}
+    for node in wanted:
+        kind = kinds.get(type(node), cst.SimpleStatementLine)  # type: ignore[arg-type]
+        theirs = {
+            (r.start.line, r.start.column, r.end.line, r.end.column) for n, r in full.items() if isinstance(n, kind)
+        }
+        span = ours[node]  # type: ignore[index]
+        assert (span.start.line, span.start.column, span.end.line, span.end.column) in theirs

@@ -6,13 +6,15 @@ or the module marks it as deliberately random."""
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
+
 import pytest
 
 from lint_mainlayer import engine
 from lint_mainlayer.rules.base import Context
 from lint_mainlayer.rules.facts import Construction, ModuleFacts, collect
 from lint_mainlayer.rules.scope import dotted
+from lint_mainlayer.rules.tree import Line
 from lint_mainlayer.types import Settings
 
 HEADER = (
@@ -909,34 +911,24 @@ MODEL_LEVEL = HEADER + (
 )
 
 
-def _descendants(node: cst.CSTNode) -> list[cst.CSTNode]:
-    out = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        out.append(current)
-        stack.extend(current.children)
-    return out
-
-
 def _model_constructions(facts: ModuleFacts) -> list[Construction]:
     """Calls of a model class, as a model-level rule would collect them (not `facts.sites`)."""
-    statements = [s for s in _descendants(facts.module) if isinstance(s, cst.SimpleStatementLine)]
+    statements = [s for s in ast.walk(facts.module) if isinstance(s, (ast.Assign, ast.Return, ast.Expr))]
     found = []
     for unit in facts.units:
         for event in unit.calls:
             if dotted(event.node.func) != "TFBertForSequenceClassification":
                 continue
-            statement = next(s for s in statements if any(c is event.node for c in _descendants(s)))
+            statement = next(s for s in statements if any(c is event.node for c in ast.walk(s)))
             found.append(
                 Construction(call=event.node, unit=unit, index=event.index, klass=None,
-                             statement=statement, assign_target=None)
+                             statement=Line((statement,)), assign_target=None)
             )
     return sorted(found, key=lambda c: c.index)
 
 
 def test_context_answers_for_any_construction() -> None:
-    facts = collect(cst.parse_module(MODEL_LEVEL))
+    facts = collect(ast.parse(MODEL_LEVEL), MODEL_LEVEL)
     ctx = Context(facts, Settings())
     constructions = _model_constructions(facts)
     in_branch, model, _ = constructions

@@ -48,7 +48,7 @@ def may_load(text: str) -> bool:
 
 
 def _parse(text: str) -> Any:
-    from lint_mainlayer.parsing import parse
+    from lint_mainlayer.engine import parse
 
     parsed = parse(text)
     return None if isinstance(parsed, str) else parsed
@@ -66,7 +66,7 @@ def loaders_of(text: str) -> dict[str, tuple[int | str, ...]]:
     from lint_mainlayer.rules.provenance import Provenance
 
     try:
-        facts = collect(module)
+        facts = collect(module, text)
         found = Provenance(facts)._loader_params()
     except RecursionError:
         return {}
@@ -86,17 +86,16 @@ def calls_of(
     module = _parse(text)
     if module is None:
         return ()
-    import libcst as cst
-    from libcst.metadata import MetadataWrapper, PositionProvider
+    import ast
 
-    from lint_mainlayer.rules.calls import args_of
+    from lint_mainlayer.rules.calls import args_of, has_star_args
     from lint_mainlayer.rules.facts import Construction, collect
     from lint_mainlayer.rules.origin import _Classifier
     from lint_mainlayer.rules.provenance import Provenance
     from lint_mainlayer.rules.scope import dotted
 
     try:
-        facts = collect(module)
+        facts = collect(module, text)
         wanted = [
             (event, unit)
             for unit in facts.units
@@ -105,18 +104,17 @@ def calls_of(
         ]
         if not wanted:
             return ()
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
         classifier = _Classifier(facts)
         provenance = Provenance(facts, {k: set(v) for k, v in imported_loaders.items()})
         out = []
         for event, unit in wanted:
             call = event.node
 
-            def origin(expr: cst.BaseExpression) -> ArgOrigin:
+            def origin(expr: ast.expr) -> ArgOrigin:
                 found = classifier.classify(expr, unit, event.index, 0)
                 checkpoint = None
                 if found.checkpoint is not None:
-                    checkpoint = cst.Module(body=[]).code_for_node(found.checkpoint)
+                    checkpoint = found.checkpoint_code(facts.source.code)
                 return ArgOrigin(found.kind, found.why, checkpoint)
 
             positional, keywords = args_of(call)
@@ -124,10 +122,10 @@ def calls_of(
             out.append(
                 CallSite(
                     callee=dotted(call.func) or "",
-                    line=positions[call].start.line,
+                    line=call.lineno,
                     positional=tuple(origin(a.value) for a in positional),
                     keywords=tuple((k, origin(a.value)) for k, a in keywords.items()),
-                    star=any(a.star for a in call.args),
+                    star=has_star_args(call),
                     loaded=provenance.reached(target),
                 )
             )

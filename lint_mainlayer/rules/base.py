@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import ClassVar, Iterator, Literal
-
-import libcst as cst
 
 from lint_mainlayer.rules.facts import Construction, ModuleFacts
 from lint_mainlayer.rules.fixes import FixPlan
@@ -23,10 +22,10 @@ Fixable = Literal["always", "sometimes", "never"]
 class Finding:
     code: str
     message: str
-    node: cst.CSTNode
+    node: ast.AST
     plan: FixPlan | None = None
     # The module-level statement holding `node` and the plan's nodes.
-    top: cst.CSTNode | None = None
+    top: ast.AST | None = None
 
 
 @dataclass
@@ -40,7 +39,7 @@ class Context:
     project: ProjectView | None = None
     _provenance: Provenance | None = None
     _origins: dict[int, Origin | None] = field(default_factory=dict)
-    _intents: Intents = field(default_factory=Intents)
+    _intents: Intents | None = None
     _models: list[ModelSite] | None = None
 
     @property
@@ -75,6 +74,8 @@ class Context:
     def intent(self, site: Construction) -> Intent | None:
         """What the branch around `site` says about pretraining (`intent`): `deliberate`
         when the code marks it as the no-pretraining path; None when nothing says."""
+        if self._intents is None:
+            self._intents = Intents(self.facts.source)
         return self._intents.intent(site)
 
     def in_pretrained_subclass(self, site: Construction) -> bool:

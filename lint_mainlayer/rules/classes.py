@@ -7,12 +7,11 @@ class's `TF*PreTrainedModel` base, and where a class finds a method.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
-
-import libcst as cst
 
 from lint_mainlayer.registry import is_transformers_module, lookup_model
 from lint_mainlayer.rules.scope import Unit, dotted
@@ -23,7 +22,7 @@ _PRETRAINED_BASE = re.compile(r"TF\w*Pre[tT]rainedModel$")
 @dataclass
 class ClassInfo:
     name: str
-    node: cst.ClassDef
+    node: ast.ClassDef
     unit: Unit
     base_names: list[str]  # local dotted names of the bases
     base_qualified: list[set[str]]

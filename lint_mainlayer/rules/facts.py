@@ -5,10 +5,10 @@ calls that may build or load a whole model (`ModelCall`, resolved by `rules/mode
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
-
-import libcst as cst
+from typing import Any, Callable
 
 from lint_mainlayer import registry
 from lint_mainlayer.registry import MainLayer, is_transformers_module
@@ -22,6 +22,15 @@ from lint_mainlayer.rules.scope import (
     dotted,
     target_names,
 )
+from lint_mainlayer.rules.tree import (
+    Line,
+    SourceText,
+    call_args,
+    children,
+    identifiers,
+    inline_body,
+    named_children,
+)
 
 
 @dataclass(kw_only=True)
@@ -30,17 +39,20 @@ class Construction:
     holds its result. The analyses (`provenance`, `origin`, `intent`) ask only this of a
     construction."""
 
-    call: cst.Call
+    call: ast.Call
     unit: Unit
     # Preorder index of the call within the module walk ("after the call" needs no positions).
     index: int
     # The class whose body or method holds the call.
     klass: ClassInfo | None
-    # The statement holding the call, and its single target when the call is its whole value.
-    statement: cst.SimpleStatementLine | None
-    assign_target: cst.BaseAssignTargetExpression | None
-    # The module-level statement that holds the call (positions are computed per statement).
-    top: cst.CSTNode | None = None
+    # The statement line holding the call, and its single target when the call is its whole
+    # value.
+    statement: Line | None
+    assign_target: ast.expr | None
+    # The module-level statement that holds the call.
+    top: ast.AST | None = None
+    # The innermost statement around the call (its first line's indentation is the block's).
+    enclosing: ast.stmt | None = None
 
 
 @dataclass(kw_only=True)
@@ -61,7 +73,7 @@ class Site(Construction):
     in_loop: bool = False
     # A copy that re-creates the weights (`clone_model(model)`, `X.from_config(y.get_config())`):
     # the construction it copies (a main layer's call, or a `from_pretrained` call).
-    copy_of: cst.Call | None = None
+    copy_of: ast.Call | None = None
 
 
 @dataclass(kw_only=True)
@@ -75,12 +87,12 @@ class ModelCall(Construction):
     qualified: frozenset[str]
     # The `if` statements around the call, innermost last, and whether it is in their body
     # (True) or their `else`/`elif` part (False).
-    branches: tuple[tuple[cst.If, bool], ...] = ()
+    branches: tuple[tuple[ast.If, bool], ...] = ()
 
 
 @dataclass
 class ModuleFacts:
-    module: cst.Module
+    module: ast.Module
     units: list[Unit]
     sites: list[Site]
     graph: ClassGraph
@@ -92,6 +104,10 @@ class ModuleFacts:
     # Local names of `import tensorflow [as tf]`.
     tf_names: list[str]
     model_calls: list[ModelCall] = field(default_factory=list)
+    # The module's text, and the newline and indentation it uses (as libcst infers them).
+    source: SourceText = field(default_factory=lambda: SourceText(""))
+    default_newline: str = "\n"
+    default_indent: str = "    "
 
     @property
     def module_unit(self) -> Unit:
@@ -105,22 +121,28 @@ class ModuleFacts:
 _MODEL_METHODS = frozenset({"from_config", "from_pretrained"})
 
 
-class _Collector(cst.CSTVisitor):
-    def __init__(self, module: cst.Module) -> None:
-        super().__init__()
+_COMPOUND = (
+    ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar,
+    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Match,
+)
+_LOOPS = (ast.While, ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+class _Collector:
+    def __init__(self, module: ast.Module, source: SourceText) -> None:
         self.module = module
+        self.source = source
         self.index = 0
-        self.units: list[Unit] = [Unit("module", module, None)]
+        self.units: list[Unit] = [Unit("module", module, None, source=source)]
         self.stack: list[Unit] = [self.units[0]]
         self.class_stack: list[ClassInfo] = []
         self.classes: dict[str, ClassInfo] = {}
         self.star_modules: list[str] = []
         self.imported: dict[str, set[str]] = {}
         self.strings: list[str] = []
-        self.statements: list[cst.SimpleStatementLine] = []
+        self.statements: list[Line] = []
         self.tf_names: list[str] = []
-        self.top_level = {id(statement) for statement in module.body}
-        self.top: cst.CSTNode | None = None
+        self.top: ast.AST | None = None
         # Calls that may construct a main layer, resolved once every binding is known.
         self.candidates: list[_Candidate] = []
         self.aliases: set[str] = set()
@@ -129,60 +151,94 @@ class _Collector(cst.CSTVisitor):
         self.class_names: set[str] = set()
         # `clone_model(...)` and `X.from_config(...)` calls: copies, if they copy a main layer.
         self.copies: list[_Candidate] = []
-        self.bases: list[tuple[ClassInfo, Unit, list[cst.BaseExpression]]] = []
+        self.bases: list[tuple[ClassInfo, Unit, list[ast.expr]]] = []
         # Calls that may build a whole model, and the `if` branches around the walk.
         self.model_candidates: list[_Candidate] = []
-        self.branches: list[tuple[cst.If, bool]] = []
+        self.branches: list[tuple[ast.If, bool]] = []
+        # The innermost statement around the walk (its line's indentation is the block's).
+        self.enclosing: list[ast.stmt] = []
+        self.parents = source.parents
+        self.layer_names = registry.load()
+        self.model_names = registry.load_models()
 
-    # -- bookkeeping -------------------------------------------------------------------
+    # -- the walk (source order, as libcst visits) -----------------------------------------
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
+    def run(self) -> None:
         self.index += 1
-        if id(node) in self.top_level:
-            self.top = node
-        if type(node) is cst.Name:
-            self.stack[-1].names.add(node.value)
-        return super().on_visit(node)
+        self._block(self.module.body, self.module, top_level=True)
 
-    # A call in a loop or a comprehension runs several times.
-    def visit_While(self, node: cst.While) -> None:
-        self.loops[-1] += 1
+    def _block(self, body: list[ast.stmt], parent: ast.AST, top_level: bool = False) -> None:
+        """Statements of a block, the simple ones grouped by line (unless the block sits on
+        its header's line, where libcst has no statement lines)."""
+        inline = not top_level and inline_body(body, self.source)
+        i = 0
+        while i < len(body):
+            statement = body[i]
+            if inline or isinstance(statement, _COMPOUND):
+                if top_level:
+                    self.top = statement
+                self._node(statement, parent)
+                i += 1
+                continue
+            j = i + 1
+            while j < len(body) and not isinstance(body[j], _COMPOUND) and body[j].lineno == body[j - 1].end_lineno:
+                j += 1
+            line = Line(tuple(body[i:j]))
+            if top_level:
+                self.top = statement
+            self.index += 1
+            self.statements.append(line)
+            for small in line.body:
+                self._node(small, parent)
+            self.statements.pop()
+            i = j
 
-    def leave_While(self, original_node: cst.While) -> None:
-        self.loops[-1] -= 1
+    def _node(self, node: ast.AST, parent: ast.AST) -> None:
+        self.index += 1
+        self.parents[id(node)] = parent
+        unit = self.stack[-1]
+        kind = type(node)
+        if kind is ast.Name:
+            unit.names.add(node.id)  # type: ignore[attr-defined]
+            return
+        if kind is ast.Constant:
+            value = node.value  # type: ignore[attr-defined]
+            if isinstance(value, str) and not isinstance(parent, ast.JoinedStr):
+                self.strings.append(value)
+            return
+        if kind is ast.Attribute:
+            self._node(node.value, node)  # type: ignore[attr-defined]
+            self.index += 1
+            unit.names.add(node.attr)  # type: ignore[attr-defined]
+            return
+        names = identifiers(node)
+        if names and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            unit.names.update(names)
+        is_statement = isinstance(node, ast.stmt)
+        if is_statement:
+            self.enclosing.append(node)  # type: ignore[arg-type]
+        handler = _HANDLERS.get(kind)
+        if handler is not None:
+            handler(self, node)
+        else:
+            if isinstance(node, _LOOPS):
+                self.loops[-1] += 1
+            for child in children(node):
+                self._node(child, node)
+            if isinstance(node, _LOOPS):
+                self.loops[-1] -= 1
+        if is_statement:
+            self.enclosing.pop()
 
-    def leave_For(self, original_node: cst.For) -> None:
-        self.loops[-1] -= 1
-
-    def visit_ListComp(self, node: cst.ListComp) -> None:
-        self.loops[-1] += 1
-
-    def leave_ListComp(self, original_node: cst.ListComp) -> None:
-        self.loops[-1] -= 1
-
-    def visit_SetComp(self, node: cst.SetComp) -> None:
-        self.loops[-1] += 1
-
-    def leave_SetComp(self, original_node: cst.SetComp) -> None:
-        self.loops[-1] -= 1
-
-    def visit_DictComp(self, node: cst.DictComp) -> None:
-        self.loops[-1] += 1
-
-    def leave_DictComp(self, original_node: cst.DictComp) -> None:
-        self.loops[-1] -= 1
-
-    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        self.loops[-1] += 1
-
-    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
-        self.loops[-1] -= 1
+    def _children(self, node: ast.AST) -> None:
+        for child in children(node):
+            self._node(child, node)
 
     @property
     def unit(self) -> Unit:
         return self.stack[-1]
 
-    def qualified(self, node: cst.CSTNode, unit: Unit) -> set[str]:
+    def qualified(self, node: ast.AST, unit: Unit) -> set[str]:
         """What a Name/Attribute chain names in transformers, by Python's scoping rules."""
         name = dotted(node)
         if name is None:
@@ -200,11 +256,12 @@ class _Collector(cst.CSTVisitor):
 
     # -- imports -----------------------------------------------------------------------
 
-    def visit_Import(self, node: cst.Import) -> None:
+    def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
-            module = dotted(alias.name) or ""
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                local, target = alias.asname.name.value, module
+            self._node(alias, node)
+            module = alias.name
+            if alias.asname is not None:
+                local, target = alias.asname, module
             else:
                 # `import a.b.c` binds `a`.
                 local = target = module.partition(".")[0]
@@ -215,17 +272,17 @@ class _Collector(cst.CSTVisitor):
                 self.unit.imports.setdefault(local, set()).add(target)
                 self.aliases.add(local)
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        module = dotted(node.module) if node.module is not None else None
-        ours = not node.relative and module is not None and is_transformers_module(module)
-        if isinstance(node.names, cst.ImportStar):
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module
+        ours = not node.level and module is not None and is_transformers_module(module)
+        self._children(node)
+        if len(node.names) == 1 and node.names[0].name == "*":
             if ours and module is not None and self.unit.kind == "module":
                 self.star_modules.append(module)
             return
         for alias in node.names:
-            name = dotted(alias.name) or ""
-            local = alias.asname.name if alias.asname else alias.name
-            local_name = dotted(local) if isinstance(local, (cst.Name, cst.Attribute)) else None
+            name = alias.name
+            local_name = alias.asname or alias.name
             if not local_name:
                 continue
             self.unit.bound.add(local_name)
@@ -235,22 +292,25 @@ class _Collector(cst.CSTVisitor):
                 self.imported.setdefault(local_name, set()).add(qualified)
                 self.aliases.add(local_name)
 
-    def visit_Global(self, node: cst.Global) -> None:
-        self.unit.declared_global.update(n.name.value for n in node.names)
+    def visit_Global(self, node: ast.Global) -> None:
+        self.unit.declared_global.update(node.names)
 
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        if node.name is not None and isinstance(node.name.name, cst.Name):
-            self.unit.bound.add(node.name.name.value)
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.name is not None:
+            self.unit.bound.add(node.name)
+        if node.type is not None:
+            self._node(node.type, node)
+        self._block(node.body, node)
 
     # -- units -------------------------------------------------------------------------
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.unit.bound.add(node.name.value)
-        unit = Unit("class", node, self.unit, name=node.name.value)
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.unit.bound.add(node.name)
+        unit = Unit("class", node, self.unit, name=node.name, source=self.source)
         self.units.append(unit)
-        bases = [b.value for b in node.bases if b.keyword is None]
+        bases = list(node.bases)
         info = ClassInfo(
-            name=node.name.value,
+            name=node.name,
             node=node,
             unit=unit,
             base_names=[dotted(b) or "" for b in bases],
@@ -263,109 +323,146 @@ class _Collector(cst.CSTVisitor):
         self.class_stack.append(info)
         self.stack.append(unit)
         self.loops.append(0)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        unit.names.add(node.name)
+        for child in (*node.decorator_list, *sorted_bases(node)):
+            self._node(child, node)
+        self._block(node.body, node)
         self.stack.pop()
         self.loops.pop()
         self.class_stack.pop()
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.unit.bound.add(node.name.value)
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self.unit.bound.add(node.name)
         owner = self.class_stack[-1] if self.unit.kind == "class" and self.class_stack else None
-        unit = Unit("function", node, self.unit, name=node.name.value, owner=owner)
-        params = node.params
-        unit.params = [p.name.value for p in (*params.posonly_params, *params.params)]
-        unit.params += [p.name.value for p in params.kwonly_params]
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                unit.params.append(star.name.value)
+        unit = Unit("function", node, self.unit, name=node.name, owner=owner, source=self.source)
+        params = node.args
+        unit.params = [p.arg for p in (*params.posonlyargs, *params.args)]
+        unit.params += [p.arg for p in params.kwonlyargs]
+        for star in (params.vararg, params.kwarg):
+            if star is not None:
+                unit.params.append(star.arg)
         if owner is not None:
             owner.methods[unit.name or ""] = unit
         self.units.append(unit)
         self.stack.append(unit)
         self.loops.append(0)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        unit.names.add(node.name)
+        for child in node.decorator_list:
+            self._node(child, node)
+        self._node(params, node)
+        if node.returns is not None:
+            self._node(node.returns, node)
+        self._block(node.body, node)
         self.stack.pop()
         self.loops.pop()
 
-    def visit_If_body(self, node: cst.If) -> None:
+    def visit_If(self, node: ast.If) -> None:
+        self._node(node.test, node)
         self.branches.append((node, True))
-
-    def leave_If_body(self, node: cst.If) -> None:
+        self._block(node.body, node)
         self.branches.pop()
+        if node.orelse:
+            self.branches.append((node, False))
+            self._block(node.orelse, node)
+            self.branches.pop()
 
-    def visit_If_orelse(self, node: cst.If) -> None:
-        self.branches.append((node, False))
+    def _compound(self, node: ast.AST) -> None:
+        # Blocks keep their statement lines; everything else is an expression.
+        loop = isinstance(node, _LOOPS)
+        if loop:
+            self.loops[-1] += 1
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                self._block(value, node)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self._node(item, node)
+            elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
+                self._node(value, node)
+        if loop:
+            self.loops[-1] -= 1
 
-    def leave_If_orelse(self, node: cst.If) -> None:
-        self.branches.pop()
+    def visit_While(self, node: ast.While) -> None:
+        self._compound(node)
+
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        self._compound(node)
+
+    def visit_Try(self, node: ast.Try | ast.TryStar) -> None:
+        self._compound(node)
+
+    def visit_Match(self, node: ast.Match) -> None:
+        self._node(node.subject, node)
+        for case in node.cases:
+            self.index += 1
+            self._node(case.pattern, case)
+            if case.guard is not None:
+                self._node(case.guard, case)
+            self._block(case.body, case)
 
     # -- statements --------------------------------------------------------------------
 
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self.statements.append(node)
-
-    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
-        self.statements.pop()
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        targets = tuple(t for tgt in node.targets for t in target_names(tgt.target))
+    def visit_Assign(self, node: ast.Assign) -> None:
+        targets = tuple(t for tgt in node.targets for t in target_names(tgt))
         self.unit.binds.append(Bind(targets, node.value, self.index))
+        self._children(node)
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         self.unit.binds.append(Bind(tuple(target_names(node.target)), node.value, self.index))
+        self._children(node)
 
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
         targets = tuple(target_names(node.target))
         self.unit.binds.append(Bind(targets, node.value, self.index, direct=False))
+        self._children(node)
 
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
         self.unit.binds.append(Bind(tuple(target_names(node.target)), node.value, self.index))
+        self._children(node)
 
-    def visit_For(self, node: cst.For) -> None:
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         targets = tuple(target_names(node.target))
         self.unit.binds.append(Bind(targets, node.iter, self.index, direct=False))
-        self.loops[-1] += 1
+        self._compound(node)
 
-    def visit_CompFor(self, node: cst.CompFor) -> None:
+    def visit_comprehension(self, node: ast.comprehension) -> None:
         targets = tuple(target_names(node.target))
         self.unit.binds.append(Bind(targets, node.iter, self.index, direct=False))
+        self._children(node)
 
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            targets = tuple(target_names(node.asname.name))
-            self.unit.binds.append(Bind(targets, node.item, self.index, direct=False))
+    def visit_withitem(self, node: ast.withitem) -> None:
+        if node.optional_vars is not None:
+            targets = tuple(target_names(node.optional_vars))
+            self.unit.binds.append(Bind(targets, node.context_expr, self.index, direct=False))
+        self._children(node)
 
-    def visit_Return(self, node: cst.Return) -> None:
+    def visit_Return(self, node: ast.Return) -> None:
         if node.value is not None:
             self.unit.returns.append(node.value)
-
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        value = node.evaluated_value
-        if isinstance(value, str):
-            self.strings.append(value)
+        self._children(node)
 
     # -- calls -------------------------------------------------------------------------
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit_Call(self, node: ast.Call) -> None:
         self.unit.calls.append(CallEvent(node, self.index))
         func = node.func
         name = dotted(func) or ""
         last = name.rpartition(".")[2]
-        if (last == "clone_model" or last == "from_config") and node.args:
+        if (last == "clone_model" or last == "from_config") and (node.args or node.keywords):
             self.copies.append(self._candidate(node))
         # Cheap gates; the callee is resolved after the walk, when every binding is known.
         # Names, subscripts and `getattr(...)` may hold a class (`Enc = TFBertMainLayer`).
         is_layer = (
-            last in registry.load()
-            or isinstance(func, (cst.Name, cst.Subscript))
-            or (isinstance(func, cst.Call) and dotted(func.func) == "getattr")
+            last in self.layer_names
+            or isinstance(func, (ast.Name, ast.Subscript))
+            or (isinstance(func, ast.Call) and dotted(func.func) == "getattr")
         )
         # A model class, an auto class's or any `from_pretrained`, or a capitalised name (a
         # class of the module, maybe defined further down).
-        is_model = last in _MODEL_METHODS or last in registry.load_models() or (
-            isinstance(func, cst.Name) and func.value[:1].isupper()
+        is_model = last in _MODEL_METHODS or last in self.model_names or (
+            isinstance(func, ast.Name) and func.id[:1].isupper()
         )
         if is_layer or is_model:
             candidate = self._candidate(node)
@@ -373,8 +470,9 @@ class _Collector(cst.CSTVisitor):
                 self.candidates.append(candidate)
             if is_model:
                 self.model_candidates.append(candidate)
+        self._children(node)
 
-    def _candidate(self, node: cst.Call) -> _Candidate:
+    def _candidate(self, node: ast.Call) -> _Candidate:
         klass = None
         unit: Unit | None = self.unit
         while unit is not None and klass is None:
@@ -385,7 +483,15 @@ class _Collector(cst.CSTVisitor):
             unit = unit.parent
         statement = self.statements[-1] if self.statements else None
         return _Candidate(
-            node, self.unit, self.index, klass, statement, self.top, self.loops[-1] > 0, tuple(self.branches)
+            node,
+            self.unit,
+            self.index,
+            klass,
+            statement,
+            self.top,
+            self.loops[-1] > 0,
+            tuple(self.branches),
+            self.enclosing[-1] if self.enclosing else None,
         )
 
     def finish(self) -> list[Site]:
@@ -408,18 +514,18 @@ class _Collector(cst.CSTVisitor):
         found = []
         for candidate in self.model_candidates:
             func = candidate.call.func
-            method = func.attr.value if isinstance(func, cst.Attribute) else None
-            named = func.value if method in _MODEL_METHODS and isinstance(func, cst.Attribute) else func
+            method = func.attr if isinstance(func, ast.Attribute) else None
+            named = func.value if method in _MODEL_METHODS and isinstance(func, ast.Attribute) else func
             qualified = frozenset(self.qualified(named, candidate.unit))
             known = any(
                 registry.lookup_model(q) is not None or registry.lookup_auto(q) is not None for q in qualified
             )
-            local = isinstance(named, cst.Name) and named.value in self.classes and not qualified
+            local = isinstance(named, ast.Name) and named.id in self.classes and not qualified
             statement = candidate.statement
             alone = (
                 method == "from_pretrained"
                 and statement is not None
-                and any(isinstance(small, cst.Expr) and small.value is candidate.call for small in statement.body)
+                and any(isinstance(small, ast.Expr) and small.value is candidate.call for small in statement.body)
             )
             if not (known or local or alone):
                 continue
@@ -432,6 +538,7 @@ class _Collector(cst.CSTVisitor):
                     statement=statement,
                     assign_target=_assign_target(statement, candidate.call),
                     top=candidate.top,
+                    enclosing=candidate.enclosing,
                     qualified=qualified,
                     branches=candidate.branches,
                 )
@@ -442,8 +549,8 @@ class _Collector(cst.CSTVisitor):
         """`clone_model(x)` or `K.from_config(x.get_config())` of a value holding a main layer:
         a new layer with fresh weights."""
         call = candidate.call
-        source: cst.BaseExpression = call.args[0].value
-        if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute) and source.func.attr.value == "get_config":
+        source: ast.expr = call_args(call)[0].value
+        if isinstance(source, ast.Call) and isinstance(source.func, ast.Attribute) and source.func.attr == "get_config":
             source = source.func.value
         elif not (dotted(call.func) or "").endswith("clone_model"):
             return None
@@ -459,46 +566,46 @@ class _Collector(cst.CSTVisitor):
         return site
 
     def _held_layer(
-        self, expr: cst.CSTNode, unit: Unit, index: int, sites: dict[int, Site], depth: int
-    ) -> tuple[MainLayer, cst.Call] | None:
+        self, expr: ast.AST, unit: Unit, index: int, sites: dict[int, Site], depth: int
+    ) -> tuple[MainLayer, ast.Call] | None:
         """The main layer a value holds, and the call that built it, following names."""
         if depth > 6:
             return None
-        stack: list[cst.CSTNode] = [expr]
+        stack: list[ast.AST] = [expr]
         while stack:
             node = stack.pop()
-            if isinstance(node, cst.Call):
+            if isinstance(node, ast.Call):
                 if id(node) in sites:
                     return sites[id(node)].layer, node
                 func = node.func
-                if isinstance(func, cst.Attribute) and func.attr.value == "from_pretrained":
+                if isinstance(func, ast.Attribute) and func.attr == "from_pretrained":
                     for qualified in sorted(self.qualified(func.value, unit)):
                         model = registry.lookup_model(qualified)
                         held = model.base_main_layer if model is not None else None
                         layer = registry.load().get(held.cls) if held is not None else None
                         if layer is not None:
                             return layer, node
-            if isinstance(node, cst.Name):
-                found = binding_at(node.value, unit, index)
+            if isinstance(node, ast.Name):
+                found = binding_at(node.id, unit, index)
                 if found is not None and found[0].value is not None:
                     inner = self._held_layer(found[0].value, found[1], found[0].index, sites, depth + 1)
                     if inner is not None:
                         return inner
                 continue
-            stack.extend(node.children)
+            stack.extend(named_children(node))
         return None
 
     def _class_valued_names(self) -> set[str]:
         """Names that may hold a main-layer class: bound to an imported class, a container
         or item of classes, `getattr(...)`, or such a name; and classes of the module with
         bases. A cheap over-approximation that spares resolving every other call."""
-        shapes = (cst.Name, cst.Attribute, cst.Tuple, cst.List, cst.Set, cst.Dict, cst.Subscript, cst.Call)
-        binds: list[tuple[tuple[str, ...], cst.BaseExpression]] = [
+        shapes = (ast.Name, ast.Attribute, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Subscript, ast.Call)
+        binds: list[tuple[tuple[str, ...], ast.expr]] = [
             (b.targets, b.value)
             for unit in self.units
             for b in unit.binds
             if isinstance(b.value, shapes)
-            and (not isinstance(b.value, cst.Call) or dotted(b.value.func) in ("getattr", *_ITERATING))
+            and (not isinstance(b.value, ast.Call) or dotted(b.value.func) in ("getattr", *_ITERATING))
         ]
         known = set(self.aliases) | set(registry.load())
         found = {name for name, info in self.classes.items() if info.base_names}
@@ -508,18 +615,18 @@ class _Collector(cst.CSTVisitor):
             for targets, value in binds:
                 if all(t in found for t in targets):
                     continue
-                if isinstance(value, cst.Call) and dotted(value.func) in _ITERATING:
-                    value = value.args[0].value if value.args else value
-                if (isinstance(value, cst.Call) and dotted(value.func) == "getattr") or any(
-                    isinstance(n, cst.Name) and (n.value in known or n.value in found)
-                    or isinstance(n, cst.Attribute) and n.attr.value in known
+                if isinstance(value, ast.Call) and dotted(value.func) in _ITERATING:
+                    value = call_args(value)[0].value if call_args(value) else value
+                if (isinstance(value, ast.Call) and dotted(value.func) == "getattr") or any(
+                    isinstance(n, ast.Name) and (n.id in known or n.id in found)
+                    or isinstance(n, ast.Attribute) and n.attr in known
                     for n in _shallow(value)
                 ):
                     found.update(targets)
                     changed = True
         return found
 
-    def _imported_layer(self, node: cst.CSTNode, unit: Unit) -> tuple[MainLayer, str] | None:
+    def _imported_layer(self, node: ast.AST, unit: Unit) -> tuple[MainLayer, str] | None:
         """The main layer an imported name refers to, and the module it came from."""
         for qualified in sorted(self.qualified(node, unit)):
             layer = registry.lookup(qualified)
@@ -527,23 +634,23 @@ class _Collector(cst.CSTVisitor):
                 return layer, qualified.rpartition(".")[0]
         return None
 
-    def _classes(self, expr: cst.CSTNode, unit: Unit, index: int, depth: int) -> tuple[list[MainLayer], str | None]:
+    def _classes(self, expr: ast.AST, unit: Unit, index: int, depth: int) -> tuple[list[MainLayer], str | None]:
         """The main-layer classes `expr` may evaluate to, and how it reaches them (None: by
         an imported name)."""
         if depth > 6:
             return [], None
-        if isinstance(expr, (cst.Name, cst.Attribute)):
+        if isinstance(expr, (ast.Name, ast.Attribute)):
             imported = self._imported_layer(expr, unit)
             if imported is not None:
                 return [imported[0]], None
-            if not isinstance(expr, cst.Name):
+            if not isinstance(expr, ast.Name):
                 return [], None
-            info = self.classes.get(expr.value)
-            if info is not None and self.units[0].binds_name(expr.value):
+            info = self.classes.get(expr.id)
+            if info is not None and self.units[0].binds_name(expr.id):
                 for base in self._main_layer_bases(info, 0):
                     return [base], "a subclass"
                 return [], None
-            found = binding_at(expr.value, unit, index)
+            found = binding_at(expr.id, unit, index)
             if found is None or found[0].value is None:
                 return [], None
             bind, bind_unit = found
@@ -551,33 +658,33 @@ class _Collector(cst.CSTVisitor):
             if bind.direct or not layers:
                 return layers, "a variable"
             return layers, "a loop over classes"
-        if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
-            elements = [e.value for e in expr.elements]
+        if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
+            elements = [e.value if isinstance(e, ast.Starred) else e for e in expr.elts]
             return self._union(elements, unit, index, depth), "a container"
-        if isinstance(expr, cst.Dict):
-            values = [e.value for e in expr.elements if isinstance(e, cst.DictElement)]
+        if isinstance(expr, ast.Dict):
+            values = [v for k, v in zip(expr.keys, expr.values) if k is not None]
             return self._union(values, unit, index, depth), "a container"
-        if isinstance(expr, cst.Subscript):
-            key = expr.slice[0].slice if len(expr.slice) == 1 else None
-            container: cst.CSTNode = expr.value
-            if isinstance(container, cst.Name):
-                found = binding_at(container.value, unit, index)
+        if isinstance(expr, ast.Subscript):
+            key = expr.slice if not isinstance(expr.slice, ast.Slice) else None
+            container: ast.AST = expr.value
+            if isinstance(container, ast.Name):
+                found = binding_at(container.id, unit, index)
                 if found is not None and found[0].direct and found[0].value is not None:
                     container, unit, index = found[0].value, found[1], found[0].index
-            if isinstance(container, cst.Dict) and isinstance(key, cst.Index):
-                wanted = string_value(key.value)
-                for element in container.elements:
-                    if isinstance(element, cst.DictElement) and wanted is not None and string_value(element.key) == wanted:
-                        return self._classes(element.value, unit, index, depth + 1)[0], "a container"
+            if isinstance(container, ast.Dict) and key is not None:
+                wanted = string_value(key)
+                for dict_key, value in zip(container.keys, container.values):
+                    if dict_key is not None and wanted is not None and string_value(dict_key) == wanted:
+                        return self._classes(value, unit, index, depth + 1)[0], "a container"
             return self._classes(container, unit, index, depth + 1)[0], "a container"
-        if isinstance(expr, cst.Call) and dotted(expr.func) in _ITERATING and expr.args:
+        if isinstance(expr, ast.Call) and dotted(expr.func) in _ITERATING and call_args(expr):
             # `for i, cls in enumerate(classes)`: the classes of the iterable.
-            return self._classes(expr.args[0].value, unit, index, depth + 1)[0], "a container"
-        if isinstance(expr, cst.Call) and dotted(expr.func) == "getattr" and len(expr.args) >= 2:
-            modules = [q for q in self.qualified(expr.args[0].value, unit) if is_transformers_module(q)]
+            return self._classes(call_args(expr)[0].value, unit, index, depth + 1)[0], "a container"
+        if isinstance(expr, ast.Call) and dotted(expr.func) == "getattr" and len(call_args(expr)) >= 2:
+            modules = [q for q in self.qualified(call_args(expr)[0].value, unit) if is_transformers_module(q)]
             if not modules:
                 return [], None
-            name_arg = expr.args[1].value
+            name_arg = call_args(expr)[1].value
             name = string_value(name_arg)
             if name is not None:
                 layer = registry.lookup(f"{modules[0]}.{name}")
@@ -590,7 +697,7 @@ class _Collector(cst.CSTVisitor):
             return [table[n] for n in sorted(table) if pattern.fullmatch(n)], "getattr"
         return [], None
 
-    def _union(self, nodes: list[cst.BaseExpression], unit: Unit, index: int, depth: int) -> list[MainLayer]:
+    def _union(self, nodes: list[ast.expr], unit: Unit, index: int, depth: int) -> list[MainLayer]:
         out: list[MainLayer] = []
         for node in nodes:
             for layer in self._classes(node, unit, index, depth + 1)[0]:
@@ -626,16 +733,16 @@ class _Collector(cst.CSTVisitor):
             pass
         elif imported is not None:
             layer = imported[0]
-            if isinstance(func, cst.Name):
+            if isinstance(func, ast.Name):
                 import_module = imported[1]
-        elif isinstance(func, (cst.Subscript, cst.Call)) or (isinstance(func, cst.Name) and func.value in self.class_names):
+        elif isinstance(func, (ast.Subscript, ast.Call)) or (isinstance(func, ast.Name) and func.id in self.class_names):
             layers, via = self._classes(func, candidate.unit, candidate.index, 0)
             if not layers or via is None:
                 return None
             layer = layers[0]
             alternatives = tuple(other.name for other in layers[1:])
             if dotted(func) is None:
-                callee = _code(func)
+                callee = self.source.code(func)
         if layer is None:
             return None
         statement = candidate.statement
@@ -651,38 +758,38 @@ class _Collector(cst.CSTVisitor):
             statement=statement,
             assign_target=target,
             top=candidate.top,
+            enclosing=candidate.enclosing,
             via=via,
             alternatives=alternatives,
             in_loop=candidate.in_loop,
         )
 
 
-def _assign_target(
-    statement: cst.SimpleStatementLine | None, node: cst.BaseExpression
-) -> cst.BaseAssignTargetExpression | None:
+def _assign_target(statement: Line | None, node: ast.expr) -> ast.expr | None:
     """The single target of the assignment in `statement` whose whole value is `node`."""
     if statement is None:
         return None
     for small in statement.body:
-        if isinstance(small, cst.Assign) and small.value is node and len(small.targets) == 1:
-            return small.targets[0].target
-        if isinstance(small, cst.AnnAssign) and small.value is node:
+        if isinstance(small, ast.Assign) and small.value is node and len(small.targets) == 1:
+            return small.targets[0]
+        if isinstance(small, ast.AnnAssign) and small.value is node:
             return small.target
     return None
 
 
-def _name_pattern(node: cst.BaseExpression) -> re.Pattern[str] | None:
+def _name_pattern(node: ast.expr) -> re.Pattern[str] | None:
     """The names an f-string such as `f"TF{arch}MainLayer"` can spell, when its literal
     parts pin it to main layers (it starts with `TF` and ends with `MainLayer`)."""
-    if not isinstance(node, cst.FormattedString):
+    if not isinstance(node, ast.JoinedStr):
         return None
-    parts = node.parts
-    if not parts or not isinstance(parts[0], cst.FormattedStringText) or not isinstance(parts[-1], cst.FormattedStringText):
+    parts = node.values
+    first, last = (parts[0], parts[-1]) if parts else (None, None)
+    if not isinstance(first, ast.Constant) or not isinstance(last, ast.Constant):
         return None
-    if not parts[0].value.startswith("TF") or not parts[-1].value.endswith("MainLayer"):
+    if not str(first.value).startswith("TF") or not str(last.value).endswith("MainLayer"):
         return None
     return re.compile(
-        "".join(re.escape(p.value) if isinstance(p, cst.FormattedStringText) else r"\w*" for p in parts)
+        "".join(re.escape(str(p.value)) if isinstance(p, ast.Constant) else r"\w*" for p in parts)
     )
 
 
@@ -690,43 +797,95 @@ def _name_pattern(node: cst.BaseExpression) -> re.Pattern[str] | None:
 _ITERATING = ("enumerate", "reversed", "sorted", "list", "tuple", "iter")
 
 
-def _shallow(node: cst.CSTNode) -> list[cst.CSTNode]:
+def _shallow(node: ast.AST) -> list[ast.AST]:
     """`node` and its parts through containers and items, not into calls."""
-    out: list[cst.CSTNode] = []
+    out: list[ast.AST] = []
     stack = [node]
     while stack:
         current = stack.pop()
         out.append(current)
-        if isinstance(current, (cst.Tuple, cst.List, cst.Set)):
-            stack.extend(e.value for e in current.elements)
-        elif isinstance(current, cst.Dict):
-            stack.extend(e.value for e in current.elements if isinstance(e, cst.DictElement))
-        elif isinstance(current, cst.Subscript):
+        if isinstance(current, (ast.Tuple, ast.List, ast.Set)):
+            stack.extend(e.value if isinstance(e, ast.Starred) else e for e in current.elts)
+        elif isinstance(current, ast.Dict):
+            stack.extend(v for k, v in zip(current.keys, current.values) if k is not None)
+        elif isinstance(current, ast.Subscript):
             stack.append(current.value)
     return out
 
 
 @dataclass
 class _Candidate:
-    call: cst.Call
+    call: ast.Call
     unit: Unit
     index: int
     klass: ClassInfo | None
-    statement: cst.SimpleStatementLine | None
-    top: cst.CSTNode | None
+    statement: Line | None
+    top: ast.AST | None
     in_loop: bool = False
-    branches: tuple[tuple[cst.If, bool], ...] = ()
+    branches: tuple[tuple[ast.If, bool], ...] = ()
+    enclosing: ast.stmt | None = None
 
 
+def sorted_bases(node: ast.ClassDef) -> list[ast.AST]:
+    bases: list[ast.AST] = [*node.bases, *node.keywords]
+    if node.bases and node.keywords:
+        bases.sort(key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
+    return bases
 
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node)
+
+_HANDLERS: dict[type[ast.AST], Callable[[_Collector, Any], None]] = {
+    ast.Import: _Collector.visit_Import,
+    ast.ImportFrom: _Collector.visit_ImportFrom,
+    ast.Global: _Collector.visit_Global,
+    ast.ExceptHandler: _Collector.visit_ExceptHandler,
+    ast.ClassDef: _Collector.visit_ClassDef,
+    ast.FunctionDef: _Collector.visit_FunctionDef,
+    ast.AsyncFunctionDef: _Collector.visit_FunctionDef,
+    ast.If: _Collector.visit_If,
+    ast.While: _Collector.visit_While,
+    ast.With: _Collector.visit_With,
+    ast.AsyncWith: _Collector.visit_With,
+    ast.Try: _Collector.visit_Try,
+    ast.TryStar: _Collector.visit_Try,
+    ast.Match: _Collector.visit_Match,
+    ast.Assign: _Collector.visit_Assign,
+    ast.AnnAssign: _Collector.visit_AnnAssign,
+    ast.AugAssign: _Collector.visit_AugAssign,
+    ast.NamedExpr: _Collector.visit_NamedExpr,
+    ast.For: _Collector.visit_For,
+    ast.AsyncFor: _Collector.visit_For,
+    ast.comprehension: _Collector.visit_comprehension,
+    ast.withitem: _Collector.visit_withitem,
+    ast.Return: _Collector.visit_Return,
+    ast.Call: _Collector.visit_Call,
+}
 
 
-def collect(module: cst.Module) -> ModuleFacts:
-    """Walk the module once and return its facts."""
-    collector = _Collector(module)
-    module.visit(collector)
+def _blocks(statement: ast.stmt) -> list[list[ast.stmt]]:
+    """The blocks of a compound statement, in source order."""
+    if isinstance(statement, (ast.Try, ast.TryStar)):
+        return [statement.body, *(h.body for h in statement.handlers), statement.orelse, statement.finalbody]
+    if isinstance(statement, ast.Match):
+        return [case.body for case in statement.cases]
+    return [getattr(statement, "body", None) or [], getattr(statement, "orelse", None) or []]
+
+
+def _first_indent(module: ast.Module, source: SourceText) -> str:
+    """The indentation of the module's first indented block (what libcst infers)."""
+    for statement in module.body:
+        if not isinstance(statement, _COMPOUND):
+            continue
+        for block in _blocks(statement):
+            if block and not inline_body(block, source):
+                return source.line_indent(block[0].lineno) or "    "
+    return "    "
+
+
+def collect(module: ast.Module, source: SourceText | str) -> ModuleFacts:
+    """Walk the module once and return its facts (`source`: the text it was parsed from)."""
+    text = source if isinstance(source, SourceText) else SourceText(source)
+    collector = _Collector(module, text)
+    collector.run()
     sites = collector.finish()
     return ModuleFacts(
         module=module,
@@ -738,4 +897,7 @@ def collect(module: cst.Module) -> ModuleFacts:
         strings=collector.strings,
         tf_names=collector.tf_names,
         model_calls=collector.model_calls(),
+        source=text,
+        default_newline=text.newline,
+        default_indent=_first_indent(module, text),
     )

@@ -19,14 +19,14 @@ make it deliberate.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
-
-import libcst as cst
 
 from lint_mainlayer.rules.calls import string_value
 from lint_mainlayer.rules.facts import Construction
 from lint_mainlayer.rules.scope import Unit, dotted
+from lint_mainlayer.rules.tree import SourceText, call_args, children, inline_body
 
 _SCRATCH = frozenset({"scratch", "random", "randomly", "randomize", "randomized", "untrained"})
 _PRETRAINED = frozenset({"pretrained", "pretrain", "pretraining", "finetune", "finetuning"})
@@ -44,7 +44,7 @@ class Intent:
 
 
 # A branch: its test, and whether the statement runs when the test is true.
-_Branch = tuple[cst.BaseExpression, bool]
+_Branch = tuple[ast.expr, bool]
 
 
 def _words(name: str) -> list[str]:
@@ -63,142 +63,152 @@ def _says(words: list[str]) -> bool | None:
     return None
 
 
-def _test_says(test: cst.BaseExpression) -> bool | None:
+def _test_says(test: ast.expr) -> bool | None:
     """Whether `test` being true means no pretraining (True), pretraining (False), or None."""
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        inner = _test_says(test.expression)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _test_says(test.operand)
         return None if inner is None else not inner
-    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
-        left, right = _test_says(test.left), _test_says(test.right)
-        # Both must hold for the body to run: one scratch operand makes the body scratch.
-        return True if True in (left, right) else None
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
-        target = test.comparisons[0]
-        operator = target.operator
-        if isinstance(target.comparator, cst.Name) and target.comparator.value == "None":
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        # libcst nests `a and b and c` as `(a and b) and c`.
+        left: bool | None = _test_says(test.values[0])
+        for value in test.values[1:]:
+            right = _test_says(value)
+            # Both must hold for the body to run: one scratch operand makes the body scratch.
+            left = True if True in (left, right) else None
+        return left
+    if isinstance(test, ast.Compare) and len(test.comparators) == 1:
+        operator = test.ops[0]
+        compared = test.comparators[0]
+        if isinstance(compared, ast.Constant) and compared.value is None:
             name = dotted(test.left)
             if name is None or not any(w in _CHECKPOINT for w in _words(name.rpartition(".")[2])):
                 return None
-            if isinstance(operator, cst.Is):
+            if isinstance(operator, ast.Is):
                 return True
-            if isinstance(operator, cst.IsNot):
+            if isinstance(operator, ast.IsNot):
                 return False
             return None
         values: list[str] = []
-        comparator = target.comparator
-        if isinstance(comparator, (cst.Tuple, cst.List, cst.Set)):
-            values = [v for e in comparator.elements if (v := string_value(e.value)) is not None]
+        if isinstance(compared, (ast.Tuple, ast.List, ast.Set)):
+            values = [v for e in compared.elts if (v := string_value(e)) is not None]
         else:
-            value = string_value(comparator)
-            values = [value] if value is not None else []
+            text = string_value(compared)
+            values = [text] if text is not None else []
         said = {_says(_words(v)) for v in values} - {None}
         if len(said) != 1:
             return None
         says = said.pop()
-        if isinstance(operator, (cst.Equal, cst.In)):
+        if isinstance(operator, (ast.Eq, ast.In)):
             return says
-        if isinstance(operator, (cst.NotEqual, cst.NotIn)):
+        if isinstance(operator, (ast.NotEq, ast.NotIn)):
             return None if says is None else not says
         return None
-    if isinstance(test, (cst.Name, cst.Attribute)):
+    if isinstance(test, (ast.Name, ast.Attribute)):
         name = dotted(test)
         return _says(_words(name.rpartition(".")[2])) if name is not None else None
-    if isinstance(test, cst.Call) and dotted(test.func) == "getattr" and len(test.args) >= 2:
-        value = string_value(test.args[1].value)
-        return _says(_words(value)) if value is not None else None
+    if isinstance(test, ast.Call) and dotted(test.func) == "getattr" and len(call_args(test)) >= 2:
+        literal = string_value(call_args(test)[1].value)
+        return _says(_words(literal)) if literal is not None else None
     return None
 
 
-def _ends_flow(block: cst.BaseSuite) -> bool:
-    body = block.body if isinstance(block, cst.IndentedBlock) else ()
-    if not body:
-        if isinstance(block, cst.SimpleStatementSuite) and block.body:
-            return isinstance(block.body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break))
-        return False
-    last = body[-1]
-    return isinstance(last, cst.SimpleStatementLine) and bool(last.body) and isinstance(
-        last.body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break)
-    )
-
-
-def _statements(suite: cst.BaseSuite) -> list[cst.CSTNode]:
-    if isinstance(suite, cst.IndentedBlock):
-        return list(suite.body)
-    return []
+def _ends_flow(block: list[ast.stmt]) -> bool:
+    return bool(block) and isinstance(block[-1], (ast.Return, ast.Raise, ast.Continue, ast.Break))
 
 
 class Intents:
     """The branches around each statement of a unit, computed once per unit."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: SourceText | None = None) -> None:
         self._maps: dict[int, dict[int, tuple[_Branch, ...]]] = {}
+        self._source = source
+
+    def _statements(self, body: list[ast.stmt]) -> list[ast.stmt]:
+        # A block on its header's line (`if x: y()`) holds no statement lines.
+        if self._source is not None and inline_body(body, self._source):
+            return []
+        return body
 
     def _map(self, unit: Unit) -> dict[int, tuple[_Branch, ...]]:
         key = id(unit)
         if key not in self._maps:
             found: dict[int, tuple[_Branch, ...]] = {}
             node = unit.node
-            if isinstance(node, cst.Module):
+            if isinstance(node, ast.Module):
                 self._block(list(node.body), (), found)
-            elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-                self._block(_statements(node.body), (), found)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                self._block(self._statements(node.body), (), found)
             self._maps[key] = found
         return self._maps[key]
 
-    def _block(self, statements: list[cst.CSTNode], branches: tuple[_Branch, ...], found: dict[int, tuple[_Branch, ...]]) -> None:
+    def _block(self, statements: list[ast.stmt], branches: tuple[_Branch, ...], found: dict[int, tuple[_Branch, ...]]) -> None:
         for statement in statements:
             found[id(statement)] = branches
-            if isinstance(statement, cst.If):
+            if isinstance(statement, ast.If):
                 self._if(statement, branches, found)
-                if statement.orelse is None and _ends_flow(statement.body):
+                if not statement.orelse and _ends_flow(statement.body):
                     # What follows `if test: return` runs only when the test is false.
                     branches = (*branches, (statement.test, False))
-            elif isinstance(statement, (cst.For, cst.While, cst.With)):
-                self._block(_statements(statement.body), branches, found)
+            elif isinstance(statement, (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith)):
+                self._block(self._statements(statement.body), branches, found)
                 orelse = getattr(statement, "orelse", None)
-                if orelse is not None:
-                    self._block(_statements(orelse.body), branches, found)
-            elif isinstance(statement, cst.Try):
+                if orelse:
+                    self._block(self._statements(orelse), branches, found)
+            elif isinstance(statement, ast.Try):
                 for suite in (statement.body, *(h.body for h in statement.handlers)):
-                    self._block(_statements(suite), branches, found)
+                    self._block(self._statements(suite), branches, found)
                 for extra in (statement.orelse, statement.finalbody):
-                    if extra is not None:
-                        self._block(_statements(extra.body), branches, found)
+                    if extra:
+                        self._block(self._statements(extra), branches, found)
 
-    def _if(self, node: cst.If, branches: tuple[_Branch, ...], found: dict[int, tuple[_Branch, ...]]) -> None:
-        self._block(_statements(node.body), (*branches, (node.test, True)), found)
+    def _if(self, node: ast.If, branches: tuple[_Branch, ...], found: dict[int, tuple[_Branch, ...]]) -> None:
+        self._block(self._statements(node.body), (*branches, (node.test, True)), found)
         negated = (*branches, (node.test, False))
-        if isinstance(node.orelse, cst.If):
-            found[id(node.orelse)] = negated
-            self._if(node.orelse, negated, found)
-        elif isinstance(node.orelse, cst.Else):
-            self._block(_statements(node.orelse.body), negated, found)
+        if _is_elif(node, self._source):
+            elif_ = node.orelse[0]
+            assert isinstance(elif_, ast.If)
+            found[id(elif_)] = negated
+            self._if(elif_, negated, found)
+        elif node.orelse:
+            self._block(self._statements(node.orelse), negated, found)
 
     def intent(self, construction: Construction) -> Intent | None:
         """What the innermost branch that signals anything says about the construction."""
         branches: list[_Branch] = []
         statement = construction.statement
         if statement is not None:
-            branches += self._map(construction.unit).get(id(statement), ())
-            branches += _conditional_branches(statement, construction.call)
+            branches += self._map(construction.unit).get(id(statement.body[0]), ())
+            for small in statement.body:
+                branches += _conditional_branches(small, construction.call)
         for test, taken in reversed(branches):
             says = _test_says(test)
             if says is None:
                 continue
-            code = cst.Module(body=[]).code_for_node(test)
+            code = construction.unit.code(test)
             side = "body" if taken else "else branch"
             return Intent(says == taken, f"the {side} of `{code}`")
         return None
 
 
-def _conditional_branches(statement: cst.CSTNode, call: cst.Call) -> list[_Branch]:
+def _is_elif(node: ast.If, source: SourceText | None) -> bool:
+    """Whether the `orelse` of `node` is an `elif` (not an `else:` holding an `if`)."""
+    if len(node.orelse) != 1 or not isinstance(node.orelse[0], ast.If):
+        return False
+    inner = node.orelse[0]
+    if source is None:
+        return True
+    line = source.lines[inner.lineno - 1]
+    return line[source.column(inner.lineno, inner.col_offset) :].startswith("elif")
+
+
+def _conditional_branches(statement: ast.AST, call: ast.Call) -> list[_Branch]:
     """The `a if test else b` expressions around `call` in `statement`, outermost first."""
     out: list[_Branch] = []
 
-    def visit(node: cst.CSTNode) -> bool:
+    def visit(node: ast.AST) -> bool:
         if node is call:
             return True
-        if isinstance(node, cst.IfExp):
+        if isinstance(node, ast.IfExp):
             if visit(node.body):
                 out.insert(0, (node.test, True))
                 return True
@@ -206,7 +216,7 @@ def _conditional_branches(statement: cst.CSTNode, call: cst.Call) -> list[_Branc
                 out.insert(0, (node.test, False))
                 return True
             return False
-        return any(visit(child) for child in node.children)
+        return any(visit(child) for child in children(node))
 
     visit(statement)
     return out

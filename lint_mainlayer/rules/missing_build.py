@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Iterator
-
-import libcst as cst
 
 from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Invalid, Rule
 from lint_mainlayer.rules.calls import string_value
@@ -14,6 +13,7 @@ from lint_mainlayer.rules.facts import ModuleFacts, Site
 from lint_mainlayer.rules.fixes import AddMethod, FixPlan
 from lint_mainlayer.rules.provenance import layer_name
 from lint_mainlayer.rules.scope import Unit, dotted
+from lint_mainlayer.rules.tree import call_args, children
 from lint_mainlayer.types import ImportChange
 
 # transformers 4.37 (PR #27794) made from_pretrained build models through build(), which
@@ -46,52 +46,52 @@ def _self_attr(site: Site) -> str | None:
     return None
 
 
-def _descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = list(node.children)
+def _descendants(node: ast.AST | list[ast.stmt]) -> Iterator[ast.AST]:
+    stack: list[ast.AST] = list(node) if isinstance(node, list) else children(node)
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(current.children)
+        stack.extend(children(current))
 
 
-def builds(method: cst.CSTNode, attr: str, name: str | None = None) -> bool:
+def builds(method: ast.AST, attr: str, name: str | None = None) -> bool:
     """Whether `method` runs `self.<attr>.build(...)` inside `tf.name_scope(self.<attr>.name)`
     (or `tf.name_scope("<name>")`, the layer's literal name)."""
     return _scoped_build(method, f"self.{attr}", name)
 
 
-def _scoped_build(node: cst.CSTNode, holder: str, name: str | None) -> bool:
+def _scoped_build(node: ast.AST | list[ast.stmt], holder: str, name: str | None) -> bool:
     for block in _descendants(node):
-        if not isinstance(block, cst.With):
+        if not isinstance(block, (ast.With, ast.AsyncWith)):
             continue
         scoped = any(
-            isinstance(item.item, cst.Call)
-            and (dotted(item.item.func) or "").endswith("name_scope")
-            and item.item.args
+            isinstance(item.context_expr, ast.Call)
+            and (dotted(item.context_expr.func) or "").endswith("name_scope")
+            and call_args(item.context_expr)
             and (
-                dotted(item.item.args[0].value) == f"{holder}.name"
-                or (name is not None and string_value(item.item.args[0].value) == name)
+                dotted(call_args(item.context_expr)[0].value) == f"{holder}.name"
+                or (name is not None and string_value(call_args(item.context_expr)[0].value) == name)
             )
             for item in block.items
         )
         if scoped and any(
-            isinstance(call, cst.Call) and dotted(call.func) == f"{holder}.build"
+            isinstance(call, ast.Call) and dotted(call.func) == f"{holder}.build"
             for call in _descendants(block.body)
         ):
             return True
     return False
 
 
-def builds_each(method: cst.CSTNode, attr: str) -> bool:
+def builds_each(method: ast.AST, attr: str) -> bool:
     """Whether `method` loops over the container `self.<attr>` (its items or `.values()`)
     and builds each in its own name scope."""
     for loop in _descendants(method):
-        if not isinstance(loop, cst.For) or not isinstance(loop.target, cst.Name):
+        if not isinstance(loop, (ast.For, ast.AsyncFor)) or not isinstance(loop.target, ast.Name):
             continue
         source = loop.iter
-        if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute):
+        if isinstance(source, ast.Call) and isinstance(source.func, ast.Attribute):
             source = source.func.value
-        if dotted(source) == f"self.{attr}" and _scoped_build(loop.body, loop.target.value, None):
+        if dotted(source) == f"self.{attr}" and _scoped_build(loop.body, loop.target.id, None):
             return True
     return False
 
@@ -107,20 +107,20 @@ def _holder(site: Site) -> tuple[str, bool] | None:
     if statement is None or len(statement.body) != 1:
         return None
     small = statement.body[0]
-    if isinstance(small, cst.Assign) and len(small.targets) == 1:
-        target = dotted(small.targets[0].target) or ""
+    if isinstance(small, ast.Assign) and len(small.targets) == 1:
+        target = dotted(small.targets[0]) or ""
         value = small.value
-        elements: list[cst.BaseExpression] = []
-        if isinstance(value, (cst.List, cst.Tuple)):
-            elements = [e.value for e in value.elements]
-        elif isinstance(value, cst.Dict):
-            elements = [e.value for e in value.elements if isinstance(e, cst.DictElement)]
+        elements: list[ast.expr] = []
+        if isinstance(value, (ast.List, ast.Tuple)):
+            elements = [e.value if isinstance(e, ast.Starred) else e for e in value.elts]
+        elif isinstance(value, ast.Dict):
+            elements = [v for k, v in zip(value.keys, value.values) if k is not None]
         if target.startswith("self.") and target.count(".") == 1 and any(e is site.call for e in elements):
             return target[5:], False
-    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+    if isinstance(small, ast.Expr) and isinstance(small.value, ast.Call):
         call = small.value
         callee = dotted(call.func) or ""
-        args = [a.value for a in call.args]
+        args = [a.value for a in call_args(call)]
         if callee == "setattr" and len(args) == 3 and dotted(args[0]) == "self" and args[2] is site.call:
             name = string_value(args[1])
             # A computed attribute name: held like a container whose build cannot be checked.
@@ -143,7 +143,7 @@ class _Heads:
             return
         layers: dict[str, str] = {}
         for bind in init.binds:
-            if len(bind.targets) != 1 or not isinstance(bind.value, cst.Call):
+            if len(bind.targets) != 1 or not isinstance(bind.value, ast.Call):
                 continue
             target = bind.targets[0]
             if not target.startswith("self.") or target.count(".") != 1:
@@ -168,26 +168,26 @@ class _Heads:
     def _fed_by_main_layer(self, call: Unit, attr: str, main_attrs: set[str]) -> bool:
         uses = [e.node for e in call.calls if dotted(e.node.func) == f"self.{attr}"]
         return bool(uses) and all(
-            u.args and self._from_main(u.args[0].value, call, main_attrs, 0) for u in uses
+            call_args(u) and self._from_main(call_args(u)[0].value, call, main_attrs, 0) for u in uses
         )
 
-    def _from_main(self, expr: cst.BaseExpression, unit: Unit, main: set[str], depth: int) -> bool:
+    def _from_main(self, expr: ast.expr, unit: Unit, main: set[str], depth: int) -> bool:
         # Width-preserving steps only: indexing, output attributes, dropout-like layers, names.
         if depth > 12:
             return False
-        if isinstance(expr, cst.Call):
+        if isinstance(expr, ast.Call):
             callee = dotted(expr.func) or ""
             if callee.startswith("self.") and callee[5:] in main:
                 return True
-            if callee.startswith("self.") and callee[5:] in self.unweighted and expr.args:
-                return self._from_main(expr.args[0].value, unit, main, depth + 1)
+            if callee.startswith("self.") and callee[5:] in self.unweighted and call_args(expr):
+                return self._from_main(call_args(expr)[0].value, unit, main, depth + 1)
             return False
-        if isinstance(expr, cst.Subscript):
+        if isinstance(expr, ast.Subscript):
             return self._from_main(expr.value, unit, main, depth + 1)
-        if isinstance(expr, cst.Attribute):
+        if isinstance(expr, ast.Attribute):
             return self._from_main(expr.value, unit, main, depth + 1)
-        if isinstance(expr, cst.Name):
-            binds = [b for b in unit.binds if b.targets == (expr.value,) and b.direct and b.value is not None]
+        if isinstance(expr, ast.Name):
+            binds = [b for b in unit.binds if b.targets == (expr.id,) and b.direct and b.value is not None]
             return bool(binds) and all(
                 self._from_main(b.value, unit, main, depth + 1) for b in binds if b.value is not None
             )
@@ -202,8 +202,8 @@ def _tf_name(facts: ModuleFacts) -> tuple[str, tuple[ImportChange, ...]]:
 
 def _build_plan(klass: ClassInfo, attrs: list[str], heads: _Heads, facts: ModuleFacts) -> FixPlan:
     tf, imports = _tf_name(facts)
-    indent = facts.module.default_indent
-    newline = facts.module.default_newline
+    indent = facts.default_indent
+    newline = facts.default_newline
     lines = [
         "def build(self, input_shape=None):",
         f"{indent}if self.built:",
@@ -213,8 +213,7 @@ def _build_plan(klass: ClassInfo, attrs: list[str], heads: _Heads, facts: Module
     for attr, shape in [*((a, "None") for a in attrs), *heads.shapes.items()]:
         lines.append(f"{indent}with {tf}.name_scope(self.{attr}.name):")
         lines.append(f"{indent}{indent}self.{attr}.build({shape})")
-    method = cst.parse_statement(newline.join(lines) + newline, config=facts.module.config_for_parsing)
-    assert isinstance(method, cst.FunctionDef)
+    method = newline.join(lines) + newline
     note = None
     if heads.unknown:
         names = ", ".join(f"`self.{u}`" for u in heads.unknown)

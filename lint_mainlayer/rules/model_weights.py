@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Iterator
-
-import libcst as cst
 
 from lint_mainlayer.rules.base import Context, Finding, Invalid, Rule, Valid
 from lint_mainlayer.rules.calls import args_of
-from lint_mainlayer.rules.fixes import AppendAfter, FixPlan, NoFix, ReplaceCall, code, keyword_arg, with_args
+from lint_mainlayer.rules.facts import ModuleFacts
+from lint_mainlayer.rules.fixes import (
+    AppendAfter,
+    FixPlan,
+    NoFix,
+    Piece,
+    ReplaceCall,
+    Writer,
+)
 from lint_mainlayer.rules.models import (
     ModelSite,
     architecture_changed,
@@ -19,6 +26,7 @@ from lint_mainlayer.rules.models import (
 )
 from lint_mainlayer.rules.origin import Origin, is_pure, reusable_at
 from lint_mainlayer.rules.scope import Unit, dotted
+from lint_mainlayer.rules.tree import Line, identifiers, walk
 
 # `from_pretrained`'s own parameters: a constructor keyword of the same name would not reach
 # the model.
@@ -55,9 +63,12 @@ def _local_loaded(site: ModelSite, ctx: Context) -> bool:
     return any(dotted(e.node.func) in wanted for unit in ctx.facts.units for e in unit.calls)
 
 
-def model_fix(site: ModelSite, origin: Origin) -> FixPlan | NoFix:
+def model_fix(site: ModelSite, origin: Origin, facts: ModuleFacts) -> FixPlan | NoFix:
     """`Cls(config, ...)`/`Auto.from_config(config, ...)` -> `Cls.from_pretrained(ckpt, ..., config=config, ...)`."""
     call = site.call
+    write = Writer(facts.source, site)
+    write.args(call)
+    code = write.code
     positional, keywords = args_of(call)
     config = keywords.get("config") or (positional[0] if positional else None)
     if config is None:
@@ -67,45 +78,47 @@ def model_fix(site: ModelSite, origin: Origin) -> FixPlan | NoFix:
         if name in _FROM_PRETRAINED_PARAMETERS and not (site.how == "from_config" and name == "trust_remote_code"):
             return NoFix(f"`{name}=` means something else to `from_pretrained`")
     unsafe: list[str] = []
-    if any(a.star for a in call.args):
+    args = write.args(call)
+    if any(a.star for a in args):
         unsafe.append("`from_pretrained` takes some keywords itself; `**` arguments may hold one")
-    checkpoint = origin.checkpoint
-    if checkpoint is None:
+    if origin.checkpoint is None:
         return NoFix("the config's `from_pretrained` names no checkpoint")
+    checkpoint = origin.checkpoint_code(code)
     if origin.caller is not None:
         # PROJECT HOOK (issue 16): one caller in another module passed this config.
         unsafe.append(f"the config is {origin.why}: another call may pass another config")
     if origin.via_default:
         if not is_pure(config.value):
             return NoFix("the checkpoint cannot be known here")
-        checkpoint = cst.parse_expression(f"{code(config.value)}.name_or_path")
+        checkpoint = f"{code(config.value)}.name_or_path"
         unsafe.append(f"{origin.why} defaults to a pretrained config, but callers may pass another")
     elif not reusable_at(origin, site):
-        if is_pure(checkpoint):
-            unsafe.append(f"`{code(checkpoint)}` may not hold the same checkpoint here")
+        if is_pure(origin.checkpoint):
+            unsafe.append(f"`{checkpoint}` may not hold the same checkpoint here")
         elif is_pure(config.value):
-            checkpoint = cst.parse_expression(f"{code(config.value)}.name_or_path")
+            checkpoint = f"{code(config.value)}.name_or_path"
             unsafe.append("the checkpoint is read back from the config's `name_or_path`")
         else:
             return NoFix("the checkpoint expression cannot be repeated here")
     func = call.func
-    receiver = func.value if site.how == "from_config" and isinstance(func, cst.Attribute) else func
-    new_func = cst.Attribute(receiver, cst.Name("from_pretrained"))
-    rest = [a for a in call.args if a is not config]
-    first = call.args[0] if call.args else None
-    checkpoint_arg = cst.Arg(value=checkpoint.deep_clone())
+    receiver = code(func.value) if site.how == "from_config" and isinstance(func, ast.Attribute) else code(func)
+    rest = [a for a in args if a is not config]
+    first = args[0] if args else None
+    checkpoint_arg = Piece(checkpoint, None, "")
     if first is not None:
-        checkpoint_arg = checkpoint_arg.with_changes(comma=first.comma)
+        checkpoint_arg = Piece(checkpoint, write.dedent(first.comma), "")
     # Positional arguments after the config go to the constructor through `*model_args`.
     others_positional = [a for a in rest if a.keyword is None and not a.star]
     others = [a for a in rest if a not in others_positional]
-    config_kw = keyword_arg("config", config.value, config)
-    new_call = with_args(call, [checkpoint_arg, *others_positional, config_kw, *others], func=new_func)
+    config_kw = write.keyword("config", code(config.value), config)
+    pieces = [checkpoint_arg, *(write.piece(a) for a in others_positional), config_kw, *(write.piece(a) for a in others)]
+    new_call = write.call(call, pieces, func=f"{receiver}.from_pretrained")
+    # Each argument without its comma, as libcst printed `arg.with_changes(comma=DEFAULT)`.
     shown_args = ", ".join(
-        [code(checkpoint)]
-        + [code(a.with_changes(comma=cst.MaybeSentinel.DEFAULT)) for a in [*others_positional, config_kw, *others]]
+        [checkpoint]
+        + [p.body + p.whitespace_after for p in [*(write.piece(a) for a in others_positional), config_kw, *(write.piece(a) for a in others)]]
     )
-    shown = f"{code(receiver)}.from_pretrained({shown_args})"
+    shown = f"{receiver}.from_pretrained({shown_args})"
     return FixPlan(
         ReplaceCall(call, new_call),
         description=f"Load the pretrained weights: `{shown}`",
@@ -290,7 +303,7 @@ class PretrainedConfigModelWithoutWeights(Rule):
                 continue
             source = "a pretrained config"
             if origin.checkpoint is not None:
-                source = f"the config of checkpoint `{code(origin.checkpoint)}`"
+                source = f"the config of checkpoint `{origin.checkpoint_code(ctx.facts.source.code)}`"
             if origin.caller is not None:
                 # PROJECT HOOK (issue 16): the config comes from a caller in another module.
                 source += f" that `{origin.caller}` passes"
@@ -298,7 +311,7 @@ class PretrainedConfigModelWithoutWeights(Rule):
             message = f"`{site.class_name}` built by {built} from {source} gets random weights: only `from_pretrained` loads them"
             if site.local is not None:
                 message += f" (the module never calls `{site.local.name}.from_pretrained`)"
-            plan = model_fix(site, origin)
+            plan = model_fix(site, origin, ctx.facts)
             if isinstance(plan, NoFix):
                 yield Finding(self.code, f"{message} (no automatic fix: {plan.reason})", site.call, top=site.top)
             else:
@@ -332,31 +345,29 @@ def _instance_binding(site: ModelSite, ctx: Context) -> ModelSite | None:
     return None
 
 
-class _Between(cst.CSTVisitor):
-    """Whether `name`'s root is mentioned after the construction's statement and before `stop`."""
-
-    def __init__(self, start: cst.CSTNode, stop: cst.CSTNode, root: str) -> None:
-        self.start, self.stop, self.root = start, stop, root
-        self.open = False
-        self.done = False
-        self.used = False
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.done:
-            return False
-        if node is self.stop:
-            self.done = True
-            return False
-        if self.open and isinstance(node, cst.Name) and node.value == self.root:
-            self.used = True
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        if original_node is self.start:
-            self.open = True
+def _mentions_between(unit: Unit, start: Line, stop: Line, root: str, facts: ModuleFacts) -> tuple[bool, bool]:
+    """Whether `root` is mentioned in `unit` after the statement line `start` and before
+    `stop`, and whether `stop` is in the unit at all."""
+    source = facts.source
+    begin = source.end(start.body[-1])
+    end = source.start(stop.body[0])
+    inside = any(node is stop.body[0] for node in walk(unit.node))
+    if not inside:
+        return False, False
+    for node in walk(unit.node):
+        if not hasattr(node, "lineno") and not isinstance(node, ast.arg):
+            continue
+        if root not in identifiers(node):
+            continue
+        at = source.start(node)
+        if isinstance(node, ast.Attribute):
+            at = source.end(node) - len(node.attr)
+        if begin <= at < end:
+            return True, True
+    return False, True
 
 
-def discard_fix(site: ModelSite, built: ModelSite) -> FixPlan | NoFix:
+def discard_fix(site: ModelSite, built: ModelSite, facts: ModuleFacts) -> FixPlan | NoFix:
     """`model.from_pretrained(...)` -> `model = model.from_pretrained(...)`."""
     statement = site.statement
     if statement is None or len(statement.body) != 1:
@@ -364,17 +375,19 @@ def discard_fix(site: ModelSite, built: ModelSite) -> FixPlan | NoFix:
     name = site.callee
     if name == "self":
         return NoFix("`self` cannot be rebound")
-    target = cst.parse_expression(name)
-    assert isinstance(target, (cst.Name, cst.Attribute))
-    replacement = statement.with_changes(body=[cst.Assign([cst.AssignTarget(target)], site.call)])
-    shown = f"{name} = {code(site.call)}"
+    write = Writer(facts.source, site)
+    source = facts.source
+    small = statement.body[0]
+    line_end = source.starts[small.end_lineno - 1] + len(source.lines[small.end_lineno - 1])  # type: ignore[operator]
+    # The statement's line with the call bound to the name (its comment stays).
+    replacement = f"{name} = " + write.text(source.start(small), line_end)
+    shown = f"{name} = {write.code(site.call)}"
     unsafe = None
     if built.unit is not site.unit or built.statement is None:
         unsafe = f"`{name}` is built elsewhere: code before this line may use the old instance"
     else:
-        between = _Between(built.statement, statement, name.partition(".")[0])
-        site.unit.node.visit(between)
-        if between.used or not between.done:
+        used, done = _mentions_between(site.unit, built.statement, statement, name.partition(".")[0], facts)
+        if used or not done:
             unsafe = f"code before this line uses the old `{name}`, which keeps its random weights"
     return FixPlan(
         AppendAfter(statement, (), replacement=replacement),
@@ -465,7 +478,7 @@ class DiscardedFromPretrained(Rule):
                 f"`{site.callee}.from_pretrained(...)` returns a new `{built.class_name}` and the result is "
                 f"thrown away: `{site.callee}` keeps its weights"
             )
-            plan = discard_fix(site, built)
+            plan = discard_fix(site, built, ctx.facts)
             if isinstance(plan, NoFix):
                 yield Finding(self.code, f"{message} (no automatic fix: {plan.reason})", site.call, top=site.top)
             else:

@@ -27,11 +27,10 @@ The signals the model rules use live here, each one function:
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from typing import Literal
-
-import libcst as cst
 
 from lint_mainlayer import registry
 from lint_mainlayer.registry import AutoClass, ModelClass
@@ -39,6 +38,7 @@ from lint_mainlayer.rules.calls import args_of
 from lint_mainlayer.rules.classes import ClassInfo
 from lint_mainlayer.rules.facts import Construction, ModelCall, ModuleFacts
 from lint_mainlayer.rules.scope import Unit, dotted
+from lint_mainlayer.rules.tree import call_args, children, walk
 
 How = Literal["constructor", "from_config", "from_pretrained", "instance_from_pretrained"]
 
@@ -57,7 +57,7 @@ class ModelSite(Construction):
     # How the user named the class (`TFBertModel`, `hf.TFAutoModel`, `MyModel`), or the
     # instance for `instance_from_pretrained` (`model`, `self.model`).
     callee: str = ""
-    branches: tuple[tuple[cst.If, bool], ...] = ()
+    branches: tuple[tuple[ast.If, bool], ...] = ()
 
     @property
     def class_name(self) -> str:
@@ -90,14 +90,14 @@ def model_sites(facts: ModuleFacts) -> list[ModelSite]:
 
 def _resolve(call: ModelCall, facts: ModuleFacts) -> ModelSite | None:
     func = call.call.func
-    method = func.attr.value if isinstance(func, cst.Attribute) else None
-    named = func.value if method in ("from_config", "from_pretrained") and isinstance(func, cst.Attribute) else func
+    method = func.attr if isinstance(func, ast.Attribute) else None
+    named = func.value if method in ("from_config", "from_pretrained") and isinstance(func, ast.Attribute) else func
     callee = dotted(named) or ""
     model = next((m for q in sorted(call.qualified) if (m := registry.lookup_model(q))), None)
     auto = next((a for q in sorted(call.qualified) if (a := registry.lookup_auto(q))), None)
     local = None
-    if not call.qualified and isinstance(named, cst.Name):
-        info = facts.classes.get(named.value)
+    if not call.qualified and isinstance(named, ast.Name):
+        info = facts.classes.get(named.id)
         if info is not None and info.name in facts.graph.pretrained_model_classes:
             local = info
     how: How
@@ -107,7 +107,7 @@ def _resolve(call: ModelCall, facts: ModuleFacts) -> ModelSite | None:
         how = "from_config"
     elif method == "from_pretrained":
         if model is None and auto is None and local is None:
-            if not isinstance(named, (cst.Name, cst.Attribute)) or callee in facts.classes:
+            if not isinstance(named, (ast.Name, ast.Attribute)) or callee in facts.classes:
                 return None
             how = "instance_from_pretrained"
         else:
@@ -126,6 +126,7 @@ def _resolve(call: ModelCall, facts: ModuleFacts) -> ModelSite | None:
         statement=call.statement,
         assign_target=call.assign_target,
         top=call.top,
+        enclosing=call.enclosing,
         how=how,
         model=model,
         auto=auto,
@@ -135,7 +136,7 @@ def _resolve(call: ModelCall, facts: ModuleFacts) -> ModelSite | None:
     )
 
 
-def _config_arg(site: ModelSite) -> cst.BaseExpression | None:
+def _config_arg(site: ModelSite) -> ast.expr | None:
     positional, keywords = args_of(site.call)
     if "config" in keywords:
         return keywords["config"].value
@@ -162,7 +163,7 @@ def is_architecture_attribute(name: str) -> bool:
     )
 
 
-def architecture_changed(site: ModelSite, facts: ModuleFacts, origin_call: cst.Call | None) -> bool:
+def architecture_changed(site: ModelSite, facts: ModuleFacts, origin_call: ast.Call | None) -> bool:
     """Whether the config's architecture is changed before the model is built: keyword
     overrides in the config's `from_pretrained`, attribute assignments, `update({...})` or
     `setattr` on the config's name anywhere in the module."""
@@ -183,20 +184,19 @@ def architecture_changed(site: ModelSite, facts: ModuleFacts, origin_call: cst.C
         for event in unit.calls:
             call = event.node
             callee = dotted(call.func)
-            if callee == f"{name}.update" and call.args:
-                value = call.args[0].value
-                if isinstance(value, cst.Dict) and any(
-                    isinstance(e, cst.DictElement)
-                    and isinstance(e.key, cst.SimpleString)
-                    and is_architecture_attribute(str(e.key.evaluated_value))
-                    for e in value.elements
+            args = call_args(call)
+            if callee == f"{name}.update" and args:
+                value = args[0].value
+                if isinstance(value, ast.Dict) and any(
+                    _simple_string(key) and is_architecture_attribute(str(key.value))  # type: ignore[union-attr]
+                    for key in value.keys
                 ):
                     return True
-                if any(a.keyword is not None and is_architecture_attribute(a.keyword.value) for a in call.args):
+                if any(a.keyword is not None and is_architecture_attribute(a.keyword) for a in args):
                     return True
-            if callee == "setattr" and len(call.args) >= 2 and dotted(call.args[0].value) == name:
-                key = call.args[1].value
-                if isinstance(key, cst.SimpleString) and is_architecture_attribute(str(key.evaluated_value)):
+            if callee == "setattr" and len(args) >= 2 and dotted(args[0].value) == name:
+                key = args[1].value
+                if _simple_string(key) and is_architecture_attribute(str(key.value)):  # type: ignore[attr-defined]
                     return True
     return False
 
@@ -216,37 +216,28 @@ def in_no_pretraining_branch(site: ModelSite, facts: ModuleFacts) -> bool:
     """Whether the call is one side of an `if` that chooses between loading and not: the
     other side loads a model with `from_pretrained`, or the test names the choice."""
     for node, in_body in site.branches:
-        if _CHOICE_WORDS.search(_code(node.test)):
+        if _CHOICE_WORDS.search(facts.source.code(node.test)):
             return True
-        other: cst.CSTNode | None = node.orelse if in_body else node.body
-        if other is not None and _loads_model(other, facts):
+        other = node.orelse if in_body else node.body
+        if other and _loads_model(other, facts):
             return True
     return False
 
 
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node)
+def _simple_string(node: ast.AST | None) -> bool:
+    # libcst's `SimpleString`: one literal, not implicitly concatenated, not bytes.
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
-class _FindLoad(cst.CSTVisitor):
-    def __init__(self, names: frozenset[str]) -> None:
-        self.names = names
-        self.found = False
-
-    def visit_Call(self, node: cst.Call) -> bool:
-        func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "from_pretrained":
-            receiver = (dotted(func.value) or "").rpartition(".")[2]
-            if receiver in self.names:
-                self.found = True
-        return not self.found
-
-
-def _loads_model(node: cst.CSTNode, facts: ModuleFacts) -> bool:
+def _loads_model(nodes: list[ast.stmt], facts: ModuleFacts) -> bool:
     names = frozenset(registry.load_models()) | frozenset(registry.load_auto_classes()) | facts.graph.pretrained_model_classes
-    finder = _FindLoad(names)
-    node.visit(finder)
-    return finder.found
+    for statement in nodes:
+        for node in walk(statement):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "from_pretrained":
+                receiver = (dotted(node.func.value) or "").rpartition(".")[2]
+                if receiver in names:
+                    return True
+    return False
 
 
 # --- what the module does with the model ------------------------------------------------
@@ -286,16 +277,16 @@ def weights_used(site: ModelSite, facts: ModuleFacts) -> bool:
         alone = (
             statement is not None
             and len(statement.body) == 1
-            and isinstance(statement.body[0], cst.Expr)
+            and isinstance(statement.body[0], ast.Expr)
             and statement.body[0].value is site.call
         )
         # Built and thrown away: nothing uses it. Anywhere else it leaves this code.
         return not alone
-    scope: cst.CSTNode = site.unit.node
+    scope: ast.AST = site.unit.node
     if name.startswith("self.") and site.klass is not None:
         scope = site.klass.node
     uses = _Uses(name, _constants(site.unit))
-    scope.visit(uses)
+    uses.visit(scope)
     return uses.used
 
 
@@ -305,15 +296,15 @@ def _tracked_name(site: ModelSite) -> str | None:
     target = site.assign_target
     if target is None and site.statement is not None:
         for small in site.statement.body:
-            if isinstance(small, cst.Assign) and len(small.targets) == 1 and _reads_through(small.value, site.call):
-                target = small.targets[0].target
+            if isinstance(small, ast.Assign) and len(small.targets) == 1 and _reads_through(small.value, site.call):
+                target = small.targets[0]
     if target is None:
         return None
     return dotted(target)
 
 
-def _reads_through(value: cst.BaseExpression, call: cst.Call) -> bool:
-    while isinstance(value, (cst.Attribute, cst.Subscript)):
+def _reads_through(value: ast.expr, call: ast.Call) -> bool:
+    while isinstance(value, (ast.Attribute, ast.Subscript)):
         value = value.value
     return value is call
 
@@ -322,7 +313,7 @@ def _constants(unit: Unit) -> frozenset[str]:
     """Names bound only to constant inputs, in the unit or the functions and module around
     it (`INPUT_IDS = [[...]]` at module level, used in a benchmark function)."""
     found: set[str] = set()
-    bound: dict[str, list[cst.BaseExpression | None]] = {}
+    bound: dict[str, list[ast.expr | None]] = {}
     current: Unit | None = unit
     while current is not None:
         if current is unit or current.kind != "class":
@@ -341,78 +332,94 @@ def _constants(unit: Unit) -> frozenset[str]:
     return frozenset(found)
 
 
-def _is_constant(expr: cst.BaseExpression, constants: frozenset[str]) -> bool:
-    if isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString)):
-        return True
-    if isinstance(expr, cst.Name):
-        return expr.value in ("None", "True", "False") or expr.value in constants
-    if isinstance(expr, cst.Attribute):
+def _is_constant(expr: ast.expr, constants: frozenset[str]) -> bool:
+    if isinstance(expr, ast.Constant):
+        # libcst: integers, floats, strings, and the names `None`, `True`, `False`
+        # (not imaginary numbers, bytes are strings there too, `...` is not).
+        return expr.value is not Ellipsis and not isinstance(expr.value, complex)
+    if isinstance(expr, ast.Name):
+        return expr.id in constants
+    if isinstance(expr, ast.Attribute):
         name = dotted(expr) or ""
         return name.endswith("dummy_inputs") or name.partition(".")[0] in _MODULE_ROOTS or name in constants
-    if isinstance(expr, (cst.Tuple, cst.List)):
-        return all(_is_constant(e.value, constants) for e in expr.elements)
-    if isinstance(expr, cst.Dict):
-        return all(
-            isinstance(e, cst.DictElement) and _is_constant(e.value, constants) for e in expr.elements
-        )
-    if isinstance(expr, cst.BinaryOperation):
+    if isinstance(expr, (ast.Tuple, ast.List)):
+        return all(_is_constant(e.value if isinstance(e, ast.Starred) else e, constants) for e in expr.elts)
+    if isinstance(expr, ast.Dict):
+        return all(k is not None and _is_constant(v, constants) for k, v in zip(expr.keys, expr.values))
+    if isinstance(expr, ast.BinOp):
         return _is_constant(expr.left, constants) and _is_constant(expr.right, constants)
-    if isinstance(expr, cst.UnaryOperation):
-        return _is_constant(expr.expression, constants)
-    if isinstance(expr, cst.Call):
+    if isinstance(expr, ast.UnaryOp):
+        return _is_constant(expr.operand, constants)
+    if isinstance(expr, ast.Call):
         last = (dotted(expr.func) or "").rpartition(".")[2]
-        return last in _CONSTANT_FACTORIES and all(_is_constant(a.value, constants) for a in expr.args)
+        return last in _CONSTANT_FACTORIES and all(_is_constant(a.value, constants) for a in call_args(expr))
     return False
 
 
-class _Uses(cst.CSTVisitor):
+class _Uses:
     """Whether some use of `name` depends on the weights."""
 
     def __init__(self, name: str, constants: frozenset[str]) -> None:
         self.name = name
         self.constants = constants
-        self.stack: list[cst.CSTNode] = []
+        self.stack: list[ast.AST] = []
         self.used = False
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        # libcst calls `on_leave` even for a node whose children it skips.
+    def visit(self, node: ast.AST) -> None:
         self.stack.append(node)
-        if self.used:
-            return False
-        if isinstance(node, (cst.Name, cst.Attribute)) and dotted(node) == self.name:
-            if self._depends(node):
-                self.used = True
-            return False
-        return True
+        try:
+            if self.used:
+                return
+            if isinstance(node, (ast.Name, ast.Attribute)) and dotted(node) == self.name:
+                if self._depends(node):
+                    self.used = True
+                return
+            if isinstance(node, ast.keyword) and node.arg == self.name:
+                # libcst's keyword is a `Name`: `f(model=x)` reads as a use of `model`.
+                if self._argument_depends(1):
+                    self.used = True
+                    return
+            for child in children(node):
+                self.visit(child)
+                if self.used:
+                    return
+        finally:
+            self.stack.pop()
 
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self.stack.pop()
-
-    def _parent(self, level: int) -> cst.CSTNode | None:
+    def _parent(self, level: int) -> ast.AST | None:
         return self.stack[-1 - level] if len(self.stack) > level else None
 
-    def _depends(self, node: cst.CSTNode) -> bool:
+    def _argument_depends(self, level: int) -> bool:
+        # An argument (libcst's `Arg`): of a call, it counts unless the callee is neutral;
+        # of a class definition (a base), it counts.
+        call = self._parent(level)
+        if isinstance(call, ast.Call):
+            last = (dotted(call.func) or "").rpartition(".")[2]
+            return last not in _NEUTRAL_CALLEES
+        return True
+
+    def _depends(self, node: ast.AST) -> bool:
         parent = self._parent(1)
-        if isinstance(parent, cst.Attribute) and parent.value is node:
+        if isinstance(parent, ast.Attribute) and parent.value is node:
             grand = self._parent(2)
-            if isinstance(grand, cst.Call) and grand.func is parent:
-                return parent.attr.value in _DATA_METHODS
+            if isinstance(grand, ast.Call) and grand.func is parent:
+                return parent.attr in _DATA_METHODS
             return False
-        if isinstance(parent, cst.Call) and parent.func is node:
-            return not all(_is_constant(a.value, self.constants) for a in parent.args)
-        if isinstance(parent, cst.Arg):
-            call = self._parent(2)
-            if isinstance(call, cst.Call):
-                last = (dotted(call.func) or "").rpartition(".")[2]
-                return last not in _NEUTRAL_CALLEES
-            return True
-        if isinstance(parent, (cst.AssignTarget, cst.Del)):
-            return False
-        if isinstance(parent, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+        if isinstance(parent, ast.Call) and parent.func is node:
+            return not all(_is_constant(a.value, self.constants) for a in call_args(parent))
+        if isinstance(parent, ast.Call) or isinstance(parent, ast.ClassDef) and node in (*parent.bases,):
+            return self._argument_depends(1)
+        if isinstance(parent, ast.keyword):
+            return self._argument_depends(2)
+        if isinstance(parent, ast.Starred) and isinstance(self._parent(2), ast.Call):
+            return self._argument_depends(2)
+        if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             # A target (`model = ...`) is not a use; as the value, the model is handed on.
             return getattr(parent, "value", None) is node
-        if isinstance(parent, (cst.Return, cst.Yield, cst.Element, cst.DictElement, cst.StarredElement)):
+        if isinstance(parent, (ast.Return, ast.Yield, ast.List, ast.Tuple, ast.Set, ast.Starred)):
             return True
+        if isinstance(parent, ast.Dict):
+            return node in parent.values and parent.keys[parent.values.index(node)] is not None or node in parent.keys
         return False
 
 
@@ -427,8 +434,8 @@ def replaced_by_load(site: ModelSite) -> bool:
         func = event.node.func
         if (
             event.index > site.index
-            and isinstance(func, cst.Attribute)
-            and func.attr.value == "from_pretrained"
+            and isinstance(func, ast.Attribute)
+            and func.attr == "from_pretrained"
             and dotted(func.value) == name
         ):
             return True

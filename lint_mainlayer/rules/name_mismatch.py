@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Iterator
-
-import libcst as cst
 
 from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Invalid, Rule
 from lint_mainlayer.rules.calls import args_of, has_star_args, string_value
@@ -12,6 +11,7 @@ from lint_mainlayer.rules.facts import Site
 from lint_mainlayer.rules.fixes import keras_default_name, name_fix
 from lint_mainlayer.rules.provenance import layer_name
 from lint_mainlayer.rules.scope import dotted
+from lint_mainlayer.rules.tree import call_args
 
 
 class MainLayerNameMismatch(Rule):
@@ -138,7 +138,7 @@ class MainLayerNameMismatch(Rule):
             )
             if len(fields) == 1 and literal_kwargs is None:
                 yield Finding(self.code, message + f'; pass `name="{fields[0]}"`', site.call,
-                              name_fix(site, fields[0]), top=site.top)
+                              name_fix(site, fields[0], ctx.facts), top=site.top)
             elif len(fields) == 1:
                 yield Finding(self.code, message + f'; name it "{fields[0]}" (no automatic fix: the name is in `**{{...}}`)',
                               site.call, top=site.top)
@@ -146,16 +146,16 @@ class MainLayerNameMismatch(Rule):
                 yield Finding(self.code, message + " (no automatic fix: choose the name)", site.call, top=site.top)
 
 
-def _literal_kwargs(call: cst.Call) -> set[str] | None:
+def _literal_kwargs(call: ast.Call) -> set[str] | None:
     """The keys of `**{...}` dict literals when those are the call's only star arguments."""
     keys: set[str] = set()
-    stars = [a for a in call.args if a.star]
-    if not stars or any(a.star != "**" or not isinstance(a.value, cst.Dict) for a in stars):
+    stars = [a for a in call_args(call) if a.star]
+    if not stars or any(a.star != "**" or not isinstance(a.value, ast.Dict) for a in stars):
         return None
     for arg in stars:
-        assert isinstance(arg.value, cst.Dict)
-        for element in arg.value.elements:
-            key = string_value(element.key) if isinstance(element, cst.DictElement) else None
+        assert isinstance(arg.value, ast.Dict)
+        for element in arg.value.keys:
+            key = string_value(element) if element is not None else None
             if key is None:
                 return None
             keys.add(key)
@@ -176,7 +176,7 @@ def _nested_in(ctx: Context, site: Site) -> str | None:
         for method in model.methods.values():
             for bind in method.binds:
                 value = bind.value
-                if isinstance(value, cst.Call) and dotted(value.func) == klass.name and len(bind.targets) == 1:
+                if isinstance(value, ast.Call) and dotted(value.func) == klass.name and len(bind.targets) == 1:
                     holder = bind.targets[0].removeprefix("self.")
                     fields = " or ".join(f"`{f}/...`" for f in site.layer.fields)
                     return (

@@ -17,14 +17,14 @@ otherwise the parameter's default decides, else unknown.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, replace
-from typing import Literal
-
-import libcst as cst
+from typing import Callable, Literal
 
 from lint_mainlayer.rules.calls import args_of, config_arg, string_value
 from lint_mainlayer.rules.facts import Construction, ModuleFacts, Site
 from lint_mainlayer.rules.scope import Unit, binding_at, dotted, param_default
+from lint_mainlayer.rules.tree import call_args, children
 
 _MAX_DEPTH = 8
 # Config attributes that change the architecture: a checkpoint's weights no longer fit.
@@ -48,8 +48,8 @@ class Origin:
     kind: OriginKind
     why: str
     # For "pretrained": the from_pretrained call, its checkpoint argument, and where it is.
-    call: cst.Call | None = None
-    checkpoint: cst.BaseExpression | None = None
+    call: ast.Call | None = None
+    checkpoint: ast.expr | None = None
     unit: Unit | None = None
     index: int = 0
     # The config is a parameter whose default is this pretrained config: callers may pass another.
@@ -59,6 +59,16 @@ class Origin:
     # PROJECT HOOK (issue 16): the caller in another module of the project that passes this
     # config (`path:line`), when the project analysis found it (`rules.project_callers`).
     caller: str | None = None
+    # The checkpoint's code, when a caller in another module wrote it: `checkpoint` is then
+    # its parse, whose positions are in that text, not in this module's source.
+    checkpoint_text: str | None = None
+
+    def checkpoint_code(self, code: Callable[[ast.AST], str]) -> str:
+        """The checkpoint's code as written (`code`: this module's source for a node)."""
+        if self.checkpoint_text is not None:
+            return self.checkpoint_text
+        assert self.checkpoint is not None
+        return code(self.checkpoint)
 
 
 def config_origin(site: Construction, facts: ModuleFacts | None = None) -> Origin | None:
@@ -68,7 +78,7 @@ def config_origin(site: Construction, facts: ModuleFacts | None = None) -> Origi
     if isinstance(site, Site) and site.copy_of is not None:
         # A copy has the config of what it copies.
         original = site.copy_of
-        if isinstance(original.func, cst.Attribute) and original.func.attr.value == "from_pretrained":
+        if isinstance(original.func, ast.Attribute) and original.func.attr == "from_pretrained":
             origin = classifier.classify(original, site.unit, site.index, 0)
             return replace(origin, why="a copy of a pretrained model", via_caller=True)
         arg = config_arg(original)
@@ -83,7 +93,7 @@ def config_origin(site: Construction, facts: ModuleFacts | None = None) -> Origi
     if site.statement is not None:
         # Python binds a statement's targets after evaluating its value, so the call sees
         # the bindings before its own statement (`model = TFBertModel(model.config)`).
-        values = {id(s.value) for s in site.statement.body if isinstance(s, (cst.Assign, cst.AnnAssign, cst.AugAssign))}
+        values = {id(s.value) for s in site.statement.body if isinstance(s, (ast.Assign, ast.AnnAssign, ast.AugAssign))}
         index = min([index, *(b.index for b in site.unit.binds if id(b.value) in values)])
     return classifier.classify(arg.value, site.unit, index, 0)
 
@@ -92,12 +102,12 @@ class _Classifier:
     def __init__(self, facts: ModuleFacts | None) -> None:
         self.facts = facts
 
-    def classify(self, expr: cst.BaseExpression, unit: Unit, index: int, depth: int) -> Origin:
+    def classify(self, expr: ast.expr, unit: Unit, index: int, depth: int) -> Origin:
         if depth > _MAX_DEPTH:
             return Origin("unknown", "a config passed through many names")
-        if isinstance(expr, cst.Call):
+        if isinstance(expr, ast.Call):
             return self._call(expr, unit, index, depth)
-        if isinstance(expr, cst.IfExp):
+        if isinstance(expr, ast.IfExp):
             body = self.classify(expr.body, unit, index, depth + 1)
             orelse = self.classify(expr.orelse, unit, index, depth + 1)
             if body.kind == orelse.kind == "scratch":
@@ -109,7 +119,7 @@ class _Classifier:
         found = binding_at(name, unit, index)
         if found is None and name.endswith(".config"):
             # `model.config` of a model loaded with `from_pretrained` is that checkpoint's config.
-            holder = self.classify(cst.parse_expression(name[: -len(".config")]), unit, index, depth + 1)
+            holder = self.classify(_expression(name[: -len(".config")]), unit, index, depth + 1)
             if holder.kind == "pretrained":
                 return replace(holder, why=f"`{name}`")
         if found is None:
@@ -151,7 +161,7 @@ class _Classifier:
             return replace(default_origin, why=f"the parameter `{name}`", via_default=True)
         return Origin("unknown", f"the parameter `{name}`")
 
-    def _callers(self, unit: Unit) -> list[tuple[cst.Call, Unit, int]]:
+    def _callers(self, unit: Unit) -> list[tuple[ast.Call, Unit, int]]:
         """Calls in the module that run the function `unit`."""
         if self.facts is None or unit.kind != "function" or unit.name is None:
             return []
@@ -169,12 +179,12 @@ class _Classifier:
                     found.append((event.node, other, event.index))
         return found
 
-    def _call(self, call: cst.Call, unit: Unit, index: int, depth: int) -> Origin:
+    def _call(self, call: ast.Call, unit: Unit, index: int, depth: int) -> Origin:
         func = call.func
         callee = dotted(func) or ""
         last = callee.rpartition(".")[2]
         positional, keywords = args_of(call)
-        if isinstance(func, cst.Attribute) and last == "from_pretrained":
+        if isinstance(func, ast.Attribute) and last == "from_pretrained":
             changed = sorted(k for k in keywords if k in ARCHITECTURE)
             if changed:
                 return Origin("scratch", f"a pretrained config whose `{changed[0]}` is changed")
@@ -182,10 +192,10 @@ class _Classifier:
             if "pretrained_model_name_or_path" in keywords:
                 checkpoint = keywords["pretrained_model_name_or_path"].value
             return Origin("pretrained", "a pretrained config", call, checkpoint, unit, index)
-        if isinstance(func, cst.Attribute) and last == "from_json_file" and positional:
+        if isinstance(func, ast.Attribute) and last == "from_json_file" and positional:
             directory = _config_dir(positional[0].value)
             return Origin("pretrained", "a checkpoint's `config.json`", call, directory, unit, index)
-        if isinstance(func, cst.Attribute) and last == "from_dict" and positional:
+        if isinstance(func, ast.Attribute) and last == "from_dict" and positional:
             read = self._json(positional[0].value, unit, index, depth)
             if read is not None:
                 return Origin("pretrained", "a checkpoint's `config.json`", call, read.directory, unit, index)
@@ -196,7 +206,7 @@ class _Classifier:
         if returned is not None:
             return returned
         if last.endswith("Config"):
-            for arg in call.args:
+            for arg in call_args(call):
                 if arg.star == "**":
                     read = self._json(arg.value, unit, index, depth)
                     if read is not None:
@@ -229,12 +239,12 @@ class _Classifier:
             return replace(pretrained[0], why=f"a config that `{callee}()` loads", via_caller=True)
         return None
 
-    def _json(self, expr: cst.BaseExpression, unit: Unit, index: int, depth: int) -> _Read | None:
+    def _json(self, expr: ast.expr, unit: Unit, index: int, depth: int) -> _Read | None:
         """For a dict read from a `config.json` (`json.load(open(...))`), the checkpoint
         directory when the path shows it (`<dir>/config.json`); None when it is no such read."""
         if depth > _MAX_DEPTH:
             return None
-        if isinstance(expr, cst.Call) and (dotted(expr.func) or "") in ("json.load", "json.loads", "load", "loads"):
+        if isinstance(expr, ast.Call) and (dotted(expr.func) or "") in ("json.load", "json.loads", "load", "loads"):
             return _Read(self._config_dir_in(expr, unit, index, depth))
         name = dotted(expr)
         if name is None:
@@ -244,18 +254,18 @@ class _Classifier:
             return None
         return self._json(found[0].value, found[1], found[0].index, depth + 1)
 
-    def _config_dir_in(self, node: cst.CSTNode, unit: Unit, index: int, depth: int) -> cst.BaseExpression | None:
+    def _config_dir_in(self, node: ast.AST, unit: Unit, index: int, depth: int) -> ast.expr | None:
         """The `<dir>` of a `<dir>/config.json` path inside `node`, following names (`with
         open(path) as f: json.load(f)`)."""
         if depth > _MAX_DEPTH:
             return None
         for current in _walk(node):
-            if isinstance(current, cst.BaseExpression):
+            if isinstance(current, ast.expr):
                 directory = _config_dir(current)
                 if directory is not None:
                     return directory
-            if isinstance(current, cst.Name):
-                found = binding_at(current.value, unit, index)
+            if isinstance(current, ast.Name):
+                found = binding_at(current.id, unit, index)
                 if found is not None and found[0].value is not None:
                     directory = self._config_dir_in(found[0].value, found[1], found[0].index, depth + 1)
                     if directory is not None:
@@ -267,24 +277,30 @@ class _Classifier:
 class _Read:
     """A dict read from a checkpoint's `config.json`, and the checkpoint directory if known."""
 
-    directory: cst.BaseExpression | None
+    directory: ast.expr | None
 
 
-def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
+def _walk(node: ast.AST) -> list[ast.AST]:
     out = []
     stack = [node]
     while stack:
         current = stack.pop()
         out.append(current)
-        stack.extend(current.children)
+        stack.extend(children(current))
     return out
 
 
-def _config_dir(expr: cst.BaseExpression) -> cst.BaseExpression | None:
+def _expression(code: str) -> ast.expr:
+    expression = ast.parse(code, mode="eval").body
+    return expression
+
+
+def _config_dir(expr: ast.expr) -> ast.expr | None:
     """`<dir>` of `os.path.join(<dir>, "config.json")` or `<dir> / "config.json"`."""
-    if isinstance(expr, cst.Call) and (dotted(expr.func) or "").endswith("join") and len(expr.args) == 2:
-        return expr.args[0].value if string_value(expr.args[1].value) == "config.json" else None
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+    if isinstance(expr, ast.Call) and (dotted(expr.func) or "").endswith("join") and len(call_args(expr)) == 2:
+        args = call_args(expr)
+        return args[0].value if string_value(args[1].value) == "config.json" else None
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
         return expr.left if string_value(expr.right) == "config.json" else None
     return None
 
@@ -301,7 +317,7 @@ def _architecture_change(name: str, unit: Unit, start: int, end: int | None) -> 
     return None
 
 
-def _argument(call: cst.Call, unit: Unit, name: str) -> cst.BaseExpression | str | None:
+def _argument(call: ast.Call, unit: Unit, name: str) -> ast.expr | str | None:
     """What `call` passes for the parameter `name` of the function `unit`: an expression,
     None when it passes nothing, or the code of a `*`/`**` argument that may hold it."""
     params = unit.params[1:] if unit.owner is not None else unit.params
@@ -311,20 +327,20 @@ def _argument(call: cst.Call, unit: Unit, name: str) -> cst.BaseExpression | str
     position = params.index(name) if name in params else -1
     if 0 <= position < len(positional):
         return positional[position].value
-    for arg in call.args:
+    for arg in call_args(call):
         if arg.star:
-            return cst.Module(body=[]).code_for_node(arg.value)
+            return unit.code(arg.value)
     return None
 
 
 def reusable_at(origin: Origin, site: Construction) -> bool:
     """Whether the checkpoint expression means the same value at the site (a safe fix)."""
     expr = origin.checkpoint
-    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
-        return isinstance(expr.evaluated_value, str)
-    if not isinstance(expr, cst.Name) or origin.unit is None:
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, (str, bytes)):
+        return isinstance(expr.value, str)
+    if not isinstance(expr, ast.Name) or origin.unit is None:
         return False
-    name = expr.value
+    name = expr.id
     home: Unit | None = origin.unit
     # A name free in the unit that read the checkpoint is the enclosing one's (a module
     # constant read in a caller or a config factory).
@@ -354,6 +370,6 @@ def reusable_at(origin: Origin, site: Construction) -> bool:
     return sum(name in b.targets for b in unit.binds) <= 1
 
 
-def is_pure(expr: cst.BaseExpression | None) -> bool:
+def is_pure(expr: ast.AST | None) -> bool:
     """A name or attribute chain: evaluating it twice gives the same object."""
     return expr is not None and dotted(expr) is not None

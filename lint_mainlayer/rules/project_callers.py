@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import libcst as cst
+import ast
 
 from lint_mainlayer.types import ArgOrigin, Caller, ProjectView
 from lint_mainlayer.rules.calls import config_arg
@@ -85,13 +85,13 @@ def from_callers(site: Construction, facts: ModuleFacts, view: ProjectView, orig
     pending = [(c, p) for c, p in passed if not c.loaded]
     for caller, value in pending:
         if value is not None and value.kind == "pretrained":
-            checkpoint = cst.parse_expression(value.checkpoint) if value.checkpoint is not None else None
             return Origin(
                 "pretrained",
                 f"the parameter `{name}`, to which `{caller.where}` passes {value.why}",
-                checkpoint=checkpoint,
+                checkpoint=_expression(value.checkpoint),
                 via_caller=True,
                 caller=caller.where,
+                checkpoint_text=value.checkpoint,
             )
     if pending and all(p is not None and p.kind == "scratch" for _, p in pending):
         return Origin("scratch", f"the parameter `{name}`: every caller in the project passes a config built from hyperparameters")
@@ -117,3 +117,13 @@ def loaded_by_callers(site: Construction, facts: ModuleFacts, view: ProjectView,
         # A class: its instance holds what `__init__` stores on `self`.
         return "self" in held
     return any(provenance.holds(value, held, None) for value in found.unit.returns)
+
+
+def _expression(text: str | None) -> ast.expr | None:
+    """The parse of a caller's checkpoint code (parenthesised: it may span lines)."""
+    if text is None:
+        return None
+    try:
+        return ast.parse(f"({text})", mode="eval").body
+    except SyntaxError:
+        return None

@@ -57,14 +57,15 @@ built by calls it cannot evaluate (those compare equal only to the same expressi
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-import libcst as cst
 
 from lint_mainlayer.rules.calls import args_of, string_value
 from lint_mainlayer.rules.facts import Construction, ModuleFacts, Site
 from lint_mainlayer.rules.scope import Bind, Unit, binding_at, dotted
+from lint_mainlayer.rules.tree import Arg, call_args, children
+from lint_mainlayer.rules.tree import named_children as _named_children
 from lint_mainlayer.rules.values import path_value
 
 # Methods by which a container or model takes in a layer.
@@ -128,7 +129,7 @@ class Provenance:
                 callee = dotted(call.func) or ""
                 last = callee.rpartition(".")[2]
                 positional, keywords = args_of(call)
-                if isinstance(call.func, cst.Attribute) and last in _SAVES:
+                if isinstance(call.func, ast.Attribute) and last in _SAVES:
                     path = keywords.get("filepath") or keywords.get("file_prefix") or (positional[0] if positional else None)
                     if path is None:
                         continue
@@ -153,41 +154,41 @@ class Provenance:
                             files.own_dirs.add(value.text)
         return files
 
-    def _from_pretrained(self, expr: cst.BaseExpression, unit: Unit, index: int, depth: int) -> bool:
+    def _from_pretrained(self, expr: ast.expr, unit: Unit, index: int, depth: int) -> bool:
         """Whether `expr` is (built from) a `from_pretrained` result."""
         if depth > 6:
             return False
-        stack: list[cst.CSTNode] = [expr]
+        stack: list[ast.AST] = [expr]
         while stack:
             node = stack.pop()
-            if isinstance(node, cst.Call) and _loads_model(node):
+            if isinstance(node, ast.Call) and _loads_model(node):
                 return True
-            name = dotted(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+            name = dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
             if name is not None:
                 found = binding_at(name, unit, index)
                 if found is not None and found[0].value is not None:
                     bind, bind_unit = found
                     if self._from_pretrained(bind.value, bind_unit, bind.index, depth + 1):  # type: ignore[arg-type]
                         return True
-                if isinstance(node, cst.Name):
+                if isinstance(node, ast.Name):
                     continue
-            stack.extend(node.children)
+            stack.extend(_named_children(node))
         return False
 
-    def _path_loads_pretrained(self, expr: cst.BaseExpression, unit: Unit, index: int) -> bool:
+    def _path_loads_pretrained(self, expr: ast.expr, unit: Unit, index: int) -> bool:
         """Whether reading the checkpoint at `expr` may load pretrained weights."""
         name = dotted(expr) or ""
         if name.endswith(".latest_checkpoint"):
             # A CheckpointManager's: the program's own, and None on a first run.
             return False
-        if isinstance(expr, cst.Call) and (dotted(expr.func) or "").endswith("latest_checkpoint"):
+        if isinstance(expr, ast.Call) and (dotted(expr.func) or "").endswith("latest_checkpoint"):
             return False
         written = expr
-        if isinstance(expr, cst.Name):
-            found = binding_at(expr.value, unit, index)
+        if isinstance(expr, ast.Name):
+            found = binding_at(expr.id, unit, index)
             if found is not None and found[0].direct and found[0].value is not None:
                 written = found[0].value
-        if isinstance(written, cst.Call) and isinstance(written.func, cst.Attribute) and written.func.attr.value in _SAVES:
+        if isinstance(written, ast.Call) and isinstance(written.func, ast.Attribute) and written.func.attr in _SAVES:
             # `path = checkpoint.save(prefix)`: the file this program just wrote.
             return self._from_pretrained(written.func.value, unit, index, 0)
         value = path_value(expr, unit, index)
@@ -213,41 +214,41 @@ class Provenance:
                 return parts[i] in _PARTS
         return False
 
-    def _keys(self, node: cst.CSTNode) -> frozenset[str]:
+    def _keys(self, node: ast.AST) -> frozenset[str]:
         """The names, `site:` and `call:` markers anywhere in `node`: if none is a holder's
         root, nothing in `node` holds the layer (a cheap test, cached per node)."""
         cached = self._key_cache.get(id(node))
         if cached is not None:
             return cached
         keys: set[str] = set()
-        stack: list[cst.CSTNode] = [node]
+        stack: list[ast.AST] = [node]
         while stack:
             current = stack.pop()
-            if isinstance(current, cst.Name):
-                keys.add(current.value)
-            elif isinstance(current, cst.Call):
+            if isinstance(current, ast.Name):
+                keys.add(current.id)
+            elif isinstance(current, ast.Call):
                 keys.add(f"site:{id(current)}")
                 callee = dotted(current.func)
                 if callee is not None:
                     keys.add(f"call:{callee}")
-            stack.extend(current.children)
+            stack.extend(_named_children(current))
         result = frozenset(keys)
         self._key_cache[id(node)] = result
         return result
 
-    def holds(self, expr: cst.CSTNode, held: set[str], target: Construction | None) -> bool:
+    def holds(self, expr: ast.AST, held: set[str], target: Construction | None) -> bool:
         """Whether the value of `expr` uses a holder of the layer."""
         keys = self._keys(expr)
         if not any((h if ":" in h else h.partition(".")[0]) in keys for h in held):
             return False
-        stack: list[cst.CSTNode] = [expr]
+        stack: list[ast.AST] = [expr]
         while stack:
             node = stack.pop()
-            if isinstance(node, cst.Name):
-                if node.value in held:
+            if isinstance(node, ast.Name):
+                if node.id in held:
                     return True
                 continue
-            if isinstance(node, cst.Attribute):
+            if isinstance(node, ast.Attribute):
                 name = dotted(node)
                 if name is not None:
                     if self._chain_holds(name, held):
@@ -255,34 +256,34 @@ class Provenance:
                     continue
                 stack.append(node.value)
                 continue
-            if isinstance(node, cst.Call):
+            if isinstance(node, ast.Call):
                 if f"site:{id(node)}" in held:
                     return True
                 callee = dotted(node.func)
                 if callee is not None and f"call:{callee}" in held:
                     return True
-                if isinstance(node.func, cst.Attribute):
-                    method = node.func.attr.value
+                if isinstance(node.func, ast.Attribute):
+                    method = node.func.attr
                     if method in _COPIES:
                         continue
                     if method == "get_layer":
                         if self.holds(node.func.value, held, target) and self._layer_named(node, target):
                             return True
                         continue
-                stack.extend(a.value for a in node.args)
+                stack.extend(a.value for a in call_args(node))
                 stack.append(node.func)
                 continue
-            if isinstance(node, cst.Lambda):
+            if isinstance(node, ast.Lambda):
                 stack.append(node.body)
                 continue
-            stack.extend(node.children)
+            stack.extend(_named_children(node))
         return False
 
-    def _layer_named(self, get_layer: cst.Call, target: Construction | None) -> bool:
+    def _layer_named(self, get_layer: ast.Call, target: Construction | None) -> bool:
         """Whether `x.get_layer(NAME)` can be the constructed layer."""
-        if target is None or not get_layer.args:
+        if target is None or not call_args(get_layer):
             return True
-        wanted = _literal(get_layer.args[0].value, target.unit, target.index)
+        wanted = _literal(call_args(get_layer)[0].value, target.unit, target.index)
         if wanted is None:
             return True
         return wanted == layer_name(target)
@@ -304,7 +305,7 @@ class Provenance:
                     continue
                 new = {p for t in targets for p in _prefixes(t)}
                 # An instance of a class storing the layer holds it under that attribute.
-                if isinstance(bind.value, cst.Call):
+                if isinstance(bind.value, ast.Call):
                     callee = dotted(bind.value.func)
                     for suffix in attrs.get(callee or "", ()):
                         new |= {t + suffix for t in targets}
@@ -314,12 +315,12 @@ class Provenance:
                     changed = True
             for event in unit.calls:
                 func = event.node.func
-                if not (isinstance(func, cst.Attribute) and func.attr.value in _ADD_METHODS):
+                if not (isinstance(func, ast.Attribute) and func.attr in _ADD_METHODS):
                     continue
                 receiver = dotted(func.value)
                 if receiver is None or receiver in held:
                     continue
-                if any(self.holds(a.value, held, target) for a in event.node.args):
+                if any(self.holds(a.value, held, target) for a in call_args(event.node)):
                     held |= set(_prefixes(receiver))
                     changed = True
         return held
@@ -339,35 +340,35 @@ class Provenance:
                         changed = True
             for event in unit.calls:
                 func = event.node.func
-                if isinstance(func, cst.Attribute) and func.attr.value in _ADD_METHODS:
+                if isinstance(func, ast.Attribute) and func.attr in _ADD_METHODS:
                     receiver = dotted(func.value)
-                    if receiver and receiver not in own and any(self._own(a.value, held, own) for a in event.node.args):
+                    if receiver and receiver not in own and any(self._own(a.value, held, own) for a in call_args(event.node)):
                         own.add(receiver)
                         changed = True
         return own
 
-    def _own(self, expr: cst.CSTNode, held: set[str], own: set[str]) -> bool:
-        stack: list[cst.CSTNode] = [expr]
+    def _own(self, expr: ast.AST, held: set[str], own: set[str]) -> bool:
+        stack: list[ast.AST] = [expr]
         while stack:
             node = stack.pop()
-            if isinstance(node, cst.Name):
-                if node.value in own:
+            if isinstance(node, ast.Name):
+                if node.id in own:
                     return True
                 continue
-            if isinstance(node, cst.Attribute):
+            if isinstance(node, ast.Attribute):
                 name = dotted(node)
                 if name is not None:
                     if name in own or (name not in held and self._chain_holds(name, held)):
                         return True
                     continue
             if (
-                isinstance(node, cst.Call)
-                and isinstance(node.func, cst.Attribute)
-                and node.func.attr.value == "get_weights"
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "get_weights"
                 and self.holds(node.func.value, held, None)
             ):
                 return True
-            stack.extend(node.children)
+            stack.extend(_named_children(node))
         return False
 
     # -- loads -------------------------------------------------------------------------
@@ -380,8 +381,8 @@ class Provenance:
             call = event.node
             func = call.func
             positional, keywords = args_of(call)
-            if isinstance(func, cst.Attribute):
-                method = func.attr.value
+            if isinstance(func, ast.Attribute):
+                method = func.attr
                 if method in _PATH_LOADS and self.holds(func.value, held, target):
                     path = keywords.get("filepath") or keywords.get("save_path") or (positional[0] if positional else None)
                     if path is not None and not self._path_loads_pretrained(path.value, unit, event.index):
@@ -402,8 +403,8 @@ class Provenance:
             loaders = self._loader_params()
             if callee is not None and callee in loaders:
                 params = loaders[callee]
-                for position, arg in enumerate(call.args):
-                    key: int | str = arg.keyword.value if arg.keyword else position
+                for position, arg in enumerate(call_args(call)):
+                    key: int | str = arg.keyword if arg.keyword else position
                     if key in params and self.holds(arg.value, held, target):
                         return True
         # A holder attribute rebound to a pretrained layer: the constructed one is replaced.
@@ -415,15 +416,15 @@ class Provenance:
                 return True
         return False
 
-    def _random_source(self, expr: cst.BaseExpression, unit: Unit, target: Construction | None) -> bool:
+    def _random_source(self, expr: ast.expr, unit: Unit, target: Construction | None) -> bool:
         """Whether `expr` reads the weights (`get_weights()`, `.weights`) of another
         construction of the module that no pretrained load reaches: copying them copies
         random weights (a "teacher" built from a config)."""
         for node in _walk(expr):
-            holder: cst.BaseExpression | None = None
-            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get_weights":
+            holder: ast.expr | None = None
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get_weights":
                 holder = node.func.value
-            elif isinstance(node, cst.Attribute) and node.attr.value in _PARTS:
+            elif isinstance(node, ast.Attribute) and node.attr in _PARTS:
                 holder = node.value
             name = dotted(holder) if holder is not None else None
             if name is None:
@@ -584,30 +585,31 @@ class Provenance:
             callables.add(name)
 
 
-def _pairs(bind: Bind) -> list[tuple[str, cst.BaseExpression]]:
+def _pairs(bind: Bind) -> list[tuple[str, ast.expr]]:
     """Each target with the part of the value it receives: `a, b = x, y` and
     `for a, b in zip(x, y)` pair element-wise; otherwise every target gets the whole value."""
     value = bind.value
     assert value is not None
-    elements: list[cst.BaseExpression] | None = None
-    if isinstance(value, cst.Tuple) and bind.direct:
-        elements = [e.value for e in value.elements]
-    elif not bind.direct and isinstance(value, cst.Call) and dotted(value.func) == "zip":
-        elements = [a.value for a in value.args if not a.star]
-        if len(elements) != len(value.args):
+    elements: list[ast.expr] | None = None
+    if isinstance(value, ast.Tuple) and bind.direct:
+        elements = [e.value if isinstance(e, ast.Starred) else e for e in value.elts]
+    elif not bind.direct and isinstance(value, ast.Call) and dotted(value.func) == "zip":
+        args = call_args(value)
+        elements = [a.value for a in args if not a.star]
+        if len(elements) != len(args):
             elements = None
     if elements is not None and len(elements) == len(bind.targets):
         return list(zip(bind.targets, elements))
     return [(t, value) for t in bind.targets]
 
 
-def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
+def _walk(node: ast.AST) -> list[ast.AST]:
     out = []
     stack = [node]
     while stack:
         current = stack.pop()
         out.append(current)
-        stack.extend(current.children)
+        stack.extend(children(current))
     return out
 
 
@@ -618,18 +620,18 @@ def _callable_name(unit: Unit) -> str:
 _NOT_MODELS = ("Config", "Tokenizer", "TokenizerFast", "Processor", "FeatureExtractor", "ImageProcessor")
 
 
-def _loads_model(call: cst.Call) -> bool:
+def _loads_model(call: ast.Call) -> bool:
     """`X.from_pretrained(...)` of a model class (not a config or tokenizer)."""
     callee = dotted(call.func) or ""
     head, _, last = callee.rpartition(".")
     return last == "from_pretrained" and not head.endswith(_NOT_MODELS)
 
 
-def _is_true(arg: cst.Arg | None) -> bool:
-    return arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == "True"
+def _is_true(arg: Arg | None) -> bool:
+    return arg is not None and isinstance(arg.value, ast.Constant) and arg.value.value is True
 
 
-def _literal(expr: cst.BaseExpression, unit: Unit, index: int) -> str | None:
+def _literal(expr: ast.expr, unit: Unit, index: int) -> str | None:
     """A string literal, or a name bound once to one."""
     value = string_value(expr)
     if value is not None:
@@ -649,9 +651,9 @@ def layer_name(target: Construction) -> str | None:
     _, keywords = args_of(target.call)
     if "name" in keywords:
         return _literal(keywords["name"].value, target.unit, target.index)
-    for arg in target.call.args:
-        if arg.star == "**" and isinstance(arg.value, cst.Dict):
-            for element in arg.value.elements:
-                if isinstance(element, cst.DictElement) and string_value(element.key) == "name":
-                    return _literal(element.value, target.unit, target.index)
+    for arg in call_args(target.call):
+        if arg.star == "**" and isinstance(arg.value, ast.Dict):
+            for key, value in zip(arg.value.keys, arg.value.values):
+                if key is not None and string_value(key) == "name":
+                    return _literal(value, target.unit, target.index)
     return None

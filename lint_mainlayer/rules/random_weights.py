@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from lint_mainlayer.rules.base import LIBRARY_PATTERN, Context, Finding, Invalid, Rule, Valid
+from lint_mainlayer.rules.base import (
+    LIBRARY_PATTERN,
+    Context,
+    Finding,
+    Invalid,
+    Rule,
+    Valid,
+)
 from lint_mainlayer.rules.facts import Site
-from lint_mainlayer.rules.fixes import NoFix, code, load_fix
+from lint_mainlayer.rules.fixes import NoFix, load_fix
 from lint_mainlayer.rules.origin import Origin, OriginKind
 
 
@@ -50,7 +57,7 @@ def _findings(ctx: Context, kind: OriginKind, code_: str) -> Iterator[Finding]:
         if kind == "pretrained":
             source = "a pretrained config"
             if origin.checkpoint is not None:
-                source = f"the config of checkpoint `{code(origin.checkpoint)}`"
+                source = f"the config of checkpoint `{origin.checkpoint_code(ctx.facts.source.code)}`"
             if origin.caller is not None:
                 # PROJECT HOOK (issue 16): the config comes from a caller in another module.
                 source += f" that `{origin.caller}` passes"

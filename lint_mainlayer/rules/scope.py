@@ -6,15 +6,17 @@ calls and returns with their preorder index, so that "after the call" needs no p
 and which names it binds, and to what when the binding is an import from transformers, so
 that names resolve by Python's scoping rules (local, enclosing functions, module, star
 imports). That is the part of libcst's `ScopeProvider` the rules need, at a fraction of its
-cost: the provider alone took longer than the whole analysis.
+cost: the provider alone took longer than the whole analysis. The nodes are Python's `ast`
+(`rules/tree.py`).
 """
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, Literal
 
-import libcst as cst
+from lint_mainlayer.rules.tree import SourceText
 
 if TYPE_CHECKING:
     from lint_mainlayer.rules.classes import ClassInfo
@@ -22,20 +24,23 @@ if TYPE_CHECKING:
 UnitKind = Literal["module", "function", "class"]
 
 
-def dotted(node: cst.CSTNode) -> str | None:
-    """`a.b.c` for a Name/Attribute chain, else None."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
+def dotted(node: ast.AST | None) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None. `None`, `True` and `False` are names
+    here, as they were to libcst."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Constant) and (node.value is None or node.value is True or node.value is False):
+        return str(node.value)
+    if isinstance(node, ast.Attribute):
         head = dotted(node.value)
-        return f"{head}.{node.attr.value}" if head is not None else None
+        return f"{head}.{node.attr}" if head is not None else None
     return None
 
 
 @dataclass
 class Bind:
     targets: tuple[str, ...]
-    value: cst.BaseExpression | None
+    value: ast.expr | None
     index: int
     # True when the targets receive `value` itself (`=`, `:=`), not an element of it.
     direct: bool = True
@@ -43,7 +48,7 @@ class Bind:
 
 @dataclass
 class CallEvent:
-    node: cst.Call
+    node: ast.Call
     index: int
 
 
@@ -52,7 +57,7 @@ class Unit:
     """A body whose statements run together: the module, a function, or a class body."""
 
     kind: UnitKind
-    node: cst.CSTNode
+    node: ast.AST
     parent: Unit | None
     name: str | None = None
     # The class whose body holds this function, when it is a method.
@@ -65,9 +70,16 @@ class Unit:
     declared_global: set[str] = field(default_factory=set)
     binds: list[Bind] = field(default_factory=list)
     calls: list[CallEvent] = field(default_factory=list)
-    returns: list[cst.BaseExpression] = field(default_factory=list)
+    returns: list[ast.expr] = field(default_factory=list)
     # Every identifier the unit's own code mentions (not its nested functions' or classes').
     names: set[str] = field(default_factory=set)
+    # The module's text, for the code of a node.
+    source: SourceText | None = field(default=None, repr=False)
+
+    def code(self, node: ast.AST) -> str:
+        """The code of `node`, as written."""
+        assert self.source is not None
+        return self.source.code(node)
 
     def assigned_names(self) -> set[str]:
         names = {t for b in self.binds for t in b.targets if "." not in t}
@@ -89,18 +101,18 @@ class Unit:
 
 
 
-def target_names(node: cst.CSTNode) -> Iterator[str]:
+def target_names(node: ast.AST) -> Iterator[str]:
     """The dotted names an assignment target binds (a subscript binds its container)."""
-    if isinstance(node, (cst.Name, cst.Attribute)):
+    if isinstance(node, (ast.Name, ast.Attribute)):
         name = dotted(node)
         if name is not None:
             yield name
-    elif isinstance(node, (cst.Tuple, cst.List)):
-        for element in node.elements:
-            yield from target_names(element.value)
-    elif isinstance(node, cst.StarredElement):
+    elif isinstance(node, (ast.Tuple, ast.List)):
+        for element in node.elts:
+            yield from target_names(element)
+    elif isinstance(node, ast.Starred):
         yield from target_names(node.value)
-    elif isinstance(node, cst.Subscript):
+    elif isinstance(node, ast.Subscript):
         # `layers[0] = layer` makes the container hold it.
         name = dotted(node.value)
         if name is not None:
@@ -128,12 +140,17 @@ def binding_at(name: str, unit: Unit, index: int) -> tuple[Bind, Unit] | None:
     return None
 
 
-def param_default(unit: Unit, name: str) -> cst.BaseExpression | None:
+def param_default(unit: Unit, name: str) -> ast.expr | None:
     """The default value of the parameter `name` of the function `unit`, if any."""
-    if not isinstance(unit.node, cst.FunctionDef):
+    if not isinstance(unit.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
-    params = unit.node.params
-    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-        if param.name.value == name:
-            return param.default
+    params = unit.node.args
+    positional = [*params.posonlyargs, *params.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(params.defaults)) + list(params.defaults)
+    for param, default in zip(positional, defaults):
+        if param.arg == name:
+            return default
+    for param, kw_default in zip(params.kwonlyargs, params.kw_defaults):
+        if param.arg == name:
+            return kw_default
     return None

@@ -12,9 +12,8 @@ load of such a path loads nothing on a run where it is `None`.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
-
-import libcst as cst
 
 from lint_mainlayer.rules.calls import args_of, string_value
 from lint_mainlayer.rules.scope import Unit, binding_at, dotted, param_default
@@ -29,10 +28,6 @@ class PathValue:
     # The normalised text, opaque parts in braces; None when nothing is known.
     text: str | None
     may_be_none: bool = False
-
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node)
 
 
 def _normalise(text: str) -> str:
@@ -51,33 +46,33 @@ def _join(parts: list[PathValue], sep: str) -> PathValue:
     return PathValue(_normalise(sep.join(t for t in texts if t is not None)), any(p.may_be_none for p in parts))
 
 
-def path_value(expr: cst.BaseExpression, unit: Unit, index: int, depth: int = 0) -> PathValue:
+def path_value(expr: ast.expr, unit: Unit, index: int, depth: int = 0) -> PathValue:
     """The value of `expr` as seen at preorder `index` of `unit`."""
     if depth > _MAX_DEPTH:
-        return PathValue(f"{{{_code(expr)}}}")
+        return PathValue(f"{{{unit.code(expr)}}}")
     literal = string_value(expr)
     if literal is not None:
         return PathValue(_normalise(literal))
-    if isinstance(expr, cst.Name) and expr.value == "None":
+    if _is_none(expr):
         return PathValue(None, True)
-    if isinstance(expr, cst.FormattedString):
+    if isinstance(expr, ast.JoinedStr):
         parts: list[PathValue] = []
-        for part in expr.parts:
-            if isinstance(part, cst.FormattedStringText):
+        for part in expr.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
                 parts.append(PathValue(part.value))
-            elif isinstance(part, cst.FormattedStringExpression):
-                if part.format_spec is not None or part.conversion is not None:
-                    parts.append(PathValue(f"{{{_code(part.expression)}}}"))
+            elif isinstance(part, ast.FormattedValue):
+                if part.format_spec is not None or part.conversion != -1:
+                    parts.append(PathValue(f"{{{unit.code(part.value)}}}"))
                 else:
-                    parts.append(path_value(part.expression, unit, index, depth + 1))
+                    parts.append(path_value(part.value, unit, index, depth + 1))
         return _join(parts, "")
-    if isinstance(expr, cst.BinaryOperation):
-        sep = "/" if isinstance(expr.operator, cst.Divide) else "" if isinstance(expr.operator, cst.Add) else None
+    if isinstance(expr, ast.BinOp):
+        sep = "/" if isinstance(expr.op, ast.Div) else "" if isinstance(expr.op, ast.Add) else None
         if sep is not None:
             left = path_value(expr.left, unit, index, depth + 1)
             right = path_value(expr.right, unit, index, depth + 1)
             return _join([left, right], sep)
-    if isinstance(expr, cst.IfExp):
+    if isinstance(expr, ast.IfExp):
         body = path_value(expr.body, unit, index, depth + 1)
         orelse = path_value(expr.orelse, unit, index, depth + 1)
         if body.text is None and body.may_be_none:
@@ -85,7 +80,7 @@ def path_value(expr: cst.BaseExpression, unit: Unit, index: int, depth: int = 0)
         if orelse.text is None and orelse.may_be_none:
             return PathValue(body.text, True)
         return body if body == orelse else PathValue(None, body.may_be_none or orelse.may_be_none)
-    if isinstance(expr, cst.Call):
+    if isinstance(expr, ast.Call):
         return _call_value(expr, unit, index, depth)
     name = dotted(expr)
     if name is not None:
@@ -96,27 +91,31 @@ def path_value(expr: cst.BaseExpression, unit: Unit, index: int, depth: int = 0)
                 return path_value(bind.value, bind_unit, bind.index, depth + 1)
         elif "." not in name and name in unit.params:
             default = param_default(unit, name)
-            none = isinstance(default, cst.Name) and default.value == "None"
+            none = _is_none(default)
             return PathValue(f"{{{name}}}", none)
         return PathValue(f"{{{name}}}")
-    return PathValue(f"{{{_code(expr)}}}")
+    return PathValue(f"{{{unit.code(expr)}}}")
 
 
-def _call_value(call: cst.Call, unit: Unit, index: int, depth: int) -> PathValue:
+def _call_value(call: ast.Call, unit: Unit, index: int, depth: int) -> PathValue:
     callee = dotted(call.func) or ""
     last = callee.rpartition(".")[2]
     positional, keywords = args_of(call)
     if last in _JOIN and positional:
         parts = [a.value for a in positional]
-        if last == "joinpath" and isinstance(call.func, cst.Attribute):
+        if last == "joinpath" and isinstance(call.func, ast.Attribute):
             parts.insert(0, call.func.value)
         return _join([path_value(p, unit, index, depth + 1) for p in parts], "/")
     if last in _IDENTITY and len(positional) == 1 and not keywords:
         return path_value(positional[0].value, unit, index, depth + 1)
     if last in ("get", "getenv") and positional:
-        key = _code(positional[0].value)
+        key = unit.code(positional[0].value)
         default = positional[1].value if len(positional) > 1 else keywords["default"].value if "default" in keywords else None
         if default is None:
             return PathValue(f"{{{key}}}", True)
-        return PathValue(f"{{{key}}}", isinstance(default, cst.Name) and default.value == "None")
-    return PathValue(f"{{{_code(call)}}}")
+        return PathValue(f"{{{key}}}", _is_none(default))
+    return PathValue(f"{{{unit.code(call)}}}")
+
+
+def _is_none(expr: ast.AST | None) -> bool:
+    return isinstance(expr, ast.Constant) and expr.value is None
