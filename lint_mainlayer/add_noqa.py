@@ -13,12 +13,12 @@ from lint_mainlayer.api import ConfigError
 EXIT_CLEAN, EXIT_ERROR = 0, 2
 
 
-def run(paths: list[Path], options: api.Options) -> int:
+def run(paths: list[Path], options: api.Options, warn: api.Warn = api.warn_on_stderr) -> int:
     """Add the directives to the files under `paths`; print `Added N noqa directives.`"""
     options = replace(options, fix=False, diff=False, keep_source=False)
     added = errors = 0
     try:
-        results = list(api.check_paths(paths, options))
+        results = list(api.check_paths(paths, options, warn))
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         return EXIT_ERROR

@@ -34,8 +34,7 @@ from lint_mainlayer.config import (
     parse_version,
     with_target,
 )
-from lint_mainlayer.files import Candidate, discover, excluded
-from lint_mainlayer.files import log as files_log
+from lint_mainlayer.files import Candidate, Warn, discover, excluded, warn_on_stderr
 from lint_mainlayer.noqa import NOQA
 from lint_mainlayer.parallel import Failed, call_safely, map_ordered
 from lint_mainlayer.source import (
@@ -44,6 +43,7 @@ from lint_mainlayer.source import (
     EncodeError,
     decode,
     encode,
+    may_hold_ipython,
 )
 from lint_mainlayer.types import CellIndex, Diagnostic, FileResult, RuleDoc, Settings
 from lint_mainlayer.writer import ChangedOnDisk, write_atomic
@@ -63,6 +63,7 @@ __all__ = [
     "Checked",
     "ProjectConfig",
     "UnknownCodeError",
+    "Warn",
     "add_noqa_to",
     "ConfigError",
     "DocumentSettings",
@@ -77,7 +78,7 @@ __all__ = [
     "default_cache_directory",
     "discover",
     "document_settings",
-    "files_log",
+    "warn_on_stderr",
     "fix_text",
     "forget_project_configs",
     "is_project_file",
@@ -216,7 +217,7 @@ def _triage(
         return FileResult(path, source=keep)
     if session is not None and settings.project_analysis:
         session.note_script(Path(path))
-    if not path.endswith(NOTEBOOK_SUFFIX):
+    if not path.endswith(NOTEBOOK_SUFFIX) and may_hold_ipython(decoded.text):
         # IPython lines (`!pip install`, `%%time`) of a script exported from a notebook, masked.
         decoded = _notebook().decode_python(decoded)
         keep = decoded.text if options.keep_source else None
@@ -390,14 +391,15 @@ def open_cache(options: Options) -> ResultCache | None:
     return ResultCache(options.cache_dir) if options.cache_dir is not None else None
 
 
-def check_paths(paths: Iterable[Path], options: Options) -> Iterator[FileResult]:
-    """Results for every file under `paths`, in discovery order (whatever `options.jobs`)."""
+def check_paths(paths: Iterable[Path], options: Options, warn: Warn = warn_on_stderr) -> Iterator[FileResult]:
+    """Results for every file under `paths`, in discovery order (whatever `options.jobs`);
+    `warn` receives the walk's warnings (a dangling symlink skipped)."""
     cache = open_cache(options)
     session = _session(options)
     named: list[Path] = []
 
     def files() -> Iterator[tuple[Path, ProjectConfig, str | None]]:
-        for c in discover(list(paths)):
+        for c in discover(list(paths), warn):
             if c.error is None:
                 named.append(c.path)
             yield c.path, c.config, c.error
@@ -557,7 +559,7 @@ def check_text(text: str, path: str, settings: Settings) -> FileResult:
     read from disk, this one from `text`."""
     from lint_mainlayer import engine
 
-    masked = _notebook().mask(text) if prefilter.MARKER in text else None
+    masked = _notebook().mask(text) if prefilter.MARKER in text and may_hold_ipython(text) else None
     source = masked.text if masked is not None else text
     view = _editor_view(path, source, settings)
     analysis = engine.analyse(source, settings, project=view)
@@ -624,7 +626,7 @@ def fix_text(
     how many findings were fixed; an `error` when nothing could be fixed."""
     from lint_mainlayer import engine
 
-    masked = _notebook().mask(text) if prefilter.MARKER in text else None
+    masked = _notebook().mask(text) if prefilter.MARKER in text and may_hold_ipython(text) else None
     source = masked.text if masked is not None else text
     outcome = engine.fix_source(source, settings, unsafe=unsafe, only=None if only is None else {only})
     if outcome.error is not None:

@@ -5,8 +5,6 @@ Exit codes: 0 clean, 1 findings (or changes `--diff` would make), 2 errors.
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -16,7 +14,7 @@ from typing import Callable, Sequence
 import click
 
 from lint_mainlayer import __version__, api
-from lint_mainlayer.api import RULE_NAMES, ConfigError, UnknownCodeError, default_cache_directory, files_log, parse_version
+from lint_mainlayer.api import RULE_NAMES, ConfigError, UnknownCodeError, default_cache_directory, parse_version
 from lint_mainlayer.formats import json_format, text
 from lint_mainlayer.types import FileResult
 
@@ -91,11 +89,9 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
-class _Warnings(logging.Handler):
+def _warn(message: str) -> None:
     """Prints the walk's warnings (`path: warning: ...`) on stderr as they come."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        click.echo(record.getMessage(), err=True)
+    click.echo(message, err=True)
 
 
 @dataclass(frozen=True)
@@ -229,13 +225,7 @@ def check(
         project=not no_project,
     )
     output = _Output(output_format, _color(color), quiet, exit_zero, statistics, show_fixes)
-    handler = _Warnings()
-    files_log.addHandler(handler)
-    files_log.propagate = False
-    try:
-        return _dispatch(list(paths), options, output, stdin_filename, show_settings, show_files, add_noqa)
-    finally:
-        files_log.removeHandler(handler)
+    return _dispatch(list(paths), options, output, stdin_filename, show_settings, show_files, add_noqa)
 
 
 def _dispatch(
@@ -255,20 +245,20 @@ def _dispatch(
     if show_settings or show_files:
         from lint_mainlayer.show import show
 
-        return show(paths or [Path(".")], options, settings=show_settings, stdin_filename=stdin_filename)
+        return show(paths or [Path(".")], options, settings=show_settings, stdin_filename=stdin_filename, warn=_warn)
     if paths == [Path("-")]:
         return _run_stdin(options, stdin_filename, output)
     if add_noqa:
         from lint_mainlayer.add_noqa import run as run_add_noqa
 
-        return run_add_noqa(paths or [Path(".")], options)
+        return run_add_noqa(paths or [Path(".")], options, warn=_warn)
     return _run(paths or [Path(".")], options, output)
 
 
 def _run(paths: list[Path], options: api.Options, output: _Output) -> int:
     results: list[FileResult] = []
     try:
-        for result in api.check_paths(paths, options):
+        for result in api.check_paths(paths, options, _warn):
             if result.error is not None:
                 click.echo(f"{result.path}: error: {result.error}", err=True)
             results.append(result)
@@ -355,6 +345,8 @@ def _statistics(results: list[FileResult], options: api.Options, output_format: 
         entry[1] += text.fixable(d, options.unsafe_fixes)
     ordered = sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))
     if output_format == "json":
+        import json
+
         return json.dumps(
             [
                 {"code": code, "name": RULE_NAMES.get(code, ""), "count": n, "fixable": fixable > 0}

@@ -9,11 +9,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 from lint_mainlayer import codes, project_version
 from lint_mainlayer.types import Settings
 
@@ -128,6 +123,11 @@ def _patterns(value: Any, key: str, path: Path) -> tuple[str, ...]:
 
 def load_file(path: Path) -> ProjectConfig | None:
     """The config in `path`, or None when the file has no `[tool.lint-mainlayer]` table."""
+    # Imported here: a file outside any project with a pyproject.toml never needs it.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

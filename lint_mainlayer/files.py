@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-import logging
 import os
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
-
-import pathspec
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from lint_mainlayer.config import DEFAULT_INCLUDE, ProjectConfig, for_directory
 
-#: Warnings about paths skipped (a dangling symlink); the CLI prints them on stderr.
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    # pathspec is imported where patterns are compiled: a run on named files without
+    # exclude patterns never needs it (~10 ms of start-up).
+    import pathspec
+
+#: Receives each warning about a path skipped (a dangling symlink met in a walk).
+Warn = Callable[[str], None]
+
+
+def warn_on_stderr(message: str) -> None:
+    """The default `Warn`: the message on stderr."""
+    print(message, file=sys.stderr)
 
 # Folders no user wants linted, as in ruff's defaults; `exclude` in the config replaces them.
 DEFAULT_EXCLUDE = (
@@ -44,6 +52,8 @@ def _exclude_spec(config: ProjectConfig, explicit: bool) -> pathspec.GitIgnoreSp
 def _compiled(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
     # Keyed by the patterns, not the config: every folder without a pyproject.toml has its
     # own config but the same default patterns, compiled once.
+    import pathspec
+
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
@@ -54,11 +64,16 @@ def _gitignore(directory: Path) -> pathspec.GitIgnoreSpec | None:
         lines = path.read_text("utf-8", errors="replace").splitlines()
     except OSError:
         return None
+    import pathspec
+
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def excluded(path: Path, config: ProjectConfig, is_dir: bool = False, explicit: bool = False) -> bool:
     """Whether the project's exclude patterns (or the defaults) match `path`."""
+    if explicit and not (config.exclude or config.extend_exclude):
+        # No pattern to match (a named file, no excludes configured): no spec to compile.
+        return False
     try:
         relative = path.absolute().relative_to(config.root.absolute())
     except ValueError:
@@ -71,7 +86,7 @@ def excluded(path: Path, config: ProjectConfig, is_dir: bool = False, explicit: 
     return any(spec.match_file(part + "/") for part in relative.parts[:-1])
 
 
-Specs = tuple[tuple[str, pathspec.GitIgnoreSpec], ...]
+Specs = tuple[tuple[str, "pathspec.GitIgnoreSpec"], ...]
 
 
 def _specs_above(folder: Path, stop: Path) -> Specs:
@@ -124,19 +139,19 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def discover(paths: list[Path]) -> Iterator[Candidate]:
+def discover(paths: list[Path], warn: Warn = warn_on_stderr) -> Iterator[Candidate]:
     """Files to lint, in a stable order. Explicit files are kept unless the project's
     excludes match them (so pre-commit's explicit file names honour the config too).
 
     Paths that cannot be read come out as candidates with an `error` (a missing named path,
     a folder the walk cannot list), so the run goes on; a dangling symlink met in a walk is
-    a warning on `log`, and skipped."""
+    a warning to `warn`, and skipped."""
     seen: set[object] = set()
     for path in paths:
         if _is_dir(path):
             root = path.absolute()
             stop = _git_root(root)
-            for found in _walk(root, stop):
+            for found in _walk(root, stop, warn):
                 key = _identity(found.path) if found.error is None else found.path
                 if key not in seen:
                     seen.add(key)
@@ -164,14 +179,14 @@ def _identity(path: Path) -> object:
     return (info.st_dev, info.st_ino)
 
 
-def _walk(root: Path, stop: Path) -> Iterator[Candidate]:
+def _walk(root: Path, stop: Path, warn: Warn) -> Iterator[Candidate]:
     cwd = Path.cwd()  # once per walk, not once per file
     unreadable: list[OSError] = []
     for file, config, exists in _walk_entries(root, stop, unreadable):
         yield from _unreadable(unreadable, cwd)
         if not exists:
             # A dangling symlink: nothing to lint, and not the user's mistake to fail on.
-            log.warning("%s: warning: broken symbolic link, skipped", _display(Path(file), cwd))
+            warn(f"{_display(Path(file), cwd)}: warning: broken symbolic link, skipped")
             continue
         shown = _display(Path(file), cwd)
         yield Candidate(shown, config.for_file(Path(file)))

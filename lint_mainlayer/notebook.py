@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from lint_mainlayer.prefilter import MARKER
-from lint_mainlayer.source import DecodedSource, DecodeError, EncodeError, decode, encode
+from lint_mainlayer.source import DecodedSource, DecodeError, EncodeError, decode, encode, may_hold_ipython
 from lint_mainlayer.types import CellIndex, FileResult
 
 SUFFIX = ".ipynb"
@@ -39,11 +39,6 @@ PYTHON_CELL_MAGICS = frozenset(
     {"time", "timeit", "capture", "prun", "debug", "python", "python3", "pypy", "writefile_py", "px", "tensorboard"}
 )
 
-# A line that may start IPython syntax: cheap enough to run on every `.py` file first.
-_MAYBE_IPYTHON = re.compile(
-    r"^[ \t]*(?:[%!?]|[A-Za-z_][\w.]*[ \t]*\?\??[ \t]*$|[A-Za-z_][\w., \t]*=[ \t]*[!%][A-Za-z_])",
-    re.MULTILINE,
-)
 _MASKED = re.compile(rf"^[ \t]*(?:pass  )?# {MARK}(\d+)$")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
@@ -166,7 +161,7 @@ def mask_lines(lines: list[str], originals: list[str], *, cell_start: bool) -> l
 
 def mask(text: str) -> Masked | None:
     """`text` with IPython lines masked, or None when it has none (the common case)."""
-    if _MAYBE_IPYTHON.search(text) is None:
+    if not may_hold_ipython(text):
         return None
     originals: list[str] = []
     lines = _LINE.findall(text)

@@ -180,7 +180,15 @@ def calls_imported_main_layer(tree: ast.AST) -> bool:
         if isinstance(node, (ast.Name, ast.Attribute)):
             references.append(node)
         elif isinstance(node, ast.Call):
-            callees.append(node.func)
+            func = node.func
+            # What the checks below would find, found now: a call of a main layer already
+            # imported (the walk visits a module's top-level imports before any call nested
+            # in a statement). A match stays one whatever the rest of the walk adds.
+            if isinstance(func, ast.Name) and func.id in layers:
+                return True
+            if isinstance(func, ast.Attribute) and MARKER in func.attr and _from_transformers(func.value, star, roots):
+                return True
+            callees.append(func)
             if isinstance(node.func, ast.Attribute) and node.func.attr in COPY_METHODS:
                 copies = True
             indirect = indirect or isinstance(node.func, (ast.Name, ast.Subscript, ast.Call))

@@ -22,19 +22,17 @@ serves both: the result carries the range and the rules say so instead of guessi
 
 from __future__ import annotations
 
-import configparser
-import json
+import os
 import re
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from typing import Callable, Iterator
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+# tomllib, json and configparser are imported by the readers of the files that need them:
+# most folders have none of those files (~5 ms of start-up).
 
 # The minors tried when resolving a range; transformers 4.x ended at 4.57, and 4.99 leaves
 # room without changing any answer (only the side of 4.37 matters).
@@ -43,6 +41,7 @@ _NEWEST_MINOR = 99
 BOUNDARIES: tuple[tuple[int, int], ...] = ((4, 37),)
 
 _LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock")
+_REQUIREMENTS_NAME = re.compile(r"(requirements|constraints)[\w.-]*\.(txt|in)")
 _REQUIREMENT = re.compile(
     r"^\s*transformers\s*(?:\[[^\]]*\])?\s*(?P<spec>(?:[<>=!~]=?|===)[^;#\\]*)?\s*(?:;.*)?(?:#.*)?$",
     re.IGNORECASE,
@@ -106,7 +105,7 @@ PROJECT_FILE_GLOBS = (
 def is_project_file(name: str) -> bool:
     """Whether a file of this name can change the settings or the transformers version."""
     return name in ("pyproject.toml", "setup.cfg", "environment.yml", "environment.yaml", "Pipfile.lock") or (
-        name in _LOCK_FILES or re.fullmatch(r"(requirements|constraints)[\w.-]*\.(txt|in)", name) is not None
+        name in _LOCK_FILES or _REQUIREMENTS_NAME.fullmatch(name) is not None
     )
 
 
@@ -136,8 +135,10 @@ def in_folder(folder: Path) -> ProjectVersion | None:
     for path, read in _sources(folder):
         try:
             found = read(path)
-        except (OSError, UnicodeDecodeError, ValueError, tomllib.TOMLDecodeError, configparser.Error):
+        except (OSError, UnicodeDecodeError, ValueError):
             # A broken dependency file is the project's other tools' business: look further.
+            # (tomllib's and json's errors are ValueErrors; `_setup_cfg` turns configparser's
+            # into one.)
             continue
         if found is not None:
             return found
@@ -151,17 +152,33 @@ def _sources(folder: Path) -> Iterator[tuple[Path, _Reader]]:
     for name in _LOCK_FILES:
         yield folder / name, _toml_lock
     yield folder / "Pipfile.lock", _pipfile_lock
-    try:
-        names = sorted(p.name for p in folder.iterdir() if p.is_file())
-    except OSError:
-        names = []
-    for name in names:
-        if re.fullmatch(r"(requirements|constraints)[\w.-]*\.(txt|in)", name):
-            yield folder / name, _requirements_file
+    for name in _requirement_files(folder):
+        yield folder / name, _requirements_file
     yield folder / "pyproject.toml", _pyproject
     yield folder / "setup.cfg", _setup_cfg
     for name in ("environment.yml", "environment.yaml"):
         yield folder / name, _conda
+
+
+def _requirement_files(folder: Path) -> list[str]:
+    # The names are matched before anything is asked of the file system: a folder such as
+    # /tmp or a home folder can hold thousands of entries, each a stat with `is_file()`.
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(
+                entry.name
+                for entry in entries
+                if _REQUIREMENTS_NAME.fullmatch(entry.name) is not None and _is_file_entry(entry)
+            )
+    except OSError:
+        return []
+
+
+def _is_file_entry(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def _exists(path: Path) -> bool:
@@ -177,7 +194,7 @@ def _toml_lock(path: Path) -> ProjectVersion | None:
     text = path.read_text("utf-8")
     if "transformers" not in text:
         return None
-    data = tomllib.loads(text)
+    data = _toml().loads(text)
     for package in data.get("package", []):
         if isinstance(package, dict) and str(package.get("name", "")).lower() == "transformers":
             version = package.get("version")
@@ -189,6 +206,8 @@ def _toml_lock(path: Path) -> ProjectVersion | None:
 def _pipfile_lock(path: Path) -> ProjectVersion | None:
     if not _exists(path):
         return None
+    import json
+
     data = json.loads(path.read_text("utf-8"))
     for section in ("default", "develop"):
         entry = data.get(section, {}).get("transformers")
@@ -209,7 +228,7 @@ def _pyproject(path: Path) -> ProjectVersion | None:
     text = path.read_text("utf-8")
     if "transformers" not in text:
         return None
-    project = tomllib.loads(text).get("project", {})
+    project = _toml().loads(text).get("project", {})
     if not isinstance(project, dict):
         return None
     requirements = list(project.get("dependencies", []) or [])
@@ -221,14 +240,19 @@ def _pyproject(path: Path) -> ProjectVersion | None:
 def _setup_cfg(path: Path) -> ProjectVersion | None:
     if not _exists(path):
         return None
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None)
-    parser.read_string(path.read_text("utf-8"))
     lines: list[str] = []
-    if parser.has_option("options", "install_requires"):
-        lines += parser.get("options", "install_requires").splitlines()
-    if parser.has_section("options.extras_require"):
-        for _, value in parser.items("options.extras_require"):
-            lines += value.splitlines()
+    try:
+        parser.read_string(path.read_text("utf-8"))
+        if parser.has_option("options", "install_requires"):
+            lines += parser.get("options", "install_requires").splitlines()
+        if parser.has_section("options.extras_require"):
+            for _, value in parser.items("options.extras_require"):
+                lines += value.splitlines()
+    except configparser.Error as exc:
+        raise ValueError(str(exc)) from None
     return _first_requirement(lines, path.name)
 
 
@@ -257,6 +281,14 @@ def _first_requirement(lines: list[str], where: str) -> ProjectVersion | None:
             continue  # unpinned: names no version
         return _from_specifier(spec, f"{where}: transformers{spec}")
     return None
+
+
+def _toml() -> ModuleType:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    return tomllib
 
 
 def _exact(version: str, source: str) -> ProjectVersion | None:

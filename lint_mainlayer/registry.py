@@ -10,10 +10,13 @@ table is read on its first lookup, once per process: importing this module reads
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
+
+_T = TypeVar("_T")
 
 # The generated tables, shipped as package data beside this module.
 _DATA = Path(__file__).resolve().parent / "data"
@@ -210,12 +213,37 @@ class AutoClass:
         return ()
 
 
+class _Entries(Mapping[str, _T], Generic[_T]):
+    """A table's entries by name, each built from its raw JSON on first access: a run looks
+    up a handful of the ~350 classes, and building them all cost ~4 ms of every run."""
+
+    def __init__(self, raw: dict[str, dict[str, Any]], build: Callable[[dict[str, Any]], _T]) -> None:
+        self._raw = raw
+        self._build = build
+        self._built: dict[str, _T] = {}
+
+    def __getitem__(self, name: str) -> _T:
+        entry = self._built.get(name)
+        if entry is None:
+            entry = self._built[name] = self._build(self._raw[name])
+        return entry
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
 class _ModelTable:
     # A plain class: it never leaves this module, and each dataclass costs import time.
     def __init__(
         self,
-        models: dict[str, ModelClass],
-        autos: dict[str, AutoClass],
+        models: Mapping[str, ModelClass],
+        autos: Mapping[str, AutoClass],
         configs: tuple[tuple[str, str], ...],  # (model type, config class), in CONFIG_MAPPING_NAMES order
     ) -> None:
         self.models = models
@@ -258,18 +286,18 @@ def _model_table() -> _ModelTable:
     text = (_DATA / "models.json").read_text("utf-8")
     raw = json.loads(text)
     return _ModelTable(
-        models={entry["name"]: _model_entry(entry) for entry in raw["models"]},
-        autos={entry["name"]: _auto_entry(entry) for entry in raw["auto_classes"]},
+        models=_Entries({entry["name"]: entry for entry in raw["models"]}, _model_entry),
+        autos=_Entries({entry["name"]: entry for entry in raw["auto_classes"]}, _auto_entry),
         configs=tuple((t, c) for t, c in raw["configs"]),
     )
 
 
-def load_models() -> dict[str, ModelClass]:
+def load_models() -> Mapping[str, ModelClass]:
     """All TF model classes by class name."""
     return _model_table().models
 
 
-def load_auto_classes() -> dict[str, AutoClass]:
+def load_auto_classes() -> Mapping[str, AutoClass]:
     """All `TFAutoModel*` classes by class name."""
     return _model_table().autos
 

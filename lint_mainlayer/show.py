@@ -46,7 +46,14 @@ def describe(path: str, config: ProjectConfig, options: api.Options) -> str:
     return "\n".join(lines)
 
 
-def show(paths: list[Path], options: api.Options, *, settings: bool, stdin_filename: str | None) -> int:
+def show(
+    paths: list[Path],
+    options: api.Options,
+    *,
+    settings: bool,
+    stdin_filename: str | None,
+    warn: api.Warn = api.warn_on_stderr,
+) -> int:
     """Print the files `paths` give (`--show-files`) or the first one's settings (`--show-settings`)."""
     errors = 0
     try:
@@ -56,7 +63,7 @@ def show(paths: list[Path], options: api.Options, *, settings: bool, stdin_filen
             candidates = [(name, config.for_file(Path(name)) if stdin_filename else config)]
         else:
             candidates = []
-            for candidate in discover(paths):
+            for candidate in discover(paths, warn):
                 if candidate.error is not None:
                     click.echo(f"{candidate.path}: error: {candidate.error}", err=True)
                     errors += 1

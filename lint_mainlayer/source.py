@@ -14,9 +14,21 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import tokenize
 import warnings
 from dataclasses import dataclass
+
+
+# A line that may start IPython syntax (`%magic`, `!shell`, `obj?`, `x = !ls`): cheap enough
+# to run on every `.py` file first, so that `notebook` is imported only for those that may.
+_MAYBE_IPYTHON = r"^[ \t]*(?:[%!?]|[A-Za-z_][\w.]*[ \t]*\?\??[ \t]*$|[A-Za-z_][\w., \t]*=[ \t]*[!%][A-Za-z_])"
+
+
+def may_hold_ipython(text: str) -> bool:
+    """Whether `text` may hold IPython syntax (False only when `notebook.mask` finds none)."""
+    # Compiled on first use (re caches it), not at import.
+    return re.search(_MAYBE_IPYTHON, text, re.MULTILINE) is not None
 
 
 class DecodeError(Exception):

@@ -15,7 +15,6 @@ import errno
 import os
 import re
 import stat
-import tempfile
 import time
 from contextlib import suppress
 from pathlib import Path
@@ -53,6 +52,8 @@ def write_atomic(path: Path, data: bytes, expected: bytes) -> None:
         # Replacing goes through the folder's permissions: without this check a fix would
         # overwrite a file its owner made read-only.
         raise PermissionError(errno.EACCES, "the file is read-only", str(path))
+    import tempfile  # here: only fixes write (it imports shutil, random, bz2, lzma)
+
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}{TEMP_MARK}", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -16,6 +16,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -123,7 +124,8 @@ def test_failing_write_leaves_the_original_and_no_temporary_file(
     (project / "other.py").write_text(BUGGY.replace("bert =", "other ="))
     target, make, reason = FAILURES[failure]
     module_name, attribute = target.split(".")
-    module = getattr(writer, module_name)
+    # writer imports tempfile when it writes (start-up time): patch the module itself.
+    module = tempfile if module_name == "tempfile" else getattr(writer, module_name)
     monkeypatch.setattr(module, attribute, make(getattr(module, attribute)))
     before = _listing(project)
     code = main(["--no-cache", "--fix", "buggy.py", "other.py"])
