@@ -64,6 +64,32 @@ class MainLayer:
         return None
 
 
+class _Entries(Mapping[str, _T], Generic[_T]):
+    """A table's entries by name, each built from its raw JSON on first access: a run looks
+    up a handful of the ~70 main layers and ~360 model classes, and building them all cost
+    ~5 ms of every run."""
+
+    def __init__(self, raw: dict[str, dict[str, Any]], build: Callable[[dict[str, Any]], _T]) -> None:
+        self._raw = raw
+        self._build = build
+        self._built: dict[str, _T] = {}
+
+    def __getitem__(self, name: str) -> _T:
+        entry = self._built.get(name)
+        if entry is None:
+            entry = self._built[name] = self._build(self._raw[name])
+        return entry
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
 def _extra(raw: dict[str, Any]) -> Extra:
     return Extra(
         name=raw["name"],
@@ -88,11 +114,11 @@ def _entry(raw: dict[str, Any]) -> MainLayer:
 
 
 @lru_cache(maxsize=1)
-def load() -> dict[str, MainLayer]:
+def load() -> Mapping[str, MainLayer]:
     """All main layers by class name."""
     text = (_DATA / "main_layers.json").read_text("utf-8")
     raw = json.loads(text)
-    return {entry["name"]: _entry(entry) for entry in raw["main_layers"]}
+    return _Entries({entry["name"]: entry for entry in raw["main_layers"]}, _entry)
 
 
 @lru_cache(maxsize=1)
@@ -211,31 +237,6 @@ class AutoClass:
             if known == model_type:
                 return names
         return ()
-
-
-class _Entries(Mapping[str, _T], Generic[_T]):
-    """A table's entries by name, each built from its raw JSON on first access: a run looks
-    up a handful of the ~350 classes, and building them all cost ~4 ms of every run."""
-
-    def __init__(self, raw: dict[str, dict[str, Any]], build: Callable[[dict[str, Any]], _T]) -> None:
-        self._raw = raw
-        self._build = build
-        self._built: dict[str, _T] = {}
-
-    def __getitem__(self, name: str) -> _T:
-        entry = self._built.get(name)
-        if entry is None:
-            entry = self._built[name] = self._build(self._raw[name])
-        return entry
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._raw
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._raw)
-
-    def __len__(self) -> int:
-        return len(self._raw)
 
 
 class _ModelTable:

@@ -10,7 +10,7 @@ import contextlib
 import copy
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -32,7 +32,7 @@ def main_layer_entry(obj: Any) -> registry.MainLayer | None:
     return None
 
 
-def _table() -> dict[str, registry.MainLayer]:
+def _table() -> Mapping[str, registry.MainLayer]:
     try:
         return registry.load()
     except (OSError, ValueError, KeyError):
