@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = """
 import sys
 from lint_mainlayer.cli import main
@@ -60,3 +62,52 @@ def test_linting_a_file_with_findings_imports_no_libcst(tmp_path: Path) -> None:
     assert "LIBCST []" in out
     # The test would see it: applying the fix (`--diff`) does load libcst.
     assert "AFTER-FIX True" in out
+
+
+# Imported only by the runs that need them (start-up time, issue 12): pathspec for exclude
+# patterns and .gitignore files, tomllib for a pyproject.toml, configparser for a setup.cfg,
+# tempfile for writing a fix, concurrent.futures for worker processes, packaging for a
+# version range, notebook for notebooks and IPython lines, and the other subcommands.
+LAZY = (
+    "pathspec", "tomllib", "configparser", "tempfile", "logging", "concurrent.futures", "packaging",
+    "libcst", "lint_mainlayer.notebook", "lint_mainlayer.lsp", "lint_mainlayer.runtime",
+    "lint_mainlayer.show", "lint_mainlayer.add_noqa", "lint_mainlayer.rule_command",
+)
+LAZY_SCRIPT = """
+import sys
+from lint_mainlayer.cli import main
+code = main(["-q", *sys.argv[1:]])
+lazy = {lazy!r}
+print("CODE", code)
+print("LOADED", sorted(m for m in lazy if m in sys.modules))
+"""
+
+
+def _loaded_by_a_lint_run(tmp_path: Path, *args: str) -> str:
+    return subprocess.run(
+        [sys.executable, "-c", LAZY_SCRIPT.format(lazy=LAZY), *args],
+        capture_output=True, text=True, check=True, cwd=tmp_path,
+    ).stdout
+
+
+def test_a_plain_lint_run_imports_only_what_it_needs(tmp_path: Path) -> None:
+    folder = tmp_path / "scripts"
+    folder.mkdir()
+    (folder / "train.py").write_text(
+        "from transformers import BertConfig, TFBertMainLayer\n"
+        'c = BertConfig.from_pretrained("bert-base-uncased")\nlayer = TFBertMainLayer(c)\n'
+    )
+    if any((parent / "pyproject.toml").exists() for parent in folder.parents):
+        pytest.skip("a pyproject.toml above the temporary folder is read (and needs tomllib)")
+    # A named file, with the result cache and without; two files (worker processes are
+    # started only for three or more that need the rules).
+    for args in (["scripts/train.py"], ["--no-cache", "scripts/train.py"], ["scripts/train.py", "scripts/train.py"]):
+        out = _loaded_by_a_lint_run(tmp_path, *args)
+        assert "CODE 1" in out, out
+        assert "LOADED []" in out, (args, out)
+    # The test would see them: a walk into a subfolder checks it against the default
+    # excludes with pathspec, and a notebook needs its module.
+    (folder / "data").mkdir()
+    (folder / "nb.ipynb").write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    out = _loaded_by_a_lint_run(tmp_path, "--no-cache", "scripts")
+    assert "'pathspec'" in out and "'lint_mainlayer.notebook'" in out, out
