@@ -19,7 +19,6 @@ import tokenize
 import warnings
 from dataclasses import dataclass
 
-
 # A line that may start IPython syntax (`%magic`, `!shell`, `obj?`, `x = !ls`): cheap enough
 # to run on every `.py` file first, so that `notebook` is imported only for those that may.
 _MAYBE_IPYTHON = r"^[ \t]*(?:[%!?]|[A-Za-z_][\w.]*[ \t]*\?\??[ \t]*$|[A-Za-z_][\w., \t]*=[ \t]*[!%][A-Za-z_])"
