@@ -954,6 +954,29 @@ def test_a_config_read_by_hand_is_loaded_from_its_directory(read: str) -> None:
     assert "from_pretrained(f," not in fixed
 
 
+@pytest.mark.parametrize(
+    "path, directory",
+    [
+        pytest.param('os.path.join(CKPT, "config.json")', "CKPT", id="os-path-join"),
+        pytest.param('Path(CKPT) / "config.json"', "Path(CKPT)", id="pathlib"),
+        pytest.param('ROOT / "bert" / "config.json"', 'ROOT / "bert"', id="pathlib-nested"),
+    ],
+)
+def test_from_pretrained_of_a_config_file_loads_the_weights_of_its_directory(path: str, directory: str) -> None:
+    for config_class, built in (("BertConfig", "TFBertMainLayer(cfg)"), ("AutoConfig", "TFAutoModel.from_config(cfg)")):
+        source = (
+            HEADER + 'from transformers import AutoConfig, TFAutoModel\nROOT = Path("/models")\n'
+            f"cfg = {config_class}.from_pretrained({path})\nbert = {built}\n"
+            "ids = tf.keras.Input(shape=(8,), dtype=tf.int32)\nmodel = tf.keras.Model(ids, bert(ids)[0])\n"
+        )
+        (finding,) = engine.lint_source(source)
+        assert f"checkpoint `{directory}`" in finding.message
+        if directory == "CKPT":  # a name: the fix repeats it (a compound path is not repeated)
+            fixed = engine.fix_source(source).source
+            assert ".from_pretrained(CKPT, config=cfg)" in fixed, fixed
+        assert "config.json" not in (finding.fix.description if finding.fix else "")
+
+
 def test_a_config_read_from_an_unknown_path_gets_no_fix() -> None:
     source = HEADER + "import json\ncfg = BertConfig(**json.load(open(some_path)))\nbert = TFBertMainLayer(cfg)\n"
     (finding,) = engine.lint_source(source)

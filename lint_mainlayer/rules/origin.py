@@ -18,8 +18,9 @@ otherwise the parameter's default decides, else unknown.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable, Literal
+from typing import Literal
 
 from lint_mainlayer.rules.calls import args_of, config_arg, string_value
 from lint_mainlayer.rules.facts import Construction, ModuleFacts, Site
@@ -191,6 +192,9 @@ class _Classifier:
             checkpoint = positional[0].value if positional else None
             if "pretrained_model_name_or_path" in keywords:
                 checkpoint = keywords["pretrained_model_name_or_path"].value
+            if checkpoint is not None:
+                # `from_pretrained(<dir>/config.json)` reads one file; the weights are in <dir>.
+                checkpoint = _config_dir(checkpoint) or checkpoint
             return Origin("pretrained", "a pretrained config", call, checkpoint, unit, index)
         if isinstance(func, ast.Attribute) and last == "from_json_file" and positional:
             directory = _config_dir(positional[0].value)
