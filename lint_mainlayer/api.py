@@ -38,12 +38,12 @@ from lint_mainlayer.files import Candidate, discover, excluded
 from lint_mainlayer.files import log as files_log
 from lint_mainlayer.noqa import NOQA
 from lint_mainlayer.parallel import Failed, call_safely, map_ordered
+from lint_mainlayer.rules.tree import LINE_BREAK, split_lines
 from lint_mainlayer.source import (
     DecodedSource,
     DecodeError,
     EncodeError,
     decode,
-    encode,
 )
 from lint_mainlayer.types import CellIndex, Diagnostic, FileResult, RuleDoc, Settings
 from lint_mainlayer.writer import ChangedOnDisk, write_atomic
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
 # What the transports (cli, lsp) use of the layers below, so that they import only this module.
 __all__ = [
+    "LINE_BREAK",
     "NOQA",
     "PROJECT_FILE_GLOBS",
     "RULE_NAMES",
@@ -88,6 +89,7 @@ __all__ = [
     "project_files_state",
     "project_root_of",
     "rule_docs",
+    "split_lines",
     "settings_for",
 ]
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import re
 import tokenize
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import asdict
@@ -36,8 +35,15 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from lint_mainlayer import __version__, api
-from lint_mainlayer.api import NOQA
-from lint_mainlayer.types import Diagnostic, FileResult, Fix, RuleDoc, Settings, diagnostic_from_dict
+from lint_mainlayer.api import LINE_BREAK, NOQA, split_lines
+from lint_mainlayer.types import (
+    Diagnostic,
+    FileResult,
+    Fix,
+    RuleDoc,
+    Settings,
+    diagnostic_from_dict,
+)
 
 SOURCE = "lint-mainlayer"
 DEBOUNCE_SECONDS = 0.3
@@ -47,16 +53,7 @@ FIX_ALL = f"{types.CodeActionKind.SourceFixAll.value}.{SOURCE}"
 Key = tuple[str, int, int]
 
 
-# LSP and libcst both end lines at \r\n, \r or \n (str.splitlines also splits at \f, \x1c, ...).
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
 # -- pure converters ---------------------------------------------------------------------
-
-
-def split_lines(source: str) -> list[str]:
-    """The lines of `source` without their terminators, split where LSP splits them."""
-    return _LINE_BREAK.split(source)
 
 
 def client_units(text: str, encoding: str) -> int:
@@ -135,7 +132,7 @@ def from_lsp_data(data: Any) -> Diagnostic | None:
 
 
 def _position_at(source: str, offset: int, encoding: str) -> types.Position:
-    breaks = list(_LINE_BREAK.finditer(source, 0, offset))
+    breaks = list(LINE_BREAK.finditer(source, 0, offset))
     start = breaks[-1].end() if breaks else 0
     return types.Position(line=len(breaks), character=client_units(source[start:offset], encoding))
 

@@ -16,11 +16,11 @@ import re
 import tokenize
 from collections.abc import Sequence
 
+from lint_mainlayer.rules.tree import LINE_BREAK
 from lint_mainlayer.types import Diagnostic
 
 # Bare, or with codes: `# noqa`, `# noqa: MLL001, MLL002`.
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def _line_facts(source: str) -> tuple[set[int], dict[int, str]]:
@@ -42,7 +42,7 @@ def silenced(source: str, findings: Sequence[tuple[str, int, int]]) -> set[int]:
     `# noqa: CODE` on a line they span."""
     # Tokenizing a long module costs more than its analysis: only when a line a finding
     # spans says `noqa` at all can a comment on it silence the finding.
-    lines = _LINE_BREAK.split(source)
+    lines = LINE_BREAK.split(source)
     if not any("noqa" in lines[n - 1].lower() for _, line, end in findings for n in range(line, end + 1) if 0 < n <= len(lines)):
         return set()
     _, comments = _line_facts(source)
@@ -66,8 +66,8 @@ def add_noqa(source: str, diagnostics: Sequence[Diagnostic]) -> tuple[str, int]:
     for d in diagnostics:
         target = next((n for n in range(d.line, d.end_line + 1) if n in endings), d.line)
         wanted.setdefault(target, set()).add(d.code)
-    parts = _LINE_BREAK.split(source)
-    breaks = _LINE_BREAK.findall(source)
+    parts = LINE_BREAK.split(source)
+    breaks = LINE_BREAK.findall(source)
     added = 0
     for number, codes in sorted(wanted.items()):
         if not 1 <= number <= len(parts):

@@ -19,9 +19,17 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+# Python, libcst and LSP all end lines at \r\n, \r or \n (`str.splitlines` also splits at
+# \f, \x1c, ...): every split of a source into lines, here and in the editor, uses this one.
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
 _SKIP = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
 _WHITESPACE = " \t\f\r\n\\"
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of `text` without their terminators, split where Python splits them."""
+    return LINE_BREAK.split(text)
 _CALLS_LOCK = threading.RLock()
 
 
