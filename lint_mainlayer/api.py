@@ -36,7 +36,7 @@ from lint_mainlayer.config import (
 )
 from lint_mainlayer.files import Candidate, discover, excluded
 from lint_mainlayer.files import log as files_log
-from lint_mainlayer.noqa import NOQA
+from lint_mainlayer.noqa import NOQA, noqa_edits
 from lint_mainlayer.parallel import Failed, call_safely, map_ordered
 from lint_mainlayer.rules.tree import LINE_BREAK, split_lines
 from lint_mainlayer.source import (
@@ -88,6 +88,7 @@ __all__ = [
     "parse_version",
     "project_files_state",
     "project_root_of",
+    "noqa_edits",
     "rule_docs",
     "split_lines",
     "settings_for",
