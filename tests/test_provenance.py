@@ -228,6 +228,31 @@ def test_a_load_is_a_load_of_pretrained_weights_into_this_layer(source: str, exp
 
 CONFIGS = [
     pytest.param(
+        "cfg, unused = BertConfig.from_pretrained(CKPT, return_unused_kwargs=True)\nbert = TFBertMainLayer(cfg)\n",
+        ["MLL001"],
+        id="config-and-unused-kwargs-unpacked",
+    ),
+    pytest.param(
+        "cfg = BertConfig.from_pretrained(CKPT, return_unused_kwargs=True)[0]\nbert = TFBertMainLayer(cfg)\n",
+        ["MLL001"],
+        id="config-of-the-pair-by-index",
+    ),
+    pytest.param(
+        "cfg = base = BertConfig.from_pretrained(CKPT)\nbert = TFBertMainLayer(cfg)\n",
+        ["MLL001"],
+        id="chained-assignment",
+    ),
+    pytest.param(
+        "unused, cfg = BertConfig.from_pretrained(CKPT, return_unused_kwargs=True)\nbert = TFBertMainLayer(cfg)\n",
+        ["MLL002"],
+        id="the-unused-kwargs-are-no-config",
+    ),
+    pytest.param(
+        "cfg, unused = BertConfig.from_pretrained(CKPT, vocab_size=10, return_unused_kwargs=True)\nbert = TFBertMainLayer(cfg)\n",
+        [],
+        id="unpacked-config-with-a-changed-architecture",
+    ),
+    pytest.param(
         "import json\n"
         'cfg = BertConfig(**json.load(open(os.path.join(CKPT, "config.json"))))\n'
         "bert = TFBertMainLayer(cfg)\n",
