@@ -35,17 +35,16 @@ from lint_mainlayer.config import (
     with_target,
 )
 from lint_mainlayer.files import Candidate, Warn, discover, excluded, warn_on_stderr
-from lint_mainlayer.noqa import NOQA
+from lint_mainlayer.noqa import NOQA, noqa_edits
 from lint_mainlayer.parallel import Failed, call_safely, map_ordered
 from lint_mainlayer.source import (
     DecodedSource,
     DecodeError,
     EncodeError,
     decode,
-    encode,
     may_hold_ipython,
 )
-from lint_mainlayer.types import CellIndex, Diagnostic, FileResult, RuleDoc, Settings
+from lint_mainlayer.types import LINE_BREAK, CellIndex, Diagnostic, FileResult, RuleDoc, Settings, split_lines
 from lint_mainlayer.writer import ChangedOnDisk, write_atomic
 
 if TYPE_CHECKING:
@@ -56,6 +55,7 @@ if TYPE_CHECKING:
 
 # What the transports (cli, lsp) use of the layers below, so that they import only this module.
 __all__ = [
+    "LINE_BREAK",
     "NOQA",
     "PROJECT_FILE_GLOBS",
     "RULE_NAMES",
@@ -88,7 +88,9 @@ __all__ = [
     "parse_version",
     "project_files_state",
     "project_root_of",
+    "noqa_edits",
     "rule_docs",
+    "split_lines",
     "settings_for",
 ]
 

@@ -21,9 +21,6 @@ functions, tested without a server.
 from __future__ import annotations
 
 import asyncio
-import io
-import re
-import tokenize
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from functools import lru_cache
@@ -36,8 +33,15 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from lint_mainlayer import __version__, api
-from lint_mainlayer.api import NOQA
-from lint_mainlayer.types import Diagnostic, FileResult, Fix, RuleDoc, Settings, diagnostic_from_dict
+from lint_mainlayer.api import LINE_BREAK, noqa_edits, split_lines
+from lint_mainlayer.types import (
+    Diagnostic,
+    FileResult,
+    Fix,
+    RuleDoc,
+    Settings,
+    diagnostic_from_dict,
+)
 
 SOURCE = "lint-mainlayer"
 DEBOUNCE_SECONDS = 0.3
@@ -47,16 +51,7 @@ FIX_ALL = f"{types.CodeActionKind.SourceFixAll.value}.{SOURCE}"
 Key = tuple[str, int, int]
 
 
-# LSP and libcst both end lines at \r\n, \r or \n (str.splitlines also splits at \f, \x1c, ...).
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
 # -- pure converters ---------------------------------------------------------------------
-
-
-def split_lines(source: str) -> list[str]:
-    """The lines of `source` without their terminators, split where LSP splits them."""
-    return _LINE_BREAK.split(source)
 
 
 def client_units(text: str, encoding: str) -> int:
@@ -135,7 +130,7 @@ def from_lsp_data(data: Any) -> Diagnostic | None:
 
 
 def _position_at(source: str, offset: int, encoding: str) -> types.Position:
-    breaks = list(_LINE_BREAK.finditer(source, 0, offset))
+    breaks = list(LINE_BREAK.finditer(source, 0, offset))
     start = breaks[-1].end() if breaks else 0
     return types.Position(line=len(breaks), character=client_units(source[start:offset], encoding))
 
@@ -164,51 +159,21 @@ def minimal_edit(old: str, new: str, encoding: str) -> types.TextEdit | None:
     )
 
 
-def _line_facts(source: str) -> tuple[set[int], dict[int, tuple[int, str]]]:
-    """Lines that end where a comment may be added, and each line's comment (column, text)."""
-    endings: set[int] = set()
-    comments: dict[int, tuple[int, str]] = {}
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
-            if token.type in (tokenize.NEWLINE, tokenize.NL):
-                endings.add(token.start[0])
-            elif token.type == tokenize.COMMENT:
-                comments[token.start[0]] = (token.start[1], token.string)
-    except (tokenize.TokenError, SyntaxError):
-        pass
-    return endings, comments
-
-
 def noqa_edit(source: str, diagnostic: Diagnostic, encoding: str) -> types.TextEdit | None:
-    """The edit adding `# noqa: CODE` for a finding: to the codes of an existing `noqa`
-    comment, or as a new comment at the end of the first line of the finding that can hold
-    one (not a line continued by a backslash or inside a string)."""
-    lines = split_lines(source)
-    endings, comments = _line_facts(source)
-    target = next((n for n in range(diagnostic.line, diagnostic.end_line + 1) if n in endings), diagnostic.line)
-    if not 1 <= target <= len(lines):
+    """The edit adding `# noqa: CODE` for a finding, as `--add-noqa` writes it: to the codes
+    of an existing `noqa` comment, or as a new comment at the end of the first line of the
+    finding that can hold one (not a line continued by a backslash or inside a string)."""
+    edits = noqa_edits(source, [(diagnostic.code, diagnostic.line, diagnostic.end_line)])
+    if not edits:
         return None
-    text = lines[target - 1]
-    comment = comments.get(target)
-    if comment is not None:
-        column, comment_text = comment
-        match = NOQA.search(comment_text)
-        if match is not None and match.group("codes") is None:
-            # A bare noqa comment already silences every code.
-            return None
-        if match is not None:
-            at = column + match.end("codes")
-            position = types.Position(line=target - 1, character=client_column(text, at, encoding))
-            return types.TextEdit(
-                range=types.Range(start=position, end=position), new_text=f", {diagnostic.code}"
-            )
-    content_end = len(text.rstrip(" \t\f"))
+    (edit,) = edits
+    text = split_lines(source)[edit.line - 1]
     return types.TextEdit(
         range=types.Range(
-            start=types.Position(line=target - 1, character=client_column(text, content_end, encoding)),
-            end=types.Position(line=target - 1, character=client_units(text, encoding)),
+            start=types.Position(line=edit.line - 1, character=client_column(text, edit.start, encoding)),
+            end=types.Position(line=edit.line - 1, character=client_column(text, edit.end, encoding)),
         ),
-        new_text=f"  # noqa: {diagnostic.code}",
+        new_text=edit.text,
     )
 
 

@@ -14,15 +14,10 @@ from collections.abc import Mapping
 
 from lint_mainlayer.positions import CodeRange
 from lint_mainlayer.rules.fixes import AppendAfter, FixPlan, ReplaceCall, dedent
-from lint_mainlayer.rules.tree import LINE_BREAK, Line, SourceText
+from lint_mainlayer.rules.tree import LINE_BREAK, Line, SourceText, split_lines
 from lint_mainlayer.types import Fix
 
-__all__ = ["LINE_BREAK", "plan_nodes", "render", "source_lines"]
-
-
-def source_lines(source: str) -> list[str]:
-    """The lines of `source` as Python counts them (only CR, LF and CRLF end a line)."""
-    return LINE_BREAK.split(source)
+__all__ = ["plan_nodes", "render"]
 
 
 def plan_nodes(plan: FixPlan) -> tuple[ast.AST | Line, ...]:
@@ -66,7 +61,7 @@ def render(
         relative = body[len(outer) :] if body.startswith(outer) and len(body) > len(outer) else default_indent
         indent = outer + relative
         method = _strip_newline(edit.method)
-        indented = [indent + line if line else line for line in source_lines(method)]
+        indented = [indent + line if line else line for line in split_lines(method)]
         replacement = newline + newline + newline.join(indented)
     return Fix(
         applicability=plan.applicability,

@@ -15,7 +15,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from lint_mainlayer.parsing import parse
-from lint_mainlayer.render import LINE_BREAK
+from lint_mainlayer.rules.tree import LINE_BREAK
 from lint_mainlayer.types import Fix
 
 

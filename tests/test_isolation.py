@@ -83,9 +83,9 @@ print("LOADED", sorted(m for m in lazy if m in sys.modules))
 """
 
 
-def _loaded_by_a_lint_run(tmp_path: Path, *args: str) -> str:
+def _loaded_by_a_lint_run(tmp_path: Path, *args: str, lazy: tuple[str, ...] = LAZY) -> str:
     return subprocess.run(
-        [sys.executable, "-c", LAZY_SCRIPT.format(lazy=LAZY), *args],
+        [sys.executable, "-c", LAZY_SCRIPT.format(lazy=lazy), *args],
         capture_output=True, text=True, check=True, cwd=tmp_path,
     ).stdout
 
@@ -111,3 +111,17 @@ def test_a_plain_lint_run_imports_only_what_it_needs(tmp_path: Path) -> None:
     (folder / "nb.ipynb").write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
     out = _loaded_by_a_lint_run(tmp_path, "--no-cache", "scripts")
     assert "'pathspec'" in out and "'lint_mainlayer.notebook'" in out, out
+
+
+def test_files_without_main_layers_never_import_the_engine(tmp_path: Path) -> None:
+    # The cheap stages answer for them: neither the engine nor the rules are imported (a
+    # module below the api that imported `lint_mainlayer.rules.*` would load them all).
+    folder = tmp_path / "pkg"
+    folder.mkdir()
+    (folder / "plain.py").write_text("import os\nprint(os.sep)\n")
+    (folder / "uses.py").write_text("from transformers import AutoTokenizer\nAutoTokenizer.from_pretrained('x')\n")
+    lazy = (*LAZY, "lint_mainlayer.engine", "lint_mainlayer.rules")
+    for args in (["pkg/plain.py"], ["--no-cache", "pkg/plain.py", "pkg/uses.py"], ["pkg"]):
+        out = _loaded_by_a_lint_run(tmp_path, *args, lazy=lazy)
+        assert "CODE 0" in out, out
+        assert "'lint_mainlayer.engine'" not in out and "'lint_mainlayer.rules'" not in out, (args, out)

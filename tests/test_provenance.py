@@ -228,6 +228,31 @@ def test_a_load_is_a_load_of_pretrained_weights_into_this_layer(source: str, exp
 
 CONFIGS = [
     pytest.param(
+        "cfg, unused = BertConfig.from_pretrained(CKPT, return_unused_kwargs=True)\nbert = TFBertMainLayer(cfg)\n",
+        ["MLL001"],
+        id="config-and-unused-kwargs-unpacked",
+    ),
+    pytest.param(
+        "cfg = BertConfig.from_pretrained(CKPT, return_unused_kwargs=True)[0]\nbert = TFBertMainLayer(cfg)\n",
+        ["MLL001"],
+        id="config-of-the-pair-by-index",
+    ),
+    pytest.param(
+        "cfg = base = BertConfig.from_pretrained(CKPT)\nbert = TFBertMainLayer(cfg)\n",
+        ["MLL001"],
+        id="chained-assignment",
+    ),
+    pytest.param(
+        "unused, cfg = BertConfig.from_pretrained(CKPT, return_unused_kwargs=True)\nbert = TFBertMainLayer(cfg)\n",
+        ["MLL002"],
+        id="the-unused-kwargs-are-no-config",
+    ),
+    pytest.param(
+        "cfg, unused = BertConfig.from_pretrained(CKPT, vocab_size=10, return_unused_kwargs=True)\nbert = TFBertMainLayer(cfg)\n",
+        [],
+        id="unpacked-config-with-a-changed-architecture",
+    ),
+    pytest.param(
         "import json\n"
         'cfg = BertConfig(**json.load(open(os.path.join(CKPT, "config.json"))))\n'
         "bert = TFBertMainLayer(cfg)\n",
@@ -952,6 +977,29 @@ def test_a_config_read_by_hand_is_loaded_from_its_directory(read: str) -> None:
     fixed = engine.fix_source(source, unsafe=True).source
     assert "bert = TFBertModel.from_pretrained(" in fixed
     assert "from_pretrained(f," not in fixed
+
+
+@pytest.mark.parametrize(
+    "path, directory",
+    [
+        pytest.param('os.path.join(CKPT, "config.json")', "CKPT", id="os-path-join"),
+        pytest.param('Path(CKPT) / "config.json"', "Path(CKPT)", id="pathlib"),
+        pytest.param('ROOT / "bert" / "config.json"', 'ROOT / "bert"', id="pathlib-nested"),
+    ],
+)
+def test_from_pretrained_of_a_config_file_loads_the_weights_of_its_directory(path: str, directory: str) -> None:
+    for config_class, built in (("BertConfig", "TFBertMainLayer(cfg)"), ("AutoConfig", "TFAutoModel.from_config(cfg)")):
+        source = (
+            HEADER + 'from transformers import AutoConfig, TFAutoModel\nROOT = Path("/models")\n'
+            f"cfg = {config_class}.from_pretrained({path})\nbert = {built}\n"
+            "ids = tf.keras.Input(shape=(8,), dtype=tf.int32)\nmodel = tf.keras.Model(ids, bert(ids)[0])\n"
+        )
+        (finding,) = engine.lint_source(source)
+        assert f"checkpoint `{directory}`" in finding.message
+        if directory == "CKPT":  # a name: the fix repeats it (a compound path is not repeated)
+            fixed = engine.fix_source(source).source
+            assert ".from_pretrained(CKPT, config=cfg)" in fixed, fixed
+        assert "config.json" not in (finding.fix.description if finding.fix else "")
 
 
 def test_a_config_read_from_an_unknown_path_gets_no_fix() -> None:

@@ -406,7 +406,10 @@ class _Collector:
 
     def visit_Assign(self, node: ast.Assign) -> None:
         targets = tuple(t for tgt in node.targets for t in target_names(tgt))
-        self.unit.binds.append(Bind(targets, node.value, self.index))
+        elements = None
+        if len(node.targets) == 1 and isinstance(node.targets[0], (ast.Tuple, ast.List)):
+            elements = tuple(dotted(e) if isinstance(e, (ast.Name, ast.Attribute)) else None for e in node.targets[0].elts)
+        self.unit.binds.append(Bind(targets, node.value, self.index, elements=elements))
         self._children(node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:

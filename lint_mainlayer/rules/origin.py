@@ -18,8 +18,9 @@ otherwise the parameter's default decides, else unknown.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable, Literal
+from typing import Literal
 
 from lint_mainlayer.rules.calls import args_of, config_arg, string_value
 from lint_mainlayer.rules.facts import Construction, ModuleFacts, Site
@@ -107,6 +108,11 @@ class _Classifier:
             return Origin("unknown", "a config passed through many names")
         if isinstance(expr, ast.Call):
             return self._call(expr, unit, index, depth)
+        if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant) and expr.slice.value == 0:
+            # `XConfig.from_pretrained(..., return_unused_kwargs=True)[0]`
+            pair = _config_of_pair(expr.value)
+            if pair is not None:
+                return self._call(pair, unit, index, depth)
         if isinstance(expr, ast.IfExp):
             body = self.classify(expr.body, unit, index, depth + 1)
             orelse = self.classify(expr.orelse, unit, index, depth + 1)
@@ -128,9 +134,13 @@ class _Classifier:
             what = "attribute" if "." in name else "name"
             return Origin("unknown", f"the {what} `{name}`")
         bind, bind_unit = found
-        if not bind.direct or bind.value is None or len(bind.targets) != 1:
+        value = bind.value
+        if bind.elements is not None and value is not None:
+            # `config, unused = XConfig.from_pretrained(..., return_unused_kwargs=True)`
+            value = _config_of_pair(value) if bind.elements[:1] == (name,) else None
+        if not bind.direct or value is None:
             return Origin("unknown", f"`{name}`, bound indirectly")
-        origin = self.classify(bind.value, bind_unit, bind.index, depth + 1)
+        origin = self.classify(value, bind_unit, bind.index, depth + 1)
         if origin.kind == "pretrained" and "." not in name:
             end = index if bind_unit is unit else None
             changed = _architecture_change(name, bind_unit, bind.index, end)
@@ -191,6 +201,9 @@ class _Classifier:
             checkpoint = positional[0].value if positional else None
             if "pretrained_model_name_or_path" in keywords:
                 checkpoint = keywords["pretrained_model_name_or_path"].value
+            if checkpoint is not None:
+                # `from_pretrained(<dir>/config.json)` reads one file; the weights are in <dir>.
+                checkpoint = _config_dir(checkpoint) or checkpoint
             return Origin("pretrained", "a pretrained config", call, checkpoint, unit, index)
         if isinstance(func, ast.Attribute) and last == "from_json_file" and positional:
             directory = _config_dir(positional[0].value)
@@ -293,6 +306,17 @@ def _walk(node: ast.AST) -> list[ast.AST]:
 def _expression(code: str) -> ast.expr:
     expression = ast.parse(code, mode="eval").body
     return expression
+
+
+def _config_of_pair(value: ast.expr) -> ast.Call | None:
+    """The `from_pretrained` call of `value` when it returns `(config, unused_kwargs)`."""
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "from_pretrained"):
+        return None
+    _, keywords = args_of(value)
+    flag = keywords.get("return_unused_kwargs")
+    if flag is None or not (isinstance(flag.value, ast.Constant) and flag.value.value is True):
+        return None
+    return value
 
 
 def _config_dir(expr: ast.expr) -> ast.expr | None:

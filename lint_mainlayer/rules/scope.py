@@ -44,6 +44,8 @@ class Bind:
     index: int
     # True when the targets receive `value` itself (`=`, `:=`), not an element of it.
     direct: bool = True
+    # For `a, b = value`: the names the elements go to, by position (None: not a name).
+    elements: tuple[str | None, ...] | None = None
 
 
 @dataclass

@@ -14,14 +14,18 @@ preorder index the analyses compare ("after the call") means what it meant on li
 from __future__ import annotations
 
 import ast
-import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# The one line-break pattern (defined with the records, below every layer, so that the api
+# and noqa can use it without importing the rules).
+from lint_mainlayer.types import LINE_BREAK as LINE_BREAK
+from lint_mainlayer.types import split_lines as split_lines
+
 _SKIP = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
 _WHITESPACE = " \t\f\r\n\\"
+
 _CALLS_LOCK = threading.RLock()
 
 
