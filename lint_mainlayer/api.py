@@ -44,7 +44,15 @@ from lint_mainlayer.source import (
     decode,
     may_hold_ipython,
 )
-from lint_mainlayer.types import LINE_BREAK, CellIndex, Diagnostic, FileResult, RuleDoc, Settings, split_lines
+from lint_mainlayer.types import (
+    LINE_BREAK,
+    CellIndex,
+    Diagnostic,
+    FileResult,
+    RuleDoc,
+    Settings,
+    split_lines,
+)
 from lint_mainlayer.writer import ChangedOnDisk, write_atomic
 
 if TYPE_CHECKING:

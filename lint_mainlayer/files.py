@@ -24,6 +24,7 @@ def warn_on_stderr(message: str) -> None:
     """The default `Warn`: the message on stderr."""
     print(message, file=sys.stderr)
 
+
 # Folders no user wants linted, as in ruff's defaults; `exclude` in the config replaces them.
 DEFAULT_EXCLUDE = (
     ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints",
