@@ -247,6 +247,125 @@ VARIANTS = {
 }
 
 
+# -- conditional loads (a loader's load fills a layer only by name, or at one attribute) --------
+
+BUILDER_FUNCTIONAL = """\
+    import tensorflow as tf
+    from transformers import TFBertMainLayer
+
+
+    def build_classifier(config):
+        ids = tf.keras.Input(shape=(8,), dtype=tf.int32)
+        encoder = TFBertMainLayer(config{name})
+        return tf.keras.Model(ids, encoder(ids).pooler_output)
+"""
+BUILDER_CLASS = """\
+    import tensorflow as tf
+    from transformers import TFBertMainLayer
+
+
+    class Classifier(tf.keras.Model):
+        def __init__(self, config):
+            super().__init__()
+            self.bert = TFBertMainLayer(config, name="bert")
+            self.head = tf.keras.layers.Dense(2)
+"""
+BUILDER_NESTED = """\
+    import tensorflow as tf
+    from transformers import TFBertMainLayer
+
+
+    class Classifier(tf.keras.Model):
+        def __init__(self, config):
+            super().__init__()
+            model = tf.keras.Model()
+            model.bert = TFBertMainLayer(config, name="bert")
+            self.encoder = model
+"""
+
+
+def _loaded_elsewhere(builder: str, callee: str, loader: str, load: str = "load_pretrained(model, CKPT)") -> dict[str, str]:
+    return {
+        "lib/__init__.py": "",
+        "lib/modeling.py": builder,
+        "lib/loading.py": loader,
+        "train.py": (
+            "from transformers import BertConfig\n"
+            "from lib.loading import load_pretrained\n"
+            f"from lib.modeling import {callee}\n"
+            "CKPT = 'bert-base-uncased'\n"
+            f"model = {callee}(BertConfig.from_pretrained(CKPT))\n"
+            f"{load}\n"
+        ),
+    }
+
+
+BY_NAME_LOADER = "import os\ndef load_pretrained(model, ckpt):\n    model.load_weights(os.path.join(ckpt, 'tf_model.h5'), by_name=True)\n"
+REPLACE_LOADER = "from transformers import TFBertModel\ndef load_pretrained(model, ckpt):\n    model.{attr} = TFBertModel.from_pretrained(ckpt).bert\n"
+SET_LOADER = (
+    "from transformers import TFBertModel\n"
+    "def load_pretrained(model, ckpt):\n"
+    "    pretrained = TFBertModel.from_pretrained(ckpt).bert\n"
+    "    model.{attr}.set_weights(pretrained.get_weights())\n"
+)
+WRAPPED_LOADER = (
+    "def _restore(layer, path):\n"
+    "    layer.load_weights(path)\n"
+    "def load_pretrained(model, ckpt):\n"
+    "    _restore(model.{attr}, ckpt + '/bert.h5')\n"
+)
+
+CONDITIONAL = {
+    # name: (files, expected code in lib/modeling.py or None); each checked naming the
+    # folder, the builder, and the script alone.
+    "by-name-into-unnamed-layer": (_loaded_elsewhere(BUILDER_FUNCTIONAL.format(name=""), "build_classifier", BY_NAME_LOADER), "MLL001"),
+    "by-name-into-named-layer": (
+        _loaded_elsewhere(BUILDER_FUNCTIONAL.format(name=', name="bert"'), "build_classifier", BY_NAME_LOADER),
+        None,
+    ),
+    "by-name-in-the-script": (
+        _loaded_elsewhere(
+            BUILDER_FUNCTIONAL.format(name=""), "build_classifier", BY_NAME_LOADER, "model.load_weights('w.h5', by_name=True)"
+        ),
+        "MLL001",
+    ),
+    "replaces-the-attribute": (_loaded_elsewhere(BUILDER_CLASS, "Classifier", REPLACE_LOADER.format(attr="bert")), None),
+    "replaces-another-attribute": (_loaded_elsewhere(BUILDER_CLASS, "Classifier", REPLACE_LOADER.format(attr="head")), "MLL001"),
+    "sets-the-attribute": (_loaded_elsewhere(BUILDER_CLASS, "Classifier", SET_LOADER.format(attr="bert")), None),
+    "sets-an-enclosing-attribute": (_loaded_elsewhere(BUILDER_NESTED, "Classifier", SET_LOADER.format(attr="encoder")), None),
+    "sets-another-attribute": (_loaded_elsewhere(BUILDER_CLASS, "Classifier", SET_LOADER.format(attr="head")), "MLL001"),
+    "wrapped-loader-on-the-attribute": (_loaded_elsewhere(BUILDER_CLASS, "Classifier", WRAPPED_LOADER.format(attr="bert")), None),
+    "wrapped-loader-on-another-attribute": (
+        _loaded_elsewhere(BUILDER_CLASS, "Classifier", WRAPPED_LOADER.format(attr="head")),
+        "MLL001",
+    ),
+    "script-replaces-the-attribute": (
+        _loaded_elsewhere(
+            BUILDER_CLASS, "Classifier", BY_NAME_LOADER, "m = model\nm.bert = TFBertModel.from_pretrained(CKPT).bert"
+        ),
+        None,
+    ),
+}
+CONDITIONAL["script-replaces-the-attribute"][0]["train.py"] = "from transformers import TFBertModel\n" + CONDITIONAL[
+    "script-replaces-the-attribute"
+][0]["train.py"]
+
+
+@pytest.mark.parametrize("named", ["folder", "script", "builder"])
+@pytest.mark.parametrize("name", sorted(CONDITIONAL))
+def test_conditional_loads_of_another_module(
+    name: str, named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files, code = CONDITIONAL[name]
+    make_project(tmp_path, files)
+    target = {"folder": ".", "script": "train.py", "builder": "lib/modeling.py"}[named]
+    status, results = run(tmp_path, target, capsys=capsys, monkeypatch=monkeypatch)
+    assert [(r["path"], r["code"]) for r in results] == ([("lib/modeling.py", code)] if code else [])
+    assert status == (1 if code else 0)
+    if code:
+        assert "`train.py:5` passes" in str(results[0]["message"])
+
+
 def make_project(root: Path, files: dict[str, str]) -> None:
     (root / "pyproject.toml").write_text('[tool.lint-mainlayer]\nextend-exclude = ["legacy/"]\n', encoding="utf-8")
     for name, text in files.items():

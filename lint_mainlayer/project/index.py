@@ -23,7 +23,7 @@ from pathlib import Path
 from lint_mainlayer.project import layout, summary
 from lint_mainlayer.project.imports import Import, parse_imports, resolve
 from lint_mainlayer.project.store import SummaryStore
-from lint_mainlayer.types import Caller, ProjectView
+from lint_mainlayer.types import Caller, Loader, ProjectView
 
 
 class ProjectIndex:
@@ -110,14 +110,14 @@ class ProjectIndex:
         )
         return tuple(Import(str(local), str(module), None if name is None else str(name)) for local, module, name in raw)
 
-    def own_loaders(self, path: Path) -> dict[str, frozenset[int | str]]:
+    def own_loaders(self, path: Path) -> dict[str, Loader]:
         """The module's top-level functions and classes that load weights into a parameter."""
         text = self.text(path)
         if text is None or not summary.may_load(text):
             return {}
         key = SummaryStore.key("loaders", text)
-        raw = self.store.get_or_compute(key, lambda: {k: list(v) for k, v in summary.loaders_of(text).items()})
-        return {str(k): frozenset(v) for k, v in raw.items()}
+        raw = self.store.get_or_compute(key, lambda: {k: summary.loader_to_json(v) for k, v in summary.loaders_of(text).items()})
+        return {str(k): summary.loader_from_json(v) for k, v in raw.items()}
 
     def _defined_in(self, module: str, name: str, depth: int = 0) -> tuple[str, str]:
         """Where `module.name` is defined: a package's `__init__` that imports it from
@@ -130,10 +130,10 @@ class ProjectIndex:
                 return self._defined_in(imp.module, imp.name, depth + 1)
         return module, name
 
-    def imported_loaders(self, path: Path) -> dict[str, frozenset[int | str]]:
+    def imported_loaders(self, path: Path) -> dict[str, Loader]:
         """Loader helpers the module imports from the project: its local dotted name for
-        each (`load_pretrained`, `L.load`, `pkg.loading.load`) -> their parameters."""
-        found: dict[str, frozenset[int | str]] = {}
+        each (`load_pretrained`, `L.load`, `pkg.loading.load`) -> their parameters, and when."""
+        found: dict[str, Loader] = {}
         for imp in self.imports(path):
             if imp.module.partition(".")[0] not in self.tops():
                 continue
@@ -163,7 +163,7 @@ class ProjectIndex:
         if not any(i.module.partition(".")[0] in tops for i in imports):
             return ()
         loaders = self.imported_loaders(path)
-        shown = {k: sorted(v, key=str) for k, v in loaders.items()}
+        shown = {k: summary.loader_to_json(v) for k, v in loaders.items()}
         key = SummaryStore.key("calls", text, named[0], named[1], sorted(tops), shown)
         raw = self.store.get_or_compute(key, lambda: summary.calls_to_json(summary.calls_of(text, imports, tops, loaders)))
         return summary.calls_from_json(raw)
@@ -223,7 +223,7 @@ class ProjectIndex:
                 if target != module:
                     continue
                 callers.setdefault(name, []).append(
-                    Caller(self.shown(Path(file)), site.line, site.positional, site.keywords, site.star, site.loaded)
+                    Caller(self.shown(Path(file)), site.line, site.positional, site.keywords, site.star, site.loaded, site.when)
                 )
         self.store.save_graph(self.root)
         import hashlib
@@ -232,7 +232,7 @@ class ProjectIndex:
         frozen = {k: tuple(v) for k, v in sorted(callers.items())}
         digest = hashlib.sha256(
             json.dumps(
-                [module, {k: [repr(c) for c in v] for k, v in frozen.items()}, {k: sorted(v, key=str) for k, v in sorted(loaders.items())}]
+                [module, {k: [repr(c) for c in v] for k, v in frozen.items()}, {k: summary.loader_to_json(v) for k, v in sorted(loaders.items())}]
             ).encode()
         ).hexdigest()
         return ProjectView(module, frozen, loaders, digest)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lint_mainlayer.project.imports import Import
-from lint_mainlayer.types import ArgOrigin
+from lint_mainlayer.types import ArgOrigin, Loader
 
 # Words a load of weights cannot be written without (`provenance`'s load names, and the
 # `from_pretrained` whose result rebinds a layer attribute).
@@ -40,6 +40,8 @@ class CallSite:
     keywords: tuple[tuple[str, ArgOrigin], ...] = ()
     star: bool = False
     loaded: bool = False
+    # When the load fills a main layer inside what the callable returns (`Loader.when`).
+    when: tuple[str, ...] = ()
 
 
 def may_load(text: str) -> bool:
@@ -54,9 +56,10 @@ def _parse(text: str) -> Any:
     return None if isinstance(parsed, str) else parsed
 
 
-def loaders_of(text: str) -> dict[str, tuple[int | str, ...]]:
+def loaders_of(text: str) -> dict[str, Loader]:
     """Top-level functions and classes of the module that load weights into a parameter:
-    name -> the parameters' positions and names (a class: its `__init__`'s, without `self`)."""
+    name -> the parameters' positions and names (a class: its `__init__`'s, without `self`),
+    and when the load fills a main layer (`Loader.when`)."""
     if not may_load(text):
         return {}
     module = _parse(text)
@@ -72,11 +75,11 @@ def loaders_of(text: str) -> dict[str, tuple[int | str, ...]]:
         return {}
     top = {u.name for u in facts.units if u.kind == "function" and u.parent is facts.module_unit}
     top |= {u.name for u in facts.units if u.kind == "class" and u.parent is facts.module_unit}
-    return {name: tuple(sorted(params, key=str)) for name, params in found.items() if name in top}
+    return {name: loader for name, loader in found.items() if name in top}
 
 
 def calls_of(
-    text: str, imports: tuple[Import, ...], project_tops: frozenset[str], imported_loaders: Mapping[str, frozenset[int | str]]
+    text: str, imports: tuple[Import, ...], project_tops: frozenset[str], imported_loaders: Mapping[str, Loader]
 ) -> tuple[CallSite, ...]:
     """The module's calls of callables imported from the project (`project_tops`: the
     project's top-level modules and packages)."""
@@ -105,7 +108,7 @@ def calls_of(
         if not wanted:
             return ()
         classifier = _Classifier(facts)
-        provenance = Provenance(facts, {k: set(v) for k, v in imported_loaders.items()})
+        provenance = Provenance(facts, imported_loaders)
         out = []
         for event, unit in wanted:
             call = event.node
@@ -119,6 +122,7 @@ def calls_of(
 
             positional, keywords = args_of(call)
             target = Construction(call=call, unit=unit, index=event.index, klass=None, statement=None, assign_target=None)
+            when = provenance.reached_when(target)
             out.append(
                 CallSite(
                     callee=dotted(call.func) or "",
@@ -126,7 +130,8 @@ def calls_of(
                     positional=tuple(origin(a.value) for a in positional),
                     keywords=tuple((k, origin(a.value)) for k, a in keywords.items()),
                     star=has_star_args(call),
-                    loaded=provenance.reached(target),
+                    loaded=when is not None,
+                    when=tuple(sorted(when or ())),
                 )
             )
     except RecursionError:
@@ -157,9 +162,19 @@ def calls_to_json(calls: tuple[CallSite, ...]) -> list[Any]:
             "keywords": [[k, origin_to_json(o)] for k, o in c.keywords],
             "star": c.star,
             "loaded": c.loaded,
+            "when": list(c.when),
         }
         for c in calls
     ]
+
+
+def loader_to_json(loader: Loader) -> list[Any]:
+    return [sorted(loader.params, key=str), sorted(loader.when)]
+
+
+def loader_from_json(raw: Any) -> Loader:
+    params, when = raw
+    return Loader(frozenset(p if isinstance(p, int) else str(p) for p in params), frozenset(str(w) for w in when))
 
 
 def calls_from_json(raw: Any) -> tuple[CallSite, ...]:
@@ -173,6 +188,7 @@ def calls_from_json(raw: Any) -> tuple[CallSite, ...]:
             tuple((str(k), origin_from_json(o)) for k, o in c["keywords"]),
             bool(c["star"]),
             bool(c["loaded"]),
+            tuple(str(w) for w in c["when"]),
         )
         for c in raw
     )

@@ -17,6 +17,7 @@ class through its `__init__`, whose config argument is one of its parameters by 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Callable
 
 import ast
 
@@ -53,8 +54,8 @@ def _callable(site: Construction, facts: ModuleFacts) -> _Callable | None:
     return None
 
 
-def _describe(caller: Caller, passed: ArgOrigin | None) -> str:
-    if caller.loaded:
+def _describe(caller: Caller, passed: ArgOrigin | None, loads: bool) -> str:
+    if loads:
         return f"{caller.where} (loads the result)"
     if passed is None:
         return f"{caller.where} (config not visible)"
@@ -65,7 +66,9 @@ def _describe(caller: Caller, passed: ArgOrigin | None) -> str:
     return f"{caller.where} (unknown config: {passed.why})"
 
 
-def from_callers(site: Construction, facts: ModuleFacts, view: ProjectView, origin: Origin | None) -> Origin | None:
+def from_callers(
+    site: Construction, facts: ModuleFacts, view: ProjectView, origin: Origin | None, provenance: Provenance
+) -> Origin | None:
     """The site's config origin once the project's callers are counted (see the module)."""
     if origin is None or origin.kind != "unknown" or (isinstance(site, Site) and site.copy_of is not None):
         return origin
@@ -82,7 +85,9 @@ def from_callers(site: Construction, facts: ModuleFacts, view: ProjectView, orig
     if not callers:
         return replace(origin, why=f"the parameter `{name}` (no caller in the project)")
     passed = [(c, None if c.star and c.argument(position, name) is None else c.argument(position, name)) for c in callers]
-    pending = [(c, p) for c, p in passed if not c.loaded]
+    fills = _filler(site, found, provenance)
+    loading = {id(c) for c in callers if fills(c)}
+    pending = [(c, p) for c, p in passed if id(c) not in loading]
     for caller, value in pending:
         if value is not None and value.kind == "pretrained":
             return Origin(
@@ -98,7 +103,7 @@ def from_callers(site: Construction, facts: ModuleFacts, view: ProjectView, orig
     if not pending:
         # Every caller loads the result: `loaded_by_callers` says so.
         return origin
-    shown = ", ".join(_describe(c, p) for c, p in passed[:_SHOWN_CALLERS])
+    shown = ", ".join(_describe(c, p, id(c) in loading) for c, p in passed[:_SHOWN_CALLERS])
     more = f" and {len(passed) - _SHOWN_CALLERS} more" if len(passed) > _SHOWN_CALLERS else ""
     return replace(origin, why=f"the parameter `{name}` (callers seen: {shown}{more})")
 
@@ -110,13 +115,32 @@ def loaded_by_callers(site: Construction, facts: ModuleFacts, view: ProjectView,
     if found is None:
         return False
     callers = view.callers.get(found.name, ())
-    if not callers or not all(c.loaded for c in callers):
+    if not callers:
         return False
+    fills = _filler(site, found, provenance)
+    return all(fills(c) for c in callers)
+
+
+def _filler(site: Construction, found: _Callable, provenance: Provenance) -> Callable[[Caller], bool]:
+    """Whether a caller's load fills the site's layer: it loads what the site's function
+    returns (a class: the instance) and, for a conditional load (`Loader.when`), the layer
+    has the checkpoint's name or sits at the attribute loaded."""
     held = provenance._holders(site.unit, {f"site:{id(site.call)}"}, site, {})
+    paths: set[str] | None = None
     if found.unit.owner is not None:
         # A class: its instance holds what `__init__` stores on `self`.
-        return "self" in held
-    return any(provenance.holds(value, held, None) for value in found.unit.returns)
+        if "self" in held:
+            paths = {t[len("self."):] for t in held if t.startswith("self.")}
+    else:
+        for value in found.unit.returns:
+            if provenance.holds(value, held, None):
+                paths = paths or set()
+                if isinstance(value, ast.Name):
+                    paths |= {t[len(value.id) + 1:] for t in held if t.startswith(value.id + ".")}
+    if paths is None:
+        return lambda caller: False
+    result = paths
+    return lambda caller: caller.loaded and provenance.fills(site, caller.when, result)
 
 
 def _expression(text: str | None) -> ast.expr | None:
