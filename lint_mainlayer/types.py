@@ -309,6 +309,16 @@ class Loader:
 
 
 @dataclass(frozen=True)
+class Factory:
+    """A function of the project that returns a config: the origin of what it returns, and
+    when its checkpoint is one of its parameters, that parameter's position and name (the
+    caller's argument for it is then the checkpoint)."""
+
+    origin: ArgOrigin
+    param: tuple[int, str] | None = None
+
+
+@dataclass(frozen=True)
 class ProjectView:
     """One module's place in its project: who calls its callables from other modules, and
     which of the callables it imports from the project load weights into a parameter."""
@@ -319,5 +329,8 @@ class ProjectView:
     # local dotted name of an imported project callable (`load_pretrained`, `L.load`) ->
     # the parameters it loads weights into, and when.
     loaders: dict[str, Loader] = field(default_factory=dict)
+    # local dotted name of an imported project function that returns a config (`small_config`,
+    # `C.read_config`) -> what it returns.
+    factories: dict[str, Factory] = field(default_factory=dict)
     # A digest of everything above: part of the result cache's key.
     digest: str = ""

@@ -366,6 +366,88 @@ def test_conditional_loads_of_another_module(
         assert "`train.py:5` passes" in str(results[0]["message"])
 
 
+# -- configs made by a function of another module ------------------------------------------------
+
+
+def _configured_elsewhere(factory: str, call: str, importer: str = "from lib.configs import make_config") -> dict[str, str]:
+    return {
+        "lib/__init__.py": "",
+        "lib/encoders.py": BUILDER_FUNCTION,
+        "lib/configs.py": "from transformers import BertConfig\nCKPT = 'bert-base-cased'\n" + factory,
+        "train.py": f"from transformers import set_seed\n{importer}\nfrom lib.encoders import make_encoder\nenc = make_encoder({call})\n",
+    }
+
+
+FACTORIES = {
+    # name: (files, expected code in lib/encoders.py or None, the checkpoint its message names)
+    "scratch": (_configured_elsewhere("def make_config():\n    return BertConfig(num_hidden_layers=2)\n", "make_config()"), None, None),
+    "scratch-through-a-name": (
+        _configured_elsewhere("def make_config(layers=2):\n    config = BertConfig(num_hidden_layers=layers)\n    return config\n", "make_config(4)"),
+        None,
+        None,
+    ),
+    "changed-architecture": (
+        _configured_elsewhere("def make_config(ckpt):\n    return BertConfig.from_pretrained(ckpt, num_hidden_layers=2)\n", "make_config('bert-base-uncased')"),
+        None,
+        None,
+    ),
+    "pretrained-checkpoint-parameter": (
+        _configured_elsewhere("def make_config(ckpt):\n    return BertConfig.from_pretrained(ckpt)\n", "make_config('bert-base-uncased')"),
+        "MLL001",
+        "'bert-base-uncased'",
+    ),
+    "pretrained-checkpoint-keyword": (
+        _configured_elsewhere("def make_config(size, ckpt=None):\n    return BertConfig.from_pretrained(ckpt)\n", "make_config(1, ckpt='bert-large')"),
+        "MLL001",
+        "'bert-large'",
+    ),
+    "pretrained-own-checkpoint-module-attribute": (
+        _configured_elsewhere("def make_config():\n    return BertConfig.from_pretrained(CKPT)\n", "configs.make_config()", "from lib import configs"),
+        "MLL001",
+        "CKPT",
+    ),
+    "unknown-stays-unknown": (
+        _configured_elsewhere("def make_config(config):\n    return config\n", "make_config(None)"),
+        "MLL002",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("named", ["folder", "script", "builder"])
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_config_made_by_a_function_of_another_module(
+    name: str, named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files, code, checkpoint = FACTORIES[name]
+    make_project(tmp_path, files)
+    target = {"folder": ".", "script": "train.py", "builder": "lib/encoders.py"}[named]
+    status, results = run(tmp_path, target, capsys=capsys, monkeypatch=monkeypatch)
+    assert [(r["path"], r["code"]) for r in results] == ([("lib/encoders.py", code)] if code else [])
+    assert status == (1 if code else 0)
+    if checkpoint is not None:
+        assert f"checkpoint `{checkpoint}` that `train.py:4` passes" in str(results[0]["message"])
+
+
+def test_config_factory_of_another_module_in_the_builder_itself(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {
+        "lib/__init__.py": "",
+        "lib/configs.py": "from transformers import BertConfig\ndef small():\n    return BertConfig(num_hidden_layers=2)\ndef base():\n    return BertConfig.from_pretrained('bert-base-uncased')\n",
+        "lib/encoders.py": "from transformers import TFBertMainLayer\nfrom .configs import base, small\nscratch = TFBertMainLayer(small())\npretrained = TFBertMainLayer(base())\n",
+    }
+    make_project(tmp_path, files)
+    _, results = run(tmp_path, "lib/encoders.py", capsys=capsys, monkeypatch=monkeypatch)
+    assert [(r["line"], r["code"]) for r in results] == [(4, "MLL001")]
+    assert "checkpoint `'bert-base-uncased'`" in str(results[0]["message"])
+    fix = results[0]["fix"]
+    # The checkpoint is the factory's literal: a fix, unsafe (another call may differ).
+    assert isinstance(fix, dict) and fix["applicability"] == "unsafe"
+    _, alone = run(tmp_path, "--no-project", "lib/encoders.py", capsys=capsys, monkeypatch=monkeypatch)
+    assert [(r["line"], r["code"]) for r in alone] == [(3, "MLL002"), (4, "MLL002")]
+
+
 def make_project(root: Path, files: dict[str, str]) -> None:
     (root / "pyproject.toml").write_text('[tool.lint-mainlayer]\nextend-exclude = ["legacy/"]\n', encoding="utf-8")
     for name, text in files.items():

@@ -19,11 +19,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from lint_mainlayer.project import layout, summary
 from lint_mainlayer.project.imports import Import, parse_imports, resolve
 from lint_mainlayer.project.store import SummaryStore
-from lint_mainlayer.types import Caller, Loader, ProjectView
+from lint_mainlayer.types import Caller, Factory, Loader, ProjectView
+
+_T = TypeVar("_T")
 
 
 class ProjectIndex:
@@ -119,6 +122,15 @@ class ProjectIndex:
         raw = self.store.get_or_compute(key, lambda: {k: summary.loader_to_json(v) for k, v in summary.loaders_of(text).items()})
         return {str(k): summary.loader_from_json(v) for k, v in raw.items()}
 
+    def own_factories(self, path: Path) -> dict[str, Factory]:
+        """The module's top-level functions that return a config of a known origin."""
+        text = self.text(path)
+        if text is None or not summary.may_return_config(text):
+            return {}
+        key = SummaryStore.key("factories", text)
+        raw = self.store.get_or_compute(key, lambda: {k: summary.factory_to_json(v) for k, v in summary.factories_of(text).items()})
+        return {str(k): summary.factory_from_json(v) for k, v in raw.items()}
+
     def _defined_in(self, module: str, name: str, depth: int = 0) -> tuple[str, str]:
         """Where `module.name` is defined: a package's `__init__` that imports it from
         another project module re-exports that module's (followed a few levels)."""
@@ -133,7 +145,16 @@ class ProjectIndex:
     def imported_loaders(self, path: Path) -> dict[str, Loader]:
         """Loader helpers the module imports from the project: its local dotted name for
         each (`load_pretrained`, `L.load`, `pkg.loading.load`) -> their parameters, and when."""
-        found: dict[str, Loader] = {}
+        return self._imported(path, self.own_loaders)
+
+    def imported_factories(self, path: Path) -> dict[str, Factory]:
+        """Config factories the module imports from the project, by local dotted name."""
+        return self._imported(path, self.own_factories)
+
+    def _imported(self, path: Path, own: Callable[[Path], dict[str, _T]]) -> dict[str, _T]:
+        """What `own` says of the callables the module imports from the project, by the
+        dotted name the module calls them by."""
+        found: dict[str, _T] = {}
         for imp in self.imports(path):
             if imp.module.partition(".")[0] not in self.tops():
                 continue
@@ -141,15 +162,15 @@ class ProjectIndex:
                 target = imp.module if imp.name is None else f"{imp.module}.{imp.name}"
                 file = self.module_path(target)
                 if file is not None:
-                    for name, params in self.own_loaders(file).items():
-                        found[f"{imp.local}.{name}"] = params
+                    for name, value in own(file).items():
+                        found[f"{imp.local}.{name}"] = value
                 continue
             module, name = self._defined_in(imp.module, imp.name)
             file = self.module_path(module)
             if file is not None:
-                loads = self.own_loaders(file).get(name)
-                if loads:
-                    found[imp.local] = loads
+                defined = own(file)
+                if name in defined:
+                    found[imp.local] = defined[name]
         return found
 
     def calls(self, path: Path) -> tuple[summary.CallSite, ...]:
@@ -163,9 +184,13 @@ class ProjectIndex:
         if not any(i.module.partition(".")[0] in tops for i in imports):
             return ()
         loaders = self.imported_loaders(path)
+        factories = self.imported_factories(path)
         shown = {k: summary.loader_to_json(v) for k, v in loaders.items()}
-        key = SummaryStore.key("calls", text, named[0], named[1], sorted(tops), shown)
-        raw = self.store.get_or_compute(key, lambda: summary.calls_to_json(summary.calls_of(text, imports, tops, loaders)))
+        made = {k: summary.factory_to_json(v) for k, v in factories.items()}
+        key = SummaryStore.key("calls", text, named[0], named[1], sorted(tops), shown, made)
+        raw = self.store.get_or_compute(
+            key, lambda: summary.calls_to_json(summary.calls_of(text, imports, tops, loaders, factories))
+        )
         return summary.calls_from_json(raw)
 
     def _targets(self, path: Path) -> list[tuple[summary.CallSite, str, str]]:
@@ -229,13 +254,19 @@ class ProjectIndex:
         import hashlib
 
         loaders = self.imported_loaders(path)
+        factories = self.imported_factories(path)
         frozen = {k: tuple(v) for k, v in sorted(callers.items())}
         digest = hashlib.sha256(
             json.dumps(
-                [module, {k: [repr(c) for c in v] for k, v in frozen.items()}, {k: summary.loader_to_json(v) for k, v in sorted(loaders.items())}]
+                [
+                    module,
+                    {k: [repr(c) for c in v] for k, v in frozen.items()},
+                    {k: summary.loader_to_json(v) for k, v in sorted(loaders.items())},
+                    {k: summary.factory_to_json(v) for k, v in sorted(factories.items())},
+                ]
             ).encode()
         ).hexdigest()
-        return ProjectView(module, frozen, loaders, digest)
+        return ProjectView(module, frozen, loaders, factories, digest)
 
     def callees_of(self, path: Path) -> list[Path]:
         """The project modules whose callables the module at `path` calls."""

@@ -18,12 +18,13 @@ that imports nothing from the project has no calls, both without libcst.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from lint_mainlayer.project.imports import Import
-from lint_mainlayer.types import ArgOrigin, Loader
+from lint_mainlayer.types import ArgOrigin, Factory, Loader
 
 # Words a load of weights cannot be written without (`provenance`'s load names, and the
 # `from_pretrained` whose result rebinds a layer attribute).
@@ -78,8 +79,52 @@ def loaders_of(text: str) -> dict[str, Loader]:
     return {name: loader for name, loader in found.items() if name in top}
 
 
+def may_return_config(text: str) -> bool:
+    """Whether the text could hold a function returning a config at all."""
+    return "Config" in text or "from_pretrained" in text
+
+
+def factories_of(text: str) -> dict[str, Factory]:
+    """Top-level functions of the module that return a config whose origin their module
+    shows (`rules.origin`: pretrained or scratch): name -> that origin, and the parameter
+    that is its checkpoint, if one is."""
+    if not may_return_config(text):
+        return {}
+    module = _parse(text)
+    if module is None:
+        return {}
+    from lint_mainlayer.rules.facts import collect
+    from lint_mainlayer.rules.origin import _Classifier
+    from lint_mainlayer.rules.scope import binding_at
+
+    found: dict[str, Factory] = {}
+    try:
+        facts = collect(module, text)
+        classifier = _Classifier(facts)
+        for unit in facts.units:
+            if unit.kind != "function" or unit.parent is not facts.module_unit or unit.name is None or not unit.returns:
+                continue
+            origin = classifier._returned(unit.name, facts.module_unit, 0)
+            if origin is None or origin.kind == "unknown":
+                continue
+            param = None
+            checkpoint = origin.checkpoint
+            if isinstance(checkpoint, ast.Name) and checkpoint.id in unit.params and origin.unit is unit:
+                if binding_at(checkpoint.id, unit, origin.index) is None:
+                    param = (unit.params.index(checkpoint.id), checkpoint.id)
+            text_of = origin.checkpoint_code(facts.source.code) if checkpoint is not None else None
+            found[unit.name] = Factory(ArgOrigin(origin.kind, origin.why, text_of), param)
+    except RecursionError:
+        return {}
+    return found
+
+
 def calls_of(
-    text: str, imports: tuple[Import, ...], project_tops: frozenset[str], imported_loaders: Mapping[str, Loader]
+    text: str,
+    imports: tuple[Import, ...],
+    project_tops: frozenset[str],
+    imported_loaders: Mapping[str, Loader],
+    imported_factories: Mapping[str, Factory] | None = None,
 ) -> tuple[CallSite, ...]:
     """The module's calls of callables imported from the project (`project_tops`: the
     project's top-level modules and packages)."""
@@ -89,8 +134,6 @@ def calls_of(
     module = _parse(text)
     if module is None:
         return ()
-    import ast
-
     from lint_mainlayer.rules.calls import args_of, has_star_args
     from lint_mainlayer.rules.facts import Construction, collect
     from lint_mainlayer.rules.origin import _Classifier
@@ -107,7 +150,7 @@ def calls_of(
         ]
         if not wanted:
             return ()
-        classifier = _Classifier(facts)
+        classifier = _Classifier(facts, imported_factories)
         provenance = Provenance(facts, imported_loaders)
         out = []
         for event, unit in wanted:
@@ -166,6 +209,15 @@ def calls_to_json(calls: tuple[CallSite, ...]) -> list[Any]:
         }
         for c in calls
     ]
+
+
+def factory_to_json(factory: Factory) -> list[Any]:
+    return [origin_to_json(factory.origin), list(factory.param) if factory.param is not None else None]
+
+
+def factory_from_json(raw: Any) -> Factory:
+    origin, param = raw
+    return Factory(origin_from_json(origin), (int(param[0]), str(param[1])) if param is not None else None)
 
 
 def loader_to_json(loader: Loader) -> list[Any]:

@@ -67,7 +67,7 @@ class Context:
     def origin(self, site: Construction) -> Origin | None:
         key = id(site.call)
         if key not in self._origins:
-            origin = config_origin(site, self.facts)
+            origin = config_origin(site, self.facts, self.project.factories if self.project is not None else None)
             if self.project is not None:
                 # PROJECT HOOK (issue 16): a parameter no caller in the module passes takes
                 # its origin from the callers in the project's other modules.

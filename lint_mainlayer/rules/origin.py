@@ -18,6 +18,7 @@ otherwise the parameter's default decides, else unknown.
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Callable, Literal
 
@@ -25,6 +26,7 @@ from lint_mainlayer.rules.calls import args_of, config_arg, string_value
 from lint_mainlayer.rules.facts import Construction, ModuleFacts, Site
 from lint_mainlayer.rules.scope import Unit, binding_at, dotted, param_default
 from lint_mainlayer.rules.tree import call_args, children
+from lint_mainlayer.types import Factory
 
 _MAX_DEPTH = 8
 # Config attributes that change the architecture: a checkpoint's weights no longer fit.
@@ -71,10 +73,13 @@ class Origin:
         return code(self.checkpoint)
 
 
-def config_origin(site: Construction, facts: ModuleFacts | None = None) -> Origin | None:
+def config_origin(
+    site: Construction, facts: ModuleFacts | None = None, factories: Mapping[str, Factory] | None = None
+) -> Origin | None:
     """The origin of the site's config; None when the call passes no config at all.
-    With `facts`, parameters are followed to the callers in the module."""
-    classifier = _Classifier(facts)
+    With `facts`, parameters are followed to the callers in the module; `factories` are the
+    project's config factories the module imports (`ProjectView.factories`)."""
+    classifier = _Classifier(facts, factories)
     if isinstance(site, Site) and site.copy_of is not None:
         # A copy has the config of what it copies.
         original = site.copy_of
@@ -99,8 +104,10 @@ def config_origin(site: Construction, facts: ModuleFacts | None = None) -> Origi
 
 
 class _Classifier:
-    def __init__(self, facts: ModuleFacts | None) -> None:
+    def __init__(self, facts: ModuleFacts | None, factories: Mapping[str, Factory] | None = None) -> None:
         self.facts = facts
+        # PROJECT HOOK (issue 16): functions of other modules that return a config.
+        self.factories = factories or {}
 
     def classify(self, expr: ast.expr, unit: Unit, index: int, depth: int) -> Origin:
         if depth > _MAX_DEPTH:
@@ -200,6 +207,9 @@ class _Classifier:
             if read is not None:
                 return Origin("pretrained", "a checkpoint's `config.json`", call, read.directory, unit, index)
             return Origin("unknown", f"`{callee}(...)`")
+        factory = self.factories.get(callee)
+        if factory is not None and self._returned(callee, unit, depth) is None:
+            return _from_factory(callee, factory, call, unit, index)
         if last.startswith("from_"):
             return Origin("unknown", f"`{callee}(...)`")
         returned = self._returned(callee, unit, depth)
@@ -271,6 +281,32 @@ class _Classifier:
                     if directory is not None:
                         return directory
         return None
+
+
+def _from_factory(callee: str, factory: Factory, call: ast.Call, unit: Unit, index: int) -> Origin:
+    """The origin of a call of a config factory of another module (`Factory`)."""
+    origin = factory.origin
+    if origin.kind == "scratch":
+        return Origin("scratch", f"a config that `{callee}()` builds from hyperparameters")
+    if origin.kind != "pretrained":
+        return Origin("unknown", f"`{callee}(...)`")
+    why = f"a config that `{callee}()` loads"
+    if factory.param is not None:
+        # The checkpoint is the caller's argument: an expression of this module.
+        position, name = factory.param
+        positional, keywords = args_of(call)
+        arg = keywords.get(name) or (positional[position] if position < len(positional) else None)
+        if arg is None:
+            return Origin("unknown", f"`{callee}(...)`")
+        return Origin("pretrained", why, call, arg.value, unit, index, via_caller=True)
+    if origin.checkpoint is None:
+        return Origin("pretrained", why, call, None, None, via_caller=True)
+    try:
+        parsed: ast.expr | None = ast.parse(f"({origin.checkpoint})", mode="eval").body
+    except SyntaxError:
+        parsed = None
+    # The factory's own checkpoint, written in its module: never reusable here but as a literal.
+    return Origin("pretrained", why, call, parsed, None, via_caller=True, checkpoint_text=origin.checkpoint)
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,6 @@ MODULE = "module"  # `lint-mainlayer <the module holding the construction>`
 TARGETS = (FOLDER, SCRIPT, MODULE)
 
 NEEDS_PROJECT = "needs the project analysis (issue 16)"
-_SCRATCH = f"{NEEDS_PROJECT}: the script passes a scratch config, so the builder's `config` is not pretrained"
 _BUG = f"{NEEDS_PROJECT}: the construction is in the builder module, which linting only the script does not read"
 _CHAIN = f"{NEEDS_PROJECT}: a whole model built from a `config` parameter gets no finding unless a caller's pretrained config is followed"
 _NO_FIX = (
@@ -106,9 +105,6 @@ DISAGREEMENTS: dict[tuple[str, str, str, str], str] = {
     ("bug_keras_layer_gpt2", "scorer/layers.py:10", MISSED, SCRIPT): _BUG,
     ("bug_loader_not_called_bert", "classifier/modeling.py:10", MISSED, SCRIPT): _BUG,
     ("bug_model_chain_src_gpt2", "src/lm/modeling.py:7", MISSED, SCRIPT): _CHAIN,
-    # (b) Scratch: explicit hyperparameters or a changed architecture.
-    ("scratch_config_helper_albert", "src/qa/modeling.py:10", FALSE_FINDING, FOLDER): _SCRATCH,
-    ("scratch_config_helper_albert", "src/qa/modeling.py:10", FALSE_FINDING, MODULE): _SCRATCH,
     # Fixes (`--fix` on the folder: safe fixes only).
     ("bug_by_name_unnamed_distilbert", "textenc/modeling.py:9", FIX, FOLDER): _NO_FIX,
     ("bug_class_pkg_bert", "classifier/modeling.py:10", FIX, FOLDER): _NO_FIX,
