@@ -260,6 +260,10 @@ class ArgOrigin:
     kind: str
     why: str
     checkpoint: str | None = None
+    # An unknown config that is a parameter of the caller's own function or class (`name`,
+    # `position`, `param`: as other modules call it) that no caller in its module passes:
+    # `project.index` resolves it through that callable's callers in the project.
+    parameter: tuple[str, int, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -448,6 +448,64 @@ def test_config_factory_of_another_module_in_the_builder_itself(
     assert [(r["line"], r["code"]) for r in alone] == [(3, "MLL002"), (4, "MLL002")]
 
 
+# -- a config handed on through a callable of another module -------------------------------------
+
+MIDDLE_FUNCTION = "from lib.encoders import make_encoder\n\ndef build(config, size=2):\n    return [make_encoder(config)] * size\n"
+MIDDLE_CLASS = (
+    "from .encoders import make_encoder\n\n"
+    "class Model:\n"
+    "    def __init__(self, config):\n"
+    "        self.encoder = make_encoder(cfg=config)\n"
+)
+OUTER = "from lib.middle import build\n\ndef outer(c):\n    return build(c)\n"
+# `build` and `outer` hand the config on to each other, and to the builder.
+CYCLE = (
+    "from lib.encoders import make_encoder\nfrom lib import outer\n\n"
+    "def build(config):\n    outer.outer(config)\n    return make_encoder(config)\n"
+)
+
+
+def _chain(middle: str, outer: str, call: str, config: str) -> dict[str, str]:
+    return {
+        "lib/__init__.py": "",
+        "lib/encoders.py": BUILDER_FUNCTION,
+        "lib/middle.py": middle,
+        "lib/outer.py": outer,
+        "train.py": f"from transformers import BertConfig\nfrom lib import middle, outer\nm = {call}({config})\n",
+    }
+
+
+CHAINS = {
+    # name: (files, expected code in lib/encoders.py or None)
+    "function-pretrained": (_chain(MIDDLE_FUNCTION, "", "middle.build", PRETRAINED), "MLL001"),
+    "function-scratch": (_chain(MIDDLE_FUNCTION, "", "middle.build", SCRATCH), None),
+    "class-pretrained": (_chain(MIDDLE_CLASS, "", "middle.Model", PRETRAINED), "MLL001"),
+    "class-scratch": (_chain(MIDDLE_CLASS, "", "middle.Model", SCRATCH), None),
+    "two-deep-pretrained": (_chain(MIDDLE_FUNCTION, OUTER, "outer.outer", PRETRAINED), "MLL001"),
+    "two-deep-scratch": (_chain(MIDDLE_FUNCTION, OUTER, "outer.outer", SCRATCH), None),
+    "unknown-at-the-top": (_chain(MIDDLE_FUNCTION, "", "middle.build", "load_config()"), "MLL002"),
+    "cycle-between-modules": (_chain(CYCLE, OUTER, "middle.build", "load_config()"), "MLL002"),
+}
+
+
+@pytest.mark.parametrize("named", ["folder", "script", "builder"])
+@pytest.mark.parametrize("name", sorted(CHAINS))
+def test_config_handed_on_through_another_module(
+    name: str, named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files, code = CHAINS[name]
+    make_project(tmp_path, files)
+    target = {"folder": ".", "script": "train.py", "builder": "lib/encoders.py"}[named]
+    status, results = run(tmp_path, target, capsys=capsys, monkeypatch=monkeypatch)
+    if named == "script" and code == "MLL002":
+        # The script's call does not decide the finding (an unknown config either way).
+        code = None
+    assert [(r["path"], r["code"]) for r in results] == ([("lib/encoders.py", code)] if code else [])
+    assert status == (1 if code else 0)
+    if code == "MLL001":
+        assert 'checkpoint `"bert-base-uncased"` that `lib/' in str(results[0]["message"])
+
+
 def make_project(root: Path, files: dict[str, str]) -> None:
     (root / "pyproject.toml").write_text('[tool.lint-mainlayer]\nextend-exclude = ["legacy/"]\n', encoding="utf-8")
     for name, text in files.items():

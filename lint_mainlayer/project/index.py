@@ -24,9 +24,11 @@ from typing import Callable, TypeVar
 from lint_mainlayer.project import layout, summary
 from lint_mainlayer.project.imports import Import, parse_imports, resolve
 from lint_mainlayer.project.store import SummaryStore
-from lint_mainlayer.types import Caller, Factory, Loader, ProjectView
+from lint_mainlayer.types import ArgOrigin, Caller, Factory, Loader, ProjectView
 
 _T = TypeVar("_T")
+# How many callables a config is followed through, caller to caller.
+_MAX_CHAIN = 4
 
 
 class ProjectIndex:
@@ -225,37 +227,23 @@ class ProjectIndex:
         self.store.graph_changed(self.root)
         return found
 
-    def view_for(self, path: Path) -> ProjectView | None:
-        """The view of the module at `path`; None when it is not a module of the project."""
+    def view_for(self, path: Path, hidden: frozenset[str] = frozenset()) -> ProjectView | None:
+        """The view of the module at `path`; None when it is not a module of the project.
+        `hidden`: files (as `shown` writes them) whose calls are not counted, at any depth
+        (what the module's findings are without them)."""
         named = layout.module_name(path, self.root)
         if named is None:
             return None
         module = named[0]
-        # Importers name the module, or a package whose `__init__` re-exports from it.
-        targets = {module}
-        parts = module.split(".")
-        for depth in range(1, len(parts)):
-            package = ".".join(parts[:depth])
-            init = self.modules().get(package)
-            if init is not None and module in self.refs(init):
-                targets.add(package)
-        here = str(path.absolute())
-        callers: dict[str, list[Caller]] = {}
-        for file in self.files():
-            if file == here or not targets & self.refs(file):
-                continue
-            for site, target, name in self._targets(Path(file)):
-                if target != module:
-                    continue
-                callers.setdefault(name, []).append(
-                    Caller(self.shown(Path(file)), site.line, site.positional, site.keywords, site.star, site.loaded, site.when)
-                )
+        callers = self._callers_of(path, module, hidden)
+        frozen = {
+            k: tuple(self._resolved(c, hidden, {(module, k)}, 0) for c in v) for k, v in sorted(callers.items())
+        }
         self.store.save_graph(self.root)
         import hashlib
 
         loaders = self.imported_loaders(path)
         factories = self.imported_factories(path)
-        frozen = {k: tuple(v) for k, v in sorted(callers.items())}
         digest = hashlib.sha256(
             json.dumps(
                 [
@@ -267,6 +255,57 @@ class ProjectIndex:
             ).encode()
         ).hexdigest()
         return ProjectView(module, frozen, loaders, factories, digest)
+
+    def _resolved(self, caller: Caller, hidden: frozenset[str], seen: set[tuple[str, str]], depth: int) -> Caller:
+        """`caller` with each config it passes that is a parameter of its own function or
+        class (`ArgOrigin.parameter`) resolved through that callable's callers."""
+        if depth > _MAX_CHAIN:
+            return caller
+        file = self.root / caller.path
+        named = layout.module_name(file, self.root)
+        if named is None:
+            return caller
+
+        def resolve(origin: ArgOrigin) -> ArgOrigin:
+            if origin.parameter is None:
+                return origin
+            name, position, param = origin.parameter
+            if (named[0], name) in seen:
+                return origin
+            outer = [
+                self._resolved(c, hidden, seen | {(named[0], name)}, depth + 1)
+                for c in self._callers_of(file, named[0], hidden).get(name, [])
+            ]
+            return _through(origin, param, name, outer, position)
+
+        return replace(
+            caller,
+            positional=tuple(resolve(o) for o in caller.positional),
+            keywords=tuple((k, resolve(o)) for k, o in caller.keywords),
+        )
+
+    def _callers_of(self, path: Path, module: str, hidden: frozenset[str]) -> dict[str, list[Caller]]:
+        """The calls of the module's callables in the project's other files, by callable."""
+        # Importers name the module, or a package whose `__init__` re-exports from it.
+        targets = {module}
+        parts = module.split(".")
+        for depth in range(1, len(parts)):
+            package = ".".join(parts[:depth])
+            init = self.modules().get(package)
+            if init is not None and module in self.refs(init):
+                targets.add(package)
+        here = str(path.absolute())
+        callers: dict[str, list[Caller]] = {}
+        for file in self.files():
+            if file == here or not targets & self.refs(file) or self.shown(Path(file)) in hidden:
+                continue
+            for site, target, name in self._targets(Path(file)):
+                if target != module:
+                    continue
+                callers.setdefault(name, []).append(
+                    Caller(self.shown(Path(file)), site.line, site.positional, site.keywords, site.star, site.loaded, site.when)
+                )
+        return callers
 
     def callees_of(self, path: Path) -> list[Path]:
         """The project modules whose callables the module at `path` calls."""
@@ -282,10 +321,16 @@ def _refs(imports: tuple[Import, ...]) -> frozenset[str]:
     return frozenset({i.module for i in imports} | {f"{i.module}.{i.name}" for i in imports if i.name is not None})
 
 
-def without_callers_in(view: ProjectView, shown: set[str]) -> ProjectView:
-    """`view` as if the files `shown` (as `ProjectIndex.shown` writes them) did not exist."""
-    import hashlib
-
-    callers = {k: tuple(c for c in v if c.path not in shown) for k, v in view.callers.items()}
-    digest = hashlib.sha256(json.dumps([view.digest, sorted(shown)]).encode()).hexdigest()
-    return replace(view, callers={k: v for k, v in callers.items() if v}, digest=digest)
+def _through(origin: ArgOrigin, param: str, name: str, callers: list[Caller], position: int) -> ArgOrigin:
+    """What a parameter holds, from the callers of its callable (as `rules.project_callers`
+    decides for a construction's own parameter): a caller that passes a pretrained config
+    and does not load the result makes it that config; every caller passing a scratch
+    config makes it scratch; otherwise it stays as it was."""
+    passed = [(c, c.argument(position, param)) for c in callers if not c.loaded]
+    for caller, value in passed:
+        if value is not None and value.kind == "pretrained":
+            why = f"the parameter `{param}` of `{name}`, to which `{caller.where}` passes {value.why}"
+            return ArgOrigin("pretrained", why, value.checkpoint)
+    if passed and all(v is not None and v.kind == "scratch" for _, v in passed):
+        return ArgOrigin("scratch", f"the parameter `{param}` of `{name}`: every caller passes a config built from hyperparameters")
+    return origin

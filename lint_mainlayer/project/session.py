@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from lint_mainlayer.project.store import SummaryStore
     from lint_mainlayer.types import ProjectView
 
+# How many calls deep `context_modules` follows a named script's calls.
+_DEPTH = 3
 # `import x`, `from x import`, `from . import`: where a module may import the project.
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import|import[ \t]+([\w.]+))", re.MULTILINE)
 
@@ -85,12 +87,24 @@ class ProjectSession:
             index = self.index_for(path)
             if index is None:
                 continue
-            for callee in index.callees_of(path):
-                if callee in named_set or any(callee == p for p, _ in out):
-                    continue
-                text = index.text(callee)
-                if text is not None and prefilter.mentions_main_layer(text) and prefilter.imports_transformers(text):
-                    out.append((callee, index))
+            # The modules the script calls, and those they call in turn (a config handed on
+            # through a builder of another module): breadth first, a few calls deep.
+            reached = {path.absolute()}
+            layer = [path.absolute()]
+            for _ in range(_DEPTH):
+                following = []
+                for caller in layer:
+                    for callee in index.callees_of(caller):
+                        if callee in reached:
+                            continue
+                        reached.add(callee)
+                        following.append(callee)
+                        if callee in named_set or any(callee == p for p, _ in out):
+                            continue
+                        text = index.text(callee)
+                        if text is not None and prefilter.mentions_main_layer(text) and prefilter.imports_transformers(text):
+                            out.append((callee, index))
+                layer = following
         return out
 
 

@@ -135,6 +135,8 @@ def calls_of(
     if module is None:
         return ()
     from lint_mainlayer.rules.calls import args_of, has_star_args
+    from lint_mainlayer.rules.project_callers import project_callable
+    from lint_mainlayer.rules.scope import Unit, binding_at
     from lint_mainlayer.rules.facts import Construction, collect
     from lint_mainlayer.rules.origin import _Classifier
     from lint_mainlayer.rules.provenance import Provenance
@@ -161,7 +163,18 @@ def calls_of(
                 checkpoint = None
                 if found.checkpoint is not None:
                     checkpoint = found.checkpoint_code(facts.source.code)
-                return ArgOrigin(found.kind, found.why, checkpoint)
+                parameter = _parameter(expr, unit, event.index) if found.kind == "unknown" else None
+                return ArgOrigin(found.kind, found.why, checkpoint, parameter)
+
+            def _parameter(expr: ast.expr, unit: Unit, index: int) -> tuple[str, int, str] | None:
+                """The parameter of the unit's callable that `expr` is, when only other
+                modules can tell what it holds."""
+                if not isinstance(expr, ast.Name) or binding_at(expr.id, unit, index) is not None:
+                    return None
+                callable_ = project_callable(unit, facts)
+                if callable_ is None or expr.id not in callable_[1] or classifier._callers(unit):
+                    return None
+                return callable_[0], callable_[1].index(expr.id), expr.id
 
             positional, keywords = args_of(call)
             target = Construction(call=call, unit=unit, index=event.index, klass=None, statement=None, assign_target=None)
@@ -186,14 +199,15 @@ def calls_of(
 
 
 def origin_to_json(origin: ArgOrigin) -> list[Any]:
-    return [origin.kind, origin.why, origin.checkpoint]
+    return [origin.kind, origin.why, origin.checkpoint, list(origin.parameter) if origin.parameter is not None else None]
 
 
 def origin_from_json(raw: Any) -> ArgOrigin:
-    kind, why, checkpoint = raw
+    kind, why, checkpoint, parameter = raw
     if not isinstance(kind, str) or not isinstance(why, str) or not (checkpoint is None or isinstance(checkpoint, str)):
         raise TypeError("bad origin")
-    return ArgOrigin(kind, why, checkpoint)
+    found = (str(parameter[0]), int(parameter[1]), str(parameter[2])) if parameter is not None else None
+    return ArgOrigin(kind, why, checkpoint, found)
 
 
 def calls_to_json(calls: tuple[CallSite, ...]) -> list[Any]:

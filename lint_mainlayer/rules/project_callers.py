@@ -41,8 +41,18 @@ class _Callable:
     params: tuple[str, ...]
 
 
+def project_callable(unit: Unit, facts: ModuleFacts) -> tuple[str, tuple[str, ...]] | None:
+    """The name other modules call the function `unit` by (a module-level function, or a
+    top-level class through its `__init__`) and the parameters they pass; None otherwise."""
+    found = _callable_of(unit, facts)
+    return (found.name, found.params) if found is not None else None
+
+
 def _callable(site: Construction, facts: ModuleFacts) -> _Callable | None:
-    unit = site.unit
+    return _callable_of(site.unit, facts)
+
+
+def _callable_of(unit: Unit, facts: ModuleFacts) -> _Callable | None:
     if unit.kind != "function" or unit.name is None:
         return None
     if unit.owner is None and unit.parent is facts.module_unit:

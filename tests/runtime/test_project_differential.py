@@ -102,7 +102,6 @@ _NO_MODEL_FIX = (
 # Remove a row when its case XPASSes.
 DISAGREEMENTS: dict[tuple[str, str, str, str], str] = {
     # (a) The bug: a pretrained config, nothing loads.
-    ("bug_keras_layer_gpt2", "scorer/layers.py:10", MISSED, SCRIPT): _BUG,
     ("bug_loader_not_called_bert", "classifier/modeling.py:10", MISSED, SCRIPT): _BUG,
     ("bug_model_chain_src_gpt2", "src/lm/modeling.py:7", MISSED, SCRIPT): _CHAIN,
     # Fixes (`--fix` on the folder: safe fixes only).
