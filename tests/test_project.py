@@ -506,6 +506,54 @@ def test_config_handed_on_through_another_module(
         assert 'checkpoint `"bert-base-uncased"` that `lib/' in str(results[0]["message"])
 
 
+# -- a config handed on inside the builder's module ----------------------------------------------
+
+HANDOFF_BUILDERS = {
+    "helper-function": (
+        "from transformers import TFBertMainLayer\n\n"
+        "def build_model(config):\n    return _encoder(config)\n\n"
+        "def _encoder(cfg):\n    return TFBertMainLayer(cfg)\n"
+    ),
+    "local-name": "from transformers import TFBertMainLayer\n\ndef build_model(config):\n    cfg = config\n    return TFBertMainLayer(cfg)\n",
+    "class-through-a-function": (
+        "from transformers import TFBertMainLayer\n\n"
+        "class build_model:\n    def __init__(self, config):\n        self.encoder = _encoder(cfg=config)\n\n"
+        "def _encoder(cfg):\n    return TFBertMainLayer(cfg)\n"
+    ),
+}
+HANDOFF_SCRIPTS = {
+    # shape of the script: (its lines after the imports, expected code)
+    "pretrained": (f"model = build_model({PRETRAINED})\n", "MLL001"),
+    "scratch": (f"model = build_model({SCRATCH})\n", None),
+    "loaded": (f"model = build_model({PRETRAINED})\nmodel.load_weights('pretrained.h5')\n", None),
+    "unknown": ("model = build_model(load_config())\n", "MLL002"),
+}
+
+
+@pytest.mark.parametrize("script", sorted(HANDOFF_SCRIPTS))
+@pytest.mark.parametrize("builder", sorted(HANDOFF_BUILDERS))
+def test_config_handed_on_inside_the_builders_module(
+    builder: str, script: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines, code = HANDOFF_SCRIPTS[script]
+    make_project(
+        tmp_path,
+        {
+            "lib/__init__.py": "",
+            "lib/modeling.py": HANDOFF_BUILDERS[builder],
+            "train.py": "from transformers import BertConfig\nfrom lib.modeling import build_model\n" + lines,
+        },
+    )
+    for target in (".", "lib/modeling.py"):
+        status, results = run(tmp_path, target, capsys=capsys, monkeypatch=monkeypatch)
+        assert [(r["path"], r["code"]) for r in results] == ([("lib/modeling.py", code)] if code else [])
+        assert status == (1 if code else 0)
+    if code == "MLL001":
+        assert "that `train.py:3` passes" in str(results[0]["message"])
+    _, alone = run(tmp_path, "--no-project", "lib/modeling.py", capsys=capsys, monkeypatch=monkeypatch)
+    assert [r["code"] for r in alone] == ["MLL002"]
+
+
 def make_project(root: Path, files: dict[str, str]) -> None:
     (root / "pyproject.toml").write_text('[tool.lint-mainlayer]\nextend-exclude = ["legacy/"]\n', encoding="utf-8")
     for name, text in files.items():

@@ -67,7 +67,15 @@ class Context:
     def origin(self, site: Construction) -> Origin | None:
         key = id(site.call)
         if key not in self._origins:
-            origin = config_origin(site, self.facts, self.project.factories if self.project is not None else None)
+            project = self.project
+            if project is None:
+                origin = config_origin(site, self.facts)
+            else:
+                # PROJECT HOOK (issue 16): config factories of other modules, and parameters
+                # that only other modules pass.
+                origin = config_origin(
+                    site, self.facts, project.factories, lambda unit, name: project_callers.parameter_origin(unit, name, self.facts, project)
+                )
             if self.project is not None:
                 # PROJECT HOOK (issue 16): a parameter no caller in the module passes takes
                 # its origin from the callers in the project's other modules.

@@ -73,13 +73,21 @@ class Origin:
         return code(self.checkpoint)
 
 
+# A parameter's origin from the project's other modules (`rules.project_callers`).
+Outer = Callable[[Unit, str], "Origin | None"]
+
+
 def config_origin(
-    site: Construction, facts: ModuleFacts | None = None, factories: Mapping[str, Factory] | None = None
+    site: Construction,
+    facts: ModuleFacts | None = None,
+    factories: Mapping[str, Factory] | None = None,
+    outer: Outer | None = None,
 ) -> Origin | None:
     """The origin of the site's config; None when the call passes no config at all.
     With `facts`, parameters are followed to the callers in the module; `factories` are the
-    project's config factories the module imports (`ProjectView.factories`)."""
-    classifier = _Classifier(facts, factories)
+    project's config factories the module imports (`ProjectView.factories`), and `outer`
+    gives a parameter that no caller in the module passes its origin from the project."""
+    classifier = _Classifier(facts, factories, outer)
     if isinstance(site, Site) and site.copy_of is not None:
         # A copy has the config of what it copies.
         original = site.copy_of
@@ -104,10 +112,14 @@ def config_origin(
 
 
 class _Classifier:
-    def __init__(self, facts: ModuleFacts | None, factories: Mapping[str, Factory] | None = None) -> None:
+    def __init__(
+        self, facts: ModuleFacts | None, factories: Mapping[str, Factory] | None = None, outer: Outer | None = None
+    ) -> None:
         self.facts = facts
-        # PROJECT HOOK (issue 16): functions of other modules that return a config.
+        # PROJECT HOOK (issue 16): functions of other modules that return a config, and the
+        # origin of a parameter that only other modules pass.
         self.factories = factories or {}
+        self.outer = outer
 
     def classify(self, expr: ast.expr, unit: Unit, index: int, depth: int) -> Origin:
         if depth > _MAX_DEPTH:
@@ -148,8 +160,15 @@ class _Classifier:
     def _parameter(self, name: str, unit: Unit, index: int, depth: int) -> Origin:
         default = param_default(unit, name)
         default_origin = self.classify(default, unit, index, depth + 1) if default is not None else None
+        callers = self._callers(unit)
+        if not callers and default_origin is None and self.outer is not None and depth > 0:
+            # A config handed on inside the module from a parameter that only other modules
+            # pass (the construction's own parameter is `project_callers.from_callers`'s).
+            found = self.outer(unit, name)
+            if found is not None:
+                return found
         passed: list[Origin] = []
-        for call, call_unit, call_index in self._callers(unit):
+        for call, call_unit, call_index in callers:
             arg = _argument(call, unit, name)
             if arg is None:
                 if default_origin is None:

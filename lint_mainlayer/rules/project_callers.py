@@ -118,13 +118,46 @@ def from_callers(
     return replace(origin, why=f"the parameter `{name}` (callers seen: {shown}{more})")
 
 
+def parameter_origin(unit: Unit, name: str, facts: ModuleFacts, view: ProjectView) -> Origin | None:
+    """The origin of the parameter `name` of the function `unit` from its callers in the
+    project's other modules (as `from_callers` decides, a caller that loads the result
+    counting as neither): None when they do not decide."""
+    found = _callable_of(unit, facts)
+    if found is None or name not in found.params:
+        return None
+    position = found.params.index(name)
+    pending = [(c, c.argument(position, name)) for c in view.callers.get(found.name, ()) if not c.loaded]
+    for caller, value in pending:
+        if value is not None and value.kind == "pretrained":
+            return Origin(
+                "pretrained",
+                f"the parameter `{name}` of `{found.name}`, to which `{caller.where}` passes {value.why}",
+                checkpoint=_expression(value.checkpoint),
+                via_caller=True,
+                caller=caller.where,
+                checkpoint_text=value.checkpoint,
+            )
+    if pending and all(p is not None and p.kind == "scratch" for _, p in pending):
+        return Origin("scratch", f"the parameter `{name}` of `{found.name}`: every caller in the project passes a config built from hyperparameters")
+    return None
+
+
 def loaded_by_callers(site: Construction, facts: ModuleFacts, view: ProjectView, provenance: Provenance) -> bool:
     """Whether every caller of the site's function or class, in the project's other
     modules, loads pretrained weights into what it returns (a class: the instance)."""
     found = _callable(site, facts)
     if found is None:
         return False
-    callers = view.callers.get(found.name, ())
+    callers = list(view.callers.get(found.name, ()))
+    # Callables of the module that return (a class: whose instance holds) what the site's
+    # callable returns, a config handed on inside the module: their callers run it too.
+    for unit in facts.units:
+        wrapper = _callable_of(unit, facts)
+        if wrapper is None or unit is found.unit or found.name not in unit.names:
+            continue
+        held = provenance._holders(unit, {f"call:{found.name}"}, None, {})
+        if ("self" in held) if unit.owner is not None else any(provenance.holds(v, held, None) for v in unit.returns):
+            callers.extend(view.callers.get(wrapper.name, ()))
     if not callers:
         return False
     fills = _filler(site, found, provenance)
