@@ -554,6 +554,51 @@ def test_config_handed_on_inside_the_builders_module(
     assert [r["code"] for r in alone] == ["MLL002"]
 
 
+# -- methods called on an instance ---------------------------------------------------------------
+
+TRAINER = """\
+    from transformers import TFBertMainLayer
+
+
+    class Trainer:
+        def __init__(self, steps=10):
+            self.steps = steps
+
+        def build(self, config):
+            return TFBertMainLayer(config)
+"""
+METHOD_CALLS = {
+    # name: (the script's lines after the imports, expected code in lib/trainer.py or None)
+    "bound-instance-pretrained": (f"trainer = Trainer(3)\nenc = trainer.build({PRETRAINED})\n", "MLL001"),
+    "bound-instance-scratch": (f"trainer = Trainer()\nenc = trainer.build(config={SCRATCH})\n", None),
+    "chained-call-pretrained": (f"enc = Trainer().build({PRETRAINED})\n", "MLL001"),
+    "loaded-after": (f"trainer = Trainer()\nenc = trainer.build({PRETRAINED})\nenc.load_weights('pretrained.h5')\n", None),
+    "module-attribute-class": (f"trainer = T.Trainer()\nenc = trainer.build({PRETRAINED})\n", "MLL001"),
+    "instance-rebound": (f"trainer = Trainer()\ntrainer = make()\nenc = trainer.build({PRETRAINED})\n", "MLL002"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(METHOD_CALLS))
+def test_method_called_on_an_instance(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines, code = METHOD_CALLS[name]
+    make_project(
+        tmp_path,
+        {
+            "lib/__init__.py": "",
+            "lib/trainer.py": TRAINER,
+            "train.py": "from transformers import BertConfig\nfrom lib.trainer import Trainer\nimport lib.trainer as T\n" + lines,
+        },
+    )
+    for target in (".", "lib/trainer.py", "train.py"):
+        status, results = run(tmp_path, target, capsys=capsys, monkeypatch=monkeypatch)
+        expected = code if not (target == "train.py" and code == "MLL002") else None
+        assert [(r["path"], r["code"]) for r in results] == ([("lib/trainer.py", expected)] if expected else []), target
+    if code == "MLL001":
+        assert "that `train.py:" in str(results[0]["message"])
+
+
 def make_project(root: Path, files: dict[str, str]) -> None:
     (root / "pyproject.toml").write_text('[tool.lint-mainlayer]\nextend-exclude = ["legacy/"]\n', encoding="utf-8")
     for name, text in files.items():

@@ -136,6 +136,11 @@ class ProjectIndex:
     def _defined_in(self, module: str, name: str, depth: int = 0) -> tuple[str, str]:
         """Where `module.name` is defined: a package's `__init__` that imports it from
         another project module re-exports that module's (followed a few levels)."""
+        head, dot, method = name.partition(".")
+        if dot:
+            # A method (`Trainer.build`): where its class is defined.
+            found = self._defined_in(module, head, depth)
+            return found[0], f"{found[1]}.{method}"
         path = self.module_path(module)
         if path is None or depth > 3 or path.name != "__init__.py":
             return module, name

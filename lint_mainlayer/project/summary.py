@@ -144,18 +144,18 @@ def calls_of(
 
     try:
         facts = collect(module, text)
-        wanted = [
-            (event, unit)
-            for unit in facts.units
-            for event in unit.calls
-            if (dotted(event.node.func) or "").partition(".")[0] in locals_
-        ]
+        wanted = []
+        for unit in facts.units:
+            for event in unit.calls:
+                callee = _callee(event.node, unit, event.index, locals_)
+                if callee is not None:
+                    wanted.append((event, unit, callee))
         if not wanted:
             return ()
         classifier = _Classifier(facts, imported_factories)
         provenance = Provenance(facts, imported_loaders)
         out = []
-        for event, unit in wanted:
+        for event, unit, callee in wanted:
             call = event.node
 
             def origin(expr: ast.expr) -> ArgOrigin:
@@ -181,7 +181,7 @@ def calls_of(
             when = provenance.reached_when(target)
             out.append(
                 CallSite(
-                    callee=dotted(call.func) or "",
+                    callee=callee,
                     line=call.lineno,
                     positional=tuple(origin(a.value) for a in positional),
                     keywords=tuple((k, origin(a.value)) for k, a in keywords.items()),
@@ -193,6 +193,31 @@ def calls_of(
     except RecursionError:
         return ()
     return tuple(out)
+
+
+def _callee(call: ast.Call, unit: Any, index: int, locals_: set[str]) -> str | None:
+    """How a call of a project callable is written: its dotted name (`build_model`,
+    `M.build_model`), or for a method called on an instance of an imported class
+    (`Trainer(...).build(...)`, `trainer.build(...)` after `trainer = Trainer(...)`) the
+    class's name, `().` and the method's; None for another call."""
+    from lint_mainlayer.rules.scope import binding_at, dotted
+
+    name = dotted(call.func)
+    if name is not None and name.partition(".")[0] in locals_:
+        return name
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return None
+    made: ast.expr | None = func.value
+    if isinstance(made, ast.Name):
+        found = binding_at(made.id, unit, index)
+        made = found[0].value if found is not None and found[0].direct and len(found[0].targets) == 1 else None
+    if not isinstance(made, ast.Call):
+        return None
+    klass = dotted(made.func)
+    if klass is None or klass.partition(".")[0] not in locals_:
+        return None
+    return f"{klass}().{func.attr}"
 
 
 # -- JSON, for the cache ---------------------------------------------------------------------

@@ -39,6 +39,9 @@ class _Callable:
     unit: Unit
     # The parameter list other modules pass arguments to (a method's without `self`).
     params: tuple[str, ...]
+    # A method called on an instance (`Trainer.build` for `trainer.build(config)`): what
+    # the call returns is the method's return value, not the instance.
+    method: bool = False
 
 
 def project_callable(unit: Unit, facts: ModuleFacts) -> tuple[str, tuple[str, ...]] | None:
@@ -58,10 +61,14 @@ def _callable_of(unit: Unit, facts: ModuleFacts) -> _Callable | None:
     if unit.owner is None and unit.parent is facts.module_unit:
         return _Callable(unit.name, unit, tuple(unit.params))
     owner = unit.owner
-    if owner is not None and unit.name == "__init__" and owner.outer is None and unit.parent is not None:
-        if unit.parent.parent is facts.module_unit:
-            return _Callable(owner.name, unit, tuple(unit.params[1:]))
-    return None
+    if owner is None or owner.outer is not None or unit.parent is None or unit.parent.parent is not facts.module_unit:
+        return None
+    if unit.name == "__init__":
+        return _Callable(owner.name, unit, tuple(unit.params[1:]))
+    decorators = {dotted(d) for d in getattr(unit.node, "decorator_list", ())}
+    if decorators & {"staticmethod", "classmethod", "property"} or unit.name.startswith("__"):
+        return None
+    return _Callable(f"{owner.name}.{unit.name}", unit, tuple(unit.params[1:]), method=True)
 
 
 def _describe(caller: Caller, passed: ArgOrigin | None, loads: bool) -> str:
@@ -156,7 +163,7 @@ def loaded_by_callers(site: Construction, facts: ModuleFacts, view: ProjectView,
         if wrapper is None or unit is found.unit or found.name not in unit.names:
             continue
         held = provenance._holders(unit, {f"call:{found.name}"}, None, {})
-        if ("self" in held) if unit.owner is not None else any(provenance.holds(v, held, None) for v in unit.returns):
+        if ("self" in held) if not wrapper.method and unit.owner is not None else any(provenance.holds(v, held, None) for v in unit.returns):
             callers.extend(view.callers.get(wrapper.name, ()))
     if not callers:
         return False
@@ -170,7 +177,7 @@ def _filler(site: Construction, found: _Callable, provenance: Provenance) -> Cal
     has the checkpoint's name or sits at the attribute loaded."""
     held = provenance._holders(site.unit, {f"site:{id(site.call)}"}, site, {})
     paths: set[str] | None = None
-    if found.unit.owner is not None:
+    if found.unit.owner is not None and not found.method:
         # A class: its instance holds what `__init__` stores on `self`.
         if "self" in held:
             paths = {t[len("self."):] for t in held if t.startswith("self.")}
