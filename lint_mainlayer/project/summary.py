@@ -1,16 +1,21 @@
 """Per-module summaries: plain data, computed from the rules' own in-module analysis.
 
-Two products, each cached apart (`store`), because they depend on different inputs:
+Three products, each cached apart (`store`), because they depend on different inputs:
 
 - `loaders_of(text)`: the module's top-level functions and classes that load weights into
   one of their parameters (what `Provenance._loader_params` computes in-module). It
-  depends on the text alone.
+  depends on the text alone. Each comes with when its load fills a main layer
+  (`Loader.when`: always, by layer name, or into one attribute of the parameter).
+- `factories_of(text)`: the module's top-level functions that return a config of a known
+  origin (pretrained, with its checkpoint or the parameter that is, or scratch).
 - `calls_of(text, ...)`: the module's calls of callables it imports from the project, each
   with the origin of every argument (`rules.origin`'s classification, in the caller's
-  module: it follows the caller's own callers too) and whether a load of pretrained
-  weights reaches what the call returns (`rules.provenance`, counting the loader helpers
-  the module imports from the project). It depends on the text, the module's name and the
-  loaders of the modules it imports.
+  module: it follows the caller's own callers and the config factories it imports; an
+  argument that is a parameter of the caller's own callable says so, for `index` to
+  follow), and whether and when a load of pretrained weights reaches what the call
+  returns (`rules.provenance`, counting the loader helpers the module imports from the
+  project). It also counts methods called on an instance of an imported class. It
+  depends on the text, the module's name and the loaders and factories it imports.
 
 Cheap screens come first: a module that mentions no load method gets no loaders, and one
 that imports nothing from the project has no calls, both without libcst.

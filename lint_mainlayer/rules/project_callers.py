@@ -10,8 +10,13 @@ rules consult the project (`rules.base.Context`; `project/` builds the `ProjectV
 - `loaded_by_callers`: what a function returns (or a class's instance holds) is loaded when
   every caller in the project loads it.
 
-Only a site's own function or class is followed: a module-level function, or a top-level
-class through its `__init__`, whose config argument is one of its parameters by name.
+- `parameter_origin`: the same for a parameter that reaches the construction through
+  another function of the module (`rules.origin`'s `outer` hook).
+
+The callables followed: a module-level function, a top-level class through its `__init__`,
+and a method of a top-level class called on an instance (`Trainer.build`). A caller's load
+with a condition (`Loader.when`: by layer name, into one attribute) counts only when the
+site's layer meets it.
 """
 
 from __future__ import annotations

@@ -27,8 +27,12 @@ was bound to it (`self.bert`, `wrapper.bert` of an instance) or is a variable vi
 - but a file written from a `from_pretrained` model holds pretrained weights;
 - `load_weights(h5, by_name=True)` fills a main layer only when its `name=` is the prefix
   checkpoints store (`bert`).
-A local function that loads into one of its parameters loads into what a caller passes,
-and so does a class whose `__init__` stores a parameter that one of its methods loads
+For a target whose inside the module cannot see (a loader helper's parameter, a call of
+another module's callable), `reached_when` and the loader table say when the loads found
+fill a main layer (`Loader.when`): always, by layer name, or into one attribute of the
+value (`model.bert = TFBertModel.from_pretrained(...).bert`, `model.bert.set_weights(...)`).
+A local function that loads into one of its parameters (itself, or through a helper
+defined before it) loads into what a caller passes, under its condition, and so does a class whose `__init__` stores a parameter that one of its methods loads
 into (`Trainer(model).warm_start()`).
 A holder attribute rebound to a `from_pretrained` result after the construction
 (`model.bert = TFBertModel.from_pretrained(...).bert`) replaces the layer: it is dead, and
