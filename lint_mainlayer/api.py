@@ -207,10 +207,9 @@ def _triage(
     # The text stage costs less than hashing the file for the cache. Masking IPython lines
     # only removes text, so the stage may run before it.
     if not prefilter.mentions_main_layer(decoded.text):
-        if session is not None and settings.project_analysis and "transformers" in decoded.text:
-            if prefilter.imports_transformers(decoded.text):
-                # A script may configure a builder of another module (`_context_results`).
-                session.note_script(Path(path))
+        if session is not None and settings.project_analysis and "import" in decoded.text:
+            # A script may configure a builder of another module (`_context_results`).
+            session.note_script(Path(path))
         return FileResult(path, source=keep)
     if not prefilter.imports_transformers(decoded.text):
         return FileResult(path, source=keep)
@@ -438,7 +437,7 @@ def _context_results(
         view = call_safely(index.view_for, path)
         if not settings.project_analysis or text is None or view is None or isinstance(view, Failed):
             continue
-        hidden = frozenset(index.shown(p) for p in named)
+        hidden = frozenset(index.shown(p) for p in [*named, *session.through.get(path, ())])
         alone = call_safely(lambda p: index.view_for(p, hidden), path)
         if alone is None or isinstance(alone, Failed):
             continue

@@ -497,9 +497,6 @@ def test_config_handed_on_through_another_module(
     make_project(tmp_path, files)
     target = {"folder": ".", "script": "train.py", "builder": "lib/encoders.py"}[named]
     status, results = run(tmp_path, target, capsys=capsys, monkeypatch=monkeypatch)
-    if named == "script" and code == "MLL002":
-        # The script's call does not decide the finding (an unknown config either way).
-        code = None
     assert [(r["path"], r["code"]) for r in results] == ([("lib/encoders.py", code)] if code else [])
     assert status == (1 if code else 0)
     if code == "MLL001":
@@ -597,6 +594,63 @@ def test_method_called_on_an_instance(
         assert [(r["path"], r["code"]) for r in results] == ([("lib/trainer.py", expected)] if expected else []), target
     if code == "MLL001":
         assert "that `train.py:" in str(results[0]["message"])
+
+
+# -- a script that imports nothing from transformers, named alone --------------------------------
+
+NO_TRANSFORMERS = {
+    # name: (files, the module holding the finding, expected code)
+    "config-from-a-factory": (
+        {
+            **_configured_elsewhere("def make_config(ckpt):\n    return BertConfig.from_pretrained(ckpt)\n", "make_config('bert-base-uncased')"),
+        },
+        "lib/encoders.py",
+        "MLL001",
+    ),
+    "config-made-by-the-module-it-calls": (
+        {
+            "lib/__init__.py": "",
+            "lib/encoders.py": BUILDER_FUNCTION,
+            "lib/pipeline.py": f"from transformers import BertConfig\nfrom .encoders import make_encoder\ndef make(ckpt):\n    return make_encoder({PRETRAINED})\n",
+            "train.py": "from lib.pipeline import make\nmodel = make('bert-base-uncased')\n",
+        },
+        "lib/encoders.py",
+        "MLL001",
+    ),
+    "scratch-config-from-a-factory": (
+        _configured_elsewhere("def make_config():\n    return BertConfig(num_hidden_layers=2)\n", "make_config()"),
+        "lib/encoders.py",
+        None,
+    ),
+}
+for _files, _, _ in NO_TRANSFORMERS.values():
+    _files["train.py"] = _files["train.py"].replace("from transformers import set_seed\n", "")
+
+
+@pytest.mark.parametrize("name", sorted(NO_TRANSFORMERS))
+def test_a_script_without_a_transformers_import_named_alone(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files, module, code = NO_TRANSFORMERS[name]
+    assert "transformers" not in files["train.py"]
+    make_project(tmp_path, files)
+    status, results = run(tmp_path, "train.py", capsys=capsys, monkeypatch=monkeypatch)
+    assert [(r["path"], r["code"]) for r in results] == ([(module, code)] if code else [])
+    assert status == (1 if code else 0)
+
+
+def test_a_run_over_the_whole_project_reads_no_script_again(tmp_path: Path) -> None:
+    files, _, _ = NO_TRANSFORMERS["config-from-a-factory"]
+    make_project(tmp_path, files)
+    session = ProjectSession(None)
+    named = sorted(tmp_path.rglob("*.py"))
+    for path in named:
+        session.note_script(path)
+    # Every module of the project is named: nothing to add, and no summary computed.
+    assert session.context_modules(named) == []
+    assert session.store.computed == 0
+    # Only the script named: the builder it configures is added.
+    assert [p.relative_to(tmp_path).as_posix() for p, _ in session.context_modules([tmp_path / "train.py"])] == ["lib/encoders.py"]
 
 
 def make_project(root: Path, files: dict[str, str]) -> None:

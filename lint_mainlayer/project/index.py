@@ -43,6 +43,7 @@ class ProjectIndex:
         self._texts: dict[Path, str | None] = {}
         self._packages: set[str] = set()
         self._tops: frozenset[str] | None = None
+        self._children: dict[str, list[str]] | None = None
 
     # -- files and names ------------------------------------------------------------------
 
@@ -73,6 +74,14 @@ class ProjectIndex:
     def is_module(self, name: str) -> bool:
         """Whether `name` is a module of the project (or a namespace package holding one)."""
         return name in self.modules() or name in self._packages
+
+    def children(self, package: str) -> list[str]:
+        """The modules directly under `package` (for the root, "": the top-level ones)."""
+        if self._children is None:
+            self._children = {}
+            for name in self.modules():
+                self._children.setdefault(name.rpartition(".")[0], []).append(name)
+        return self._children.get(package, [])
 
     def tops(self) -> frozenset[str]:
         """The project's top-level module and package names."""

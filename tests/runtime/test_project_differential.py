@@ -87,14 +87,6 @@ MODULE = "module"  # `lint-mainlayer <the module holding the construction>`
 TARGETS = (FOLDER, SCRIPT, MODULE)
 
 NEEDS_PROJECT = "needs the project analysis (issue 16)"
-_UNREAD_SCRIPT = (
-    "linting only the script: it imports nothing from transformers, so it is not read for what it calls (which keeps "
-    "runs over files without main layers at their cost)"
-)
-_CHAIN = (
-    f"{_UNREAD_SCRIPT}; and were it read, the finding is decided by `pipeline.py`'s pretrained config, not by the "
-    "script's call, while a module that was not named reports only the findings the named files' calls change"
-)
 _NO_FIX = (
     "no safe fix: the builder has only its `config` parameter, and the checkpoint is named by a caller in another "
     "module (MLL002's fix, `from_pretrained(config.name_or_path, ...)`, is unsafe: 4.x leaves `name_or_path` empty)"
@@ -107,9 +99,6 @@ _NO_MODEL_FIX = (
 # Where the linter disagrees with the runtime: (project, "module:line", kind, target) -> why.
 # Remove a row when its case XPASSes.
 DISAGREEMENTS: dict[tuple[str, str, str, str], str] = {
-    # (a) The bug: a pretrained config, nothing loads.
-    ("bug_loader_not_called_bert", "classifier/modeling.py:10", MISSED, SCRIPT): _UNREAD_SCRIPT,
-    ("bug_model_chain_src_gpt2", "src/lm/modeling.py:7", MISSED, SCRIPT): _CHAIN,
     # Fixes (`--fix` on the folder: safe fixes only).
     ("bug_by_name_unnamed_distilbert", "textenc/modeling.py:9", FIX, FOLDER): _NO_FIX,
     ("bug_class_pkg_bert", "classifier/modeling.py:10", FIX, FOLDER): _NO_FIX,
