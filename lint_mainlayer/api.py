@@ -218,10 +218,9 @@ def _triage(
     # The text stage costs less than hashing the file for the cache. Masking IPython lines
     # only removes text, so the stage may run before it.
     if not prefilter.mentions_main_layer(decoded.text):
-        if session is not None and settings.project_analysis and "transformers" in decoded.text:
-            if prefilter.imports_transformers(decoded.text):
-                # A script may configure a builder of another module (`_context_results`).
-                session.note_script(Path(path))
+        if session is not None and settings.project_analysis and "import" in decoded.text:
+            # A script may configure a builder of another module (`_context_results`).
+            session.note_script(Path(path))
         return FileResult(path, source=keep)
     if not prefilter.imports_transformers(decoded.text):
         return FileResult(path, source=keep)
@@ -438,7 +437,6 @@ def _context_results(
     for path, index in [] if isinstance(modules, Failed) else modules:
         # Imported here: most runs have no such module, and the engine imports libcst.
         from lint_mainlayer import engine
-        from lint_mainlayer.project.index import without_callers_in
 
         try:
             config = for_directory(path.parent)
@@ -451,7 +449,10 @@ def _context_results(
         view = call_safely(index.view_for, path)
         if not settings.project_analysis or text is None or view is None or isinstance(view, Failed):
             continue
-        alone = without_callers_in(view, {index.shown(p) for p in named})
+        hidden = frozenset(index.shown(p) for p in [*named, *session.through.get(path, ())])
+        alone = call_safely(lambda p: index.view_for(p, hidden), path)
+        if alone is None or isinstance(alone, Failed):
+            continue
         data = text.encode("utf-8", "surrogatepass")
         key = cache.key(data, settings, f"context {view.digest} {alone.digest}") if cache is not None else None
         entry = cache.get(key) if cache is not None and key is not None else None

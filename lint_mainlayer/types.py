@@ -272,6 +272,10 @@ class ArgOrigin:
     kind: str
     why: str
     checkpoint: str | None = None
+    # An unknown config that is a parameter of the caller's own function or class (`name`,
+    # `position`, `param`: as other modules call it) that no caller in its module passes:
+    # `project.index` resolves it through that callable's callers in the project.
+    parameter: tuple[str, int, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -288,6 +292,8 @@ class Caller:
     # A load of pretrained weights reaches what the call returns (in the caller's module,
     # its own loader helpers, or those it imports from the project).
     loaded: bool = False
+    # When the load fills a main layer the callable built (`Loader.when`): empty, always.
+    when: tuple[str, ...] = ()
 
     @property
     def where(self) -> str:
@@ -306,6 +312,29 @@ class Caller:
 
 
 @dataclass(frozen=True)
+class Loader:
+    """A callable of the project that loads weights into one of its parameters: which ones
+    (positions and names), and when the load fills a main layer inside what is passed.
+    `when` holds alternatives, any one sufficing; empty: always. `by_name`: an h5 read by
+    layer name (`load_weights(path, by_name=True)`), which fills a main layer only when its
+    `name=` is the checkpoint's prefix; `attr:a.b`: a load into (or a replacement of) the
+    attribute `a.b` of the parameter, which fills a main layer held there or below."""
+
+    params: frozenset[int | str]
+    when: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Factory:
+    """A function of the project that returns a config: the origin of what it returns, and
+    when its checkpoint is one of its parameters, that parameter's position and name (the
+    caller's argument for it is then the checkpoint)."""
+
+    origin: ArgOrigin
+    param: tuple[int, str] | None = None
+
+
+@dataclass(frozen=True)
 class ProjectView:
     """One module's place in its project: who calls its callables from other modules, and
     which of the callables it imports from the project load weights into a parameter."""
@@ -314,7 +343,10 @@ class ProjectView:
     # callable of this module (a function's name, a class's name) -> its callers elsewhere.
     callers: dict[str, tuple[Caller, ...]] = field(default_factory=dict)
     # local dotted name of an imported project callable (`load_pretrained`, `L.load`) ->
-    # the parameters (positions and names) it loads weights into.
-    loaders: dict[str, frozenset[int | str]] = field(default_factory=dict)
+    # the parameters it loads weights into, and when.
+    loaders: dict[str, Loader] = field(default_factory=dict)
+    # local dotted name of an imported project function that returns a config (`small_config`,
+    # `C.read_config`) -> what it returns.
+    factories: dict[str, Factory] = field(default_factory=dict)
     # A digest of everything above: part of the result cache's key.
     digest: str = ""

@@ -247,6 +247,412 @@ VARIANTS = {
 }
 
 
+# -- conditional loads (a loader's load fills a layer only by name, or at one attribute) --------
+
+BUILDER_FUNCTIONAL = """\
+    import tensorflow as tf
+    from transformers import TFBertMainLayer
+
+
+    def build_classifier(config):
+        ids = tf.keras.Input(shape=(8,), dtype=tf.int32)
+        encoder = TFBertMainLayer(config{name})
+        return tf.keras.Model(ids, encoder(ids).pooler_output)
+"""
+BUILDER_CLASS = """\
+    import tensorflow as tf
+    from transformers import TFBertMainLayer
+
+
+    class Classifier(tf.keras.Model):
+        def __init__(self, config):
+            super().__init__()
+            self.bert = TFBertMainLayer(config, name="bert")
+            self.head = tf.keras.layers.Dense(2)
+"""
+BUILDER_NESTED = """\
+    import tensorflow as tf
+    from transformers import TFBertMainLayer
+
+
+    class Classifier(tf.keras.Model):
+        def __init__(self, config):
+            super().__init__()
+            model = tf.keras.Model()
+            model.bert = TFBertMainLayer(config, name="bert")
+            self.encoder = model
+"""
+
+
+def _loaded_elsewhere(builder: str, callee: str, loader: str, load: str = "load_pretrained(model, CKPT)") -> dict[str, str]:
+    return {
+        "lib/__init__.py": "",
+        "lib/modeling.py": builder,
+        "lib/loading.py": loader,
+        "train.py": (
+            "from transformers import BertConfig\n"
+            "from lib.loading import load_pretrained\n"
+            f"from lib.modeling import {callee}\n"
+            "CKPT = 'bert-base-uncased'\n"
+            f"model = {callee}(BertConfig.from_pretrained(CKPT))\n"
+            f"{load}\n"
+        ),
+    }
+
+
+BY_NAME_LOADER = "import os\ndef load_pretrained(model, ckpt):\n    model.load_weights(os.path.join(ckpt, 'tf_model.h5'), by_name=True)\n"
+REPLACE_LOADER = "from transformers import TFBertModel\ndef load_pretrained(model, ckpt):\n    model.{attr} = TFBertModel.from_pretrained(ckpt).bert\n"
+SET_LOADER = (
+    "from transformers import TFBertModel\n"
+    "def load_pretrained(model, ckpt):\n"
+    "    pretrained = TFBertModel.from_pretrained(ckpt).bert\n"
+    "    model.{attr}.set_weights(pretrained.get_weights())\n"
+)
+WRAPPED_LOADER = (
+    "def _restore(layer, path):\n"
+    "    layer.load_weights(path)\n"
+    "def load_pretrained(model, ckpt):\n"
+    "    _restore(model.{attr}, ckpt + '/bert.h5')\n"
+)
+
+CONDITIONAL = {
+    # name: (files, expected code in lib/modeling.py or None); each checked naming the
+    # folder, the builder, and the script alone.
+    "by-name-into-unnamed-layer": (_loaded_elsewhere(BUILDER_FUNCTIONAL.format(name=""), "build_classifier", BY_NAME_LOADER), "MLL001"),
+    "by-name-into-named-layer": (
+        _loaded_elsewhere(BUILDER_FUNCTIONAL.format(name=', name="bert"'), "build_classifier", BY_NAME_LOADER),
+        None,
+    ),
+    "by-name-in-the-script": (
+        _loaded_elsewhere(
+            BUILDER_FUNCTIONAL.format(name=""), "build_classifier", BY_NAME_LOADER, "model.load_weights('w.h5', by_name=True)"
+        ),
+        "MLL001",
+    ),
+    "replaces-the-attribute": (_loaded_elsewhere(BUILDER_CLASS, "Classifier", REPLACE_LOADER.format(attr="bert")), None),
+    "replaces-another-attribute": (_loaded_elsewhere(BUILDER_CLASS, "Classifier", REPLACE_LOADER.format(attr="head")), "MLL001"),
+    "sets-the-attribute": (_loaded_elsewhere(BUILDER_CLASS, "Classifier", SET_LOADER.format(attr="bert")), None),
+    "sets-an-enclosing-attribute": (_loaded_elsewhere(BUILDER_NESTED, "Classifier", SET_LOADER.format(attr="encoder")), None),
+    "sets-another-attribute": (_loaded_elsewhere(BUILDER_CLASS, "Classifier", SET_LOADER.format(attr="head")), "MLL001"),
+    "wrapped-loader-on-the-attribute": (_loaded_elsewhere(BUILDER_CLASS, "Classifier", WRAPPED_LOADER.format(attr="bert")), None),
+    "wrapped-loader-on-another-attribute": (
+        _loaded_elsewhere(BUILDER_CLASS, "Classifier", WRAPPED_LOADER.format(attr="head")),
+        "MLL001",
+    ),
+    "script-replaces-the-attribute": (
+        _loaded_elsewhere(
+            BUILDER_CLASS, "Classifier", BY_NAME_LOADER, "m = model\nm.bert = TFBertModel.from_pretrained(CKPT).bert"
+        ),
+        None,
+    ),
+}
+CONDITIONAL["script-replaces-the-attribute"][0]["train.py"] = "from transformers import TFBertModel\n" + CONDITIONAL[
+    "script-replaces-the-attribute"
+][0]["train.py"]
+
+
+@pytest.mark.parametrize("named", ["folder", "script", "builder"])
+@pytest.mark.parametrize("name", sorted(CONDITIONAL))
+def test_conditional_loads_of_another_module(
+    name: str, named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files, code = CONDITIONAL[name]
+    make_project(tmp_path, files)
+    target = {"folder": ".", "script": "train.py", "builder": "lib/modeling.py"}[named]
+    status, results = run(tmp_path, target, capsys=capsys, monkeypatch=monkeypatch)
+    assert [(r["path"], r["code"]) for r in results] == ([("lib/modeling.py", code)] if code else [])
+    assert status == (1 if code else 0)
+    if code:
+        assert "`train.py:5` passes" in str(results[0]["message"])
+
+
+# -- configs made by a function of another module ------------------------------------------------
+
+
+def _configured_elsewhere(factory: str, call: str, importer: str = "from lib.configs import make_config") -> dict[str, str]:
+    return {
+        "lib/__init__.py": "",
+        "lib/encoders.py": BUILDER_FUNCTION,
+        "lib/configs.py": "from transformers import BertConfig\nCKPT = 'bert-base-cased'\n" + factory,
+        "train.py": f"from transformers import set_seed\n{importer}\nfrom lib.encoders import make_encoder\nenc = make_encoder({call})\n",
+    }
+
+
+FACTORIES = {
+    # name: (files, expected code in lib/encoders.py or None, the checkpoint its message names)
+    "scratch": (_configured_elsewhere("def make_config():\n    return BertConfig(num_hidden_layers=2)\n", "make_config()"), None, None),
+    "scratch-through-a-name": (
+        _configured_elsewhere("def make_config(layers=2):\n    config = BertConfig(num_hidden_layers=layers)\n    return config\n", "make_config(4)"),
+        None,
+        None,
+    ),
+    "changed-architecture": (
+        _configured_elsewhere("def make_config(ckpt):\n    return BertConfig.from_pretrained(ckpt, num_hidden_layers=2)\n", "make_config('bert-base-uncased')"),
+        None,
+        None,
+    ),
+    "pretrained-checkpoint-parameter": (
+        _configured_elsewhere("def make_config(ckpt):\n    return BertConfig.from_pretrained(ckpt)\n", "make_config('bert-base-uncased')"),
+        "MLL001",
+        "'bert-base-uncased'",
+    ),
+    "pretrained-checkpoint-keyword": (
+        _configured_elsewhere("def make_config(size, ckpt=None):\n    return BertConfig.from_pretrained(ckpt)\n", "make_config(1, ckpt='bert-large')"),
+        "MLL001",
+        "'bert-large'",
+    ),
+    "pretrained-own-checkpoint-module-attribute": (
+        _configured_elsewhere("def make_config():\n    return BertConfig.from_pretrained(CKPT)\n", "configs.make_config()", "from lib import configs"),
+        "MLL001",
+        "CKPT",
+    ),
+    "unknown-stays-unknown": (
+        _configured_elsewhere("def make_config(config):\n    return config\n", "make_config(None)"),
+        "MLL002",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("named", ["folder", "script", "builder"])
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_config_made_by_a_function_of_another_module(
+    name: str, named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files, code, checkpoint = FACTORIES[name]
+    make_project(tmp_path, files)
+    target = {"folder": ".", "script": "train.py", "builder": "lib/encoders.py"}[named]
+    status, results = run(tmp_path, target, capsys=capsys, monkeypatch=monkeypatch)
+    assert [(r["path"], r["code"]) for r in results] == ([("lib/encoders.py", code)] if code else [])
+    assert status == (1 if code else 0)
+    if checkpoint is not None:
+        assert f"checkpoint `{checkpoint}` that `train.py:4` passes" in str(results[0]["message"])
+
+
+def test_config_factory_of_another_module_in_the_builder_itself(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {
+        "lib/__init__.py": "",
+        "lib/configs.py": "from transformers import BertConfig\ndef small():\n    return BertConfig(num_hidden_layers=2)\ndef base():\n    return BertConfig.from_pretrained('bert-base-uncased')\n",
+        "lib/encoders.py": "from transformers import TFBertMainLayer\nfrom .configs import base, small\nscratch = TFBertMainLayer(small())\npretrained = TFBertMainLayer(base())\n",
+    }
+    make_project(tmp_path, files)
+    _, results = run(tmp_path, "lib/encoders.py", capsys=capsys, monkeypatch=monkeypatch)
+    assert [(r["line"], r["code"]) for r in results] == [(4, "MLL001")]
+    assert "checkpoint `'bert-base-uncased'`" in str(results[0]["message"])
+    fix = results[0]["fix"]
+    # The checkpoint is the factory's literal: a fix, unsafe (another call may differ).
+    assert isinstance(fix, dict) and fix["applicability"] == "unsafe"
+    _, alone = run(tmp_path, "--no-project", "lib/encoders.py", capsys=capsys, monkeypatch=monkeypatch)
+    assert [(r["line"], r["code"]) for r in alone] == [(3, "MLL002"), (4, "MLL002")]
+
+
+# -- a config handed on through a callable of another module -------------------------------------
+
+MIDDLE_FUNCTION = "from lib.encoders import make_encoder\n\ndef build(config, size=2):\n    return [make_encoder(config)] * size\n"
+MIDDLE_CLASS = (
+    "from .encoders import make_encoder\n\n"
+    "class Model:\n"
+    "    def __init__(self, config):\n"
+    "        self.encoder = make_encoder(cfg=config)\n"
+)
+OUTER = "from lib.middle import build\n\ndef outer(c):\n    return build(c)\n"
+# `build` and `outer` hand the config on to each other, and to the builder.
+CYCLE = (
+    "from lib.encoders import make_encoder\nfrom lib import outer\n\n"
+    "def build(config):\n    outer.outer(config)\n    return make_encoder(config)\n"
+)
+
+
+def _chain(middle: str, outer: str, call: str, config: str) -> dict[str, str]:
+    return {
+        "lib/__init__.py": "",
+        "lib/encoders.py": BUILDER_FUNCTION,
+        "lib/middle.py": middle,
+        "lib/outer.py": outer,
+        "train.py": f"from transformers import BertConfig\nfrom lib import middle, outer\nm = {call}({config})\n",
+    }
+
+
+CHAINS = {
+    # name: (files, expected code in lib/encoders.py or None)
+    "function-pretrained": (_chain(MIDDLE_FUNCTION, "", "middle.build", PRETRAINED), "MLL001"),
+    "function-scratch": (_chain(MIDDLE_FUNCTION, "", "middle.build", SCRATCH), None),
+    "class-pretrained": (_chain(MIDDLE_CLASS, "", "middle.Model", PRETRAINED), "MLL001"),
+    "class-scratch": (_chain(MIDDLE_CLASS, "", "middle.Model", SCRATCH), None),
+    "two-deep-pretrained": (_chain(MIDDLE_FUNCTION, OUTER, "outer.outer", PRETRAINED), "MLL001"),
+    "two-deep-scratch": (_chain(MIDDLE_FUNCTION, OUTER, "outer.outer", SCRATCH), None),
+    "unknown-at-the-top": (_chain(MIDDLE_FUNCTION, "", "middle.build", "load_config()"), "MLL002"),
+    "cycle-between-modules": (_chain(CYCLE, OUTER, "middle.build", "load_config()"), "MLL002"),
+}
+
+
+@pytest.mark.parametrize("named", ["folder", "script", "builder"])
+@pytest.mark.parametrize("name", sorted(CHAINS))
+def test_config_handed_on_through_another_module(
+    name: str, named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files, code = CHAINS[name]
+    make_project(tmp_path, files)
+    target = {"folder": ".", "script": "train.py", "builder": "lib/encoders.py"}[named]
+    status, results = run(tmp_path, target, capsys=capsys, monkeypatch=monkeypatch)
+    assert [(r["path"], r["code"]) for r in results] == ([("lib/encoders.py", code)] if code else [])
+    assert status == (1 if code else 0)
+    if code == "MLL001":
+        assert 'checkpoint `"bert-base-uncased"` that `lib/' in str(results[0]["message"])
+
+
+# -- a config handed on inside the builder's module ----------------------------------------------
+
+HANDOFF_BUILDERS = {
+    "helper-function": (
+        "from transformers import TFBertMainLayer\n\n"
+        "def build_model(config):\n    return _encoder(config)\n\n"
+        "def _encoder(cfg):\n    return TFBertMainLayer(cfg)\n"
+    ),
+    "local-name": "from transformers import TFBertMainLayer\n\ndef build_model(config):\n    cfg = config\n    return TFBertMainLayer(cfg)\n",
+    "class-through-a-function": (
+        "from transformers import TFBertMainLayer\n\n"
+        "class build_model:\n    def __init__(self, config):\n        self.encoder = _encoder(cfg=config)\n\n"
+        "def _encoder(cfg):\n    return TFBertMainLayer(cfg)\n"
+    ),
+}
+HANDOFF_SCRIPTS = {
+    # shape of the script: (its lines after the imports, expected code)
+    "pretrained": (f"model = build_model({PRETRAINED})\n", "MLL001"),
+    "scratch": (f"model = build_model({SCRATCH})\n", None),
+    "loaded": (f"model = build_model({PRETRAINED})\nmodel.load_weights('pretrained.h5')\n", None),
+    "unknown": ("model = build_model(load_config())\n", "MLL002"),
+}
+
+
+@pytest.mark.parametrize("script", sorted(HANDOFF_SCRIPTS))
+@pytest.mark.parametrize("builder", sorted(HANDOFF_BUILDERS))
+def test_config_handed_on_inside_the_builders_module(
+    builder: str, script: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines, code = HANDOFF_SCRIPTS[script]
+    make_project(
+        tmp_path,
+        {
+            "lib/__init__.py": "",
+            "lib/modeling.py": HANDOFF_BUILDERS[builder],
+            "train.py": "from transformers import BertConfig\nfrom lib.modeling import build_model\n" + lines,
+        },
+    )
+    for target in (".", "lib/modeling.py"):
+        status, results = run(tmp_path, target, capsys=capsys, monkeypatch=monkeypatch)
+        assert [(r["path"], r["code"]) for r in results] == ([("lib/modeling.py", code)] if code else [])
+        assert status == (1 if code else 0)
+    if code == "MLL001":
+        assert "that `train.py:3` passes" in str(results[0]["message"])
+    _, alone = run(tmp_path, "--no-project", "lib/modeling.py", capsys=capsys, monkeypatch=monkeypatch)
+    assert [r["code"] for r in alone] == ["MLL002"]
+
+
+# -- methods called on an instance ---------------------------------------------------------------
+
+TRAINER = """\
+    from transformers import TFBertMainLayer
+
+
+    class Trainer:
+        def __init__(self, steps=10):
+            self.steps = steps
+
+        def build(self, config):
+            return TFBertMainLayer(config)
+"""
+METHOD_CALLS = {
+    # name: (the script's lines after the imports, expected code in lib/trainer.py or None)
+    "bound-instance-pretrained": (f"trainer = Trainer(3)\nenc = trainer.build({PRETRAINED})\n", "MLL001"),
+    "bound-instance-scratch": (f"trainer = Trainer()\nenc = trainer.build(config={SCRATCH})\n", None),
+    "chained-call-pretrained": (f"enc = Trainer().build({PRETRAINED})\n", "MLL001"),
+    "loaded-after": (f"trainer = Trainer()\nenc = trainer.build({PRETRAINED})\nenc.load_weights('pretrained.h5')\n", None),
+    "module-attribute-class": (f"trainer = T.Trainer()\nenc = trainer.build({PRETRAINED})\n", "MLL001"),
+    "instance-rebound": (f"trainer = Trainer()\ntrainer = make()\nenc = trainer.build({PRETRAINED})\n", "MLL002"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(METHOD_CALLS))
+def test_method_called_on_an_instance(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines, code = METHOD_CALLS[name]
+    make_project(
+        tmp_path,
+        {
+            "lib/__init__.py": "",
+            "lib/trainer.py": TRAINER,
+            "train.py": "from transformers import BertConfig\nfrom lib.trainer import Trainer\nimport lib.trainer as T\n" + lines,
+        },
+    )
+    for target in (".", "lib/trainer.py", "train.py"):
+        status, results = run(tmp_path, target, capsys=capsys, monkeypatch=monkeypatch)
+        expected = code if not (target == "train.py" and code == "MLL002") else None
+        assert [(r["path"], r["code"]) for r in results] == ([("lib/trainer.py", expected)] if expected else []), target
+    if code == "MLL001":
+        assert "that `train.py:" in str(results[0]["message"])
+
+
+# -- a script that imports nothing from transformers, named alone --------------------------------
+
+NO_TRANSFORMERS = {
+    # name: (files, the module holding the finding, expected code)
+    "config-from-a-factory": (
+        {
+            **_configured_elsewhere("def make_config(ckpt):\n    return BertConfig.from_pretrained(ckpt)\n", "make_config('bert-base-uncased')"),
+        },
+        "lib/encoders.py",
+        "MLL001",
+    ),
+    "config-made-by-the-module-it-calls": (
+        {
+            "lib/__init__.py": "",
+            "lib/encoders.py": BUILDER_FUNCTION,
+            "lib/pipeline.py": f"from transformers import BertConfig\nfrom .encoders import make_encoder\ndef make(ckpt):\n    return make_encoder({PRETRAINED})\n",
+            "train.py": "from lib.pipeline import make\nmodel = make('bert-base-uncased')\n",
+        },
+        "lib/encoders.py",
+        "MLL001",
+    ),
+    "scratch-config-from-a-factory": (
+        _configured_elsewhere("def make_config():\n    return BertConfig(num_hidden_layers=2)\n", "make_config()"),
+        "lib/encoders.py",
+        None,
+    ),
+}
+for _files, _, _ in NO_TRANSFORMERS.values():
+    _files["train.py"] = _files["train.py"].replace("from transformers import set_seed\n", "")
+
+
+@pytest.mark.parametrize("name", sorted(NO_TRANSFORMERS))
+def test_a_script_without_a_transformers_import_named_alone(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files, module, code = NO_TRANSFORMERS[name]
+    assert "transformers" not in files["train.py"]
+    make_project(tmp_path, files)
+    status, results = run(tmp_path, "train.py", capsys=capsys, monkeypatch=monkeypatch)
+    assert [(r["path"], r["code"]) for r in results] == ([(module, code)] if code else [])
+    assert status == (1 if code else 0)
+
+
+def test_a_run_over_the_whole_project_reads_no_script_again(tmp_path: Path) -> None:
+    files, _, _ = NO_TRANSFORMERS["config-from-a-factory"]
+    make_project(tmp_path, files)
+    session = ProjectSession(None)
+    named = sorted(tmp_path.rglob("*.py"))
+    for path in named:
+        session.note_script(path)
+    # Every module of the project is named: nothing to add, and no summary computed.
+    assert session.context_modules(named) == []
+    assert session.store.computed == 0
+    # Only the script named: the builder it configures is added.
+    assert [p.relative_to(tmp_path).as_posix() for p, _ in session.context_modules([tmp_path / "train.py"])] == ["lib/encoders.py"]
+
+
 def make_project(root: Path, files: dict[str, str]) -> None:
     (root / "pyproject.toml").write_text('[tool.lint-mainlayer]\nextend-exclude = ["legacy/"]\n', encoding="utf-8")
     for name, text in files.items():

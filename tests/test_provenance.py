@@ -218,6 +218,53 @@ LOADS = [
         [],
         id="weights-copied-from-a-loaded-layer",
     ),
+    # A local loader helper whose load has a condition (`Loader.when`): it fills the layer
+    # only when the layer's name is the checkpoint's prefix, or sits at the attribute loaded.
+    pytest.param(
+        "def load_pretrained(m, path):\n"
+        "    m.load_weights(path, by_name=True)\n"
+        "ids = tf.keras.Input(shape=(8,), dtype=tf.int32)\n"
+        "bert = TFBertMainLayer(config)\n"
+        "model = tf.keras.Model(ids, bert(ids).pooler_output)\n"
+        "load_pretrained(model, 'tf_model.h5')\n",
+        ["MLL001"],
+        id="by-name-helper-into-an-unnamed-layer",
+    ),
+    pytest.param(
+        "def load_pretrained(m, path):\n"
+        "    m.load_weights(path, by_name=True)\n"
+        "def warm(m):\n"
+        "    load_pretrained(m, 'tf_model.h5')\n"
+        + FUNCTIONAL
+        + "warm(model)\n",
+        [],
+        id="by-name-helper-through-a-wrapper-into-the-named-layer",
+    ),
+    pytest.param(
+        "class Classifier(tf.keras.Model):\n"
+        "    def __init__(self, config):\n"
+        "        super().__init__()\n"
+        '        self.bert = TFBertMainLayer(config, name="bert")\n'
+        "def load_pretrained(m, ckpt):\n"
+        "    m.bert.set_weights(TFBertModel.from_pretrained(ckpt).bert.get_weights())\n"
+        "model = Classifier(config)\n"
+        "load_pretrained(model, CKPT)\n",
+        [],
+        id="helper-sets-the-attribute-holding-the-layer",
+    ),
+    pytest.param(
+        "class Classifier(tf.keras.Model):\n"
+        "    def __init__(self, config):\n"
+        "        super().__init__()\n"
+        '        self.bert = TFBertMainLayer(config, name="bert")\n'
+        "        self.head = tf.keras.layers.Dense(2)\n"
+        "def load_pretrained(m, ckpt):\n"
+        "    m.head.set_weights(TFBertModel.from_pretrained(ckpt).bert.get_weights())\n"
+        "model = Classifier(config)\n"
+        "load_pretrained(model, CKPT)\n",
+        ["MLL001"],
+        id="helper-sets-another-attribute",
+    ),
 ]
 
 

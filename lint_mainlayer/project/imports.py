@@ -76,6 +76,11 @@ def resolve(
     """The (module, name) that `callee`, as written in a module with these imports, calls;
     None when it is not reached through an import. `is_module` says which dotted names are
     modules of the project (so `from pkg import modeling` binds a module, not a name)."""
+    if "()." in callee:
+        # `Trainer().build`: the method `build` of what `Trainer` names, called on an instance.
+        head, _, method = callee.partition("().")
+        found = resolve(head, imports, is_module)
+        return (found[0], f"{found[1]}.{method}") if found is not None else None
     parts = callee.split(".")
     for imp in reversed(imports):
         if imp.local != parts[0]:

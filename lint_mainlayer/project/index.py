@@ -19,11 +19,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from lint_mainlayer.project import layout, summary
 from lint_mainlayer.project.imports import Import, parse_imports, resolve
 from lint_mainlayer.project.store import SummaryStore
-from lint_mainlayer.types import Caller, ProjectView
+from lint_mainlayer.types import ArgOrigin, Caller, Factory, Loader, ProjectView
+
+_T = TypeVar("_T")
+# How many callables a config is followed through, caller to caller.
+_MAX_CHAIN = 4
 
 
 class ProjectIndex:
@@ -38,6 +43,7 @@ class ProjectIndex:
         self._texts: dict[Path, str | None] = {}
         self._packages: set[str] = set()
         self._tops: frozenset[str] | None = None
+        self._children: dict[str, list[str]] | None = None
 
     # -- files and names ------------------------------------------------------------------
 
@@ -68,6 +74,14 @@ class ProjectIndex:
     def is_module(self, name: str) -> bool:
         """Whether `name` is a module of the project (or a namespace package holding one)."""
         return name in self.modules() or name in self._packages
+
+    def children(self, package: str) -> list[str]:
+        """The modules directly under `package` (for the root, "": the top-level ones)."""
+        if self._children is None:
+            self._children = {}
+            for name in self.modules():
+                self._children.setdefault(name.rpartition(".")[0], []).append(name)
+        return self._children.get(package, [])
 
     def tops(self) -> frozenset[str]:
         """The project's top-level module and package names."""
@@ -110,18 +124,32 @@ class ProjectIndex:
         )
         return tuple(Import(str(local), str(module), None if name is None else str(name)) for local, module, name in raw)
 
-    def own_loaders(self, path: Path) -> dict[str, frozenset[int | str]]:
+    def own_loaders(self, path: Path) -> dict[str, Loader]:
         """The module's top-level functions and classes that load weights into a parameter."""
         text = self.text(path)
         if text is None or not summary.may_load(text):
             return {}
         key = SummaryStore.key("loaders", text)
-        raw = self.store.get_or_compute(key, lambda: {k: list(v) for k, v in summary.loaders_of(text).items()})
-        return {str(k): frozenset(v) for k, v in raw.items()}
+        raw = self.store.get_or_compute(key, lambda: {k: summary.loader_to_json(v) for k, v in summary.loaders_of(text).items()})
+        return {str(k): summary.loader_from_json(v) for k, v in raw.items()}
+
+    def own_factories(self, path: Path) -> dict[str, Factory]:
+        """The module's top-level functions that return a config of a known origin."""
+        text = self.text(path)
+        if text is None or not summary.may_return_config(text):
+            return {}
+        key = SummaryStore.key("factories", text)
+        raw = self.store.get_or_compute(key, lambda: {k: summary.factory_to_json(v) for k, v in summary.factories_of(text).items()})
+        return {str(k): summary.factory_from_json(v) for k, v in raw.items()}
 
     def _defined_in(self, module: str, name: str, depth: int = 0) -> tuple[str, str]:
         """Where `module.name` is defined: a package's `__init__` that imports it from
         another project module re-exports that module's (followed a few levels)."""
+        head, dot, method = name.partition(".")
+        if dot:
+            # A method (`Trainer.build`): where its class is defined.
+            found = self._defined_in(module, head, depth)
+            return found[0], f"{found[1]}.{method}"
         path = self.module_path(module)
         if path is None or depth > 3 or path.name != "__init__.py":
             return module, name
@@ -130,10 +158,19 @@ class ProjectIndex:
                 return self._defined_in(imp.module, imp.name, depth + 1)
         return module, name
 
-    def imported_loaders(self, path: Path) -> dict[str, frozenset[int | str]]:
+    def imported_loaders(self, path: Path) -> dict[str, Loader]:
         """Loader helpers the module imports from the project: its local dotted name for
-        each (`load_pretrained`, `L.load`, `pkg.loading.load`) -> their parameters."""
-        found: dict[str, frozenset[int | str]] = {}
+        each (`load_pretrained`, `L.load`, `pkg.loading.load`) -> their parameters, and when."""
+        return self._imported(path, self.own_loaders)
+
+    def imported_factories(self, path: Path) -> dict[str, Factory]:
+        """Config factories the module imports from the project, by local dotted name."""
+        return self._imported(path, self.own_factories)
+
+    def _imported(self, path: Path, own: Callable[[Path], dict[str, _T]]) -> dict[str, _T]:
+        """What `own` says of the callables the module imports from the project, by the
+        dotted name the module calls them by."""
+        found: dict[str, _T] = {}
         for imp in self.imports(path):
             if imp.module.partition(".")[0] not in self.tops():
                 continue
@@ -141,15 +178,15 @@ class ProjectIndex:
                 target = imp.module if imp.name is None else f"{imp.module}.{imp.name}"
                 file = self.module_path(target)
                 if file is not None:
-                    for name, params in self.own_loaders(file).items():
-                        found[f"{imp.local}.{name}"] = params
+                    for name, value in own(file).items():
+                        found[f"{imp.local}.{name}"] = value
                 continue
             module, name = self._defined_in(imp.module, imp.name)
             file = self.module_path(module)
             if file is not None:
-                loads = self.own_loaders(file).get(name)
-                if loads:
-                    found[imp.local] = loads
+                defined = own(file)
+                if name in defined:
+                    found[imp.local] = defined[name]
         return found
 
     def calls(self, path: Path) -> tuple[summary.CallSite, ...]:
@@ -163,9 +200,13 @@ class ProjectIndex:
         if not any(i.module.partition(".")[0] in tops for i in imports):
             return ()
         loaders = self.imported_loaders(path)
-        shown = {k: sorted(v, key=str) for k, v in loaders.items()}
-        key = SummaryStore.key("calls", text, named[0], named[1], sorted(tops), shown)
-        raw = self.store.get_or_compute(key, lambda: summary.calls_to_json(summary.calls_of(text, imports, tops, loaders)))
+        factories = self.imported_factories(path)
+        shown = {k: summary.loader_to_json(v) for k, v in loaders.items()}
+        made = {k: summary.factory_to_json(v) for k, v in factories.items()}
+        key = SummaryStore.key("calls", text, named[0], named[1], sorted(tops), shown, made)
+        raw = self.store.get_or_compute(
+            key, lambda: summary.calls_to_json(summary.calls_of(text, imports, tops, loaders, factories))
+        )
         return summary.calls_from_json(raw)
 
     def _targets(self, path: Path) -> list[tuple[summary.CallSite, str, str]]:
@@ -200,12 +241,65 @@ class ProjectIndex:
         self.store.graph_changed(self.root)
         return found
 
-    def view_for(self, path: Path) -> ProjectView | None:
-        """The view of the module at `path`; None when it is not a module of the project."""
+    def view_for(self, path: Path, hidden: frozenset[str] = frozenset()) -> ProjectView | None:
+        """The view of the module at `path`; None when it is not a module of the project.
+        `hidden`: files (as `shown` writes them) whose calls are not counted, at any depth
+        (what the module's findings are without them)."""
         named = layout.module_name(path, self.root)
         if named is None:
             return None
         module = named[0]
+        callers = self._callers_of(path, module, hidden)
+        frozen = {
+            k: tuple(self._resolved(c, hidden, {(module, k)}, 0) for c in v) for k, v in sorted(callers.items())
+        }
+        self.store.save_graph(self.root)
+        import hashlib
+
+        loaders = self.imported_loaders(path)
+        factories = self.imported_factories(path)
+        digest = hashlib.sha256(
+            json.dumps(
+                [
+                    module,
+                    {k: [repr(c) for c in v] for k, v in frozen.items()},
+                    {k: summary.loader_to_json(v) for k, v in sorted(loaders.items())},
+                    {k: summary.factory_to_json(v) for k, v in sorted(factories.items())},
+                ]
+            ).encode()
+        ).hexdigest()
+        return ProjectView(module, frozen, loaders, factories, digest)
+
+    def _resolved(self, caller: Caller, hidden: frozenset[str], seen: set[tuple[str, str]], depth: int) -> Caller:
+        """`caller` with each config it passes that is a parameter of its own function or
+        class (`ArgOrigin.parameter`) resolved through that callable's callers."""
+        if depth > _MAX_CHAIN:
+            return caller
+        file = self.root / caller.path
+        named = layout.module_name(file, self.root)
+        if named is None:
+            return caller
+
+        def resolve(origin: ArgOrigin) -> ArgOrigin:
+            if origin.parameter is None:
+                return origin
+            name, position, param = origin.parameter
+            if (named[0], name) in seen:
+                return origin
+            outer = [
+                self._resolved(c, hidden, seen | {(named[0], name)}, depth + 1)
+                for c in self._callers_of(file, named[0], hidden).get(name, [])
+            ]
+            return _through(origin, param, name, outer, position)
+
+        return replace(
+            caller,
+            positional=tuple(resolve(o) for o in caller.positional),
+            keywords=tuple((k, resolve(o)) for k, o in caller.keywords),
+        )
+
+    def _callers_of(self, path: Path, module: str, hidden: frozenset[str]) -> dict[str, list[Caller]]:
+        """The calls of the module's callables in the project's other files, by callable."""
         # Importers name the module, or a package whose `__init__` re-exports from it.
         targets = {module}
         parts = module.split(".")
@@ -217,25 +311,15 @@ class ProjectIndex:
         here = str(path.absolute())
         callers: dict[str, list[Caller]] = {}
         for file in self.files():
-            if file == here or not targets & self.refs(file):
+            if file == here or not targets & self.refs(file) or self.shown(Path(file)) in hidden:
                 continue
             for site, target, name in self._targets(Path(file)):
                 if target != module:
                     continue
                 callers.setdefault(name, []).append(
-                    Caller(self.shown(Path(file)), site.line, site.positional, site.keywords, site.star, site.loaded)
+                    Caller(self.shown(Path(file)), site.line, site.positional, site.keywords, site.star, site.loaded, site.when)
                 )
-        self.store.save_graph(self.root)
-        import hashlib
-
-        loaders = self.imported_loaders(path)
-        frozen = {k: tuple(v) for k, v in sorted(callers.items())}
-        digest = hashlib.sha256(
-            json.dumps(
-                [module, {k: [repr(c) for c in v] for k, v in frozen.items()}, {k: sorted(v, key=str) for k, v in sorted(loaders.items())}]
-            ).encode()
-        ).hexdigest()
-        return ProjectView(module, frozen, loaders, digest)
+        return callers
 
     def callees_of(self, path: Path) -> list[Path]:
         """The project modules whose callables the module at `path` calls."""
@@ -251,10 +335,16 @@ def _refs(imports: tuple[Import, ...]) -> frozenset[str]:
     return frozenset({i.module for i in imports} | {f"{i.module}.{i.name}" for i in imports if i.name is not None})
 
 
-def without_callers_in(view: ProjectView, shown: set[str]) -> ProjectView:
-    """`view` as if the files `shown` (as `ProjectIndex.shown` writes them) did not exist."""
-    import hashlib
-
-    callers = {k: tuple(c for c in v if c.path not in shown) for k, v in view.callers.items()}
-    digest = hashlib.sha256(json.dumps([view.digest, sorted(shown)]).encode()).hexdigest()
-    return replace(view, callers={k: v for k, v in callers.items() if v}, digest=digest)
+def _through(origin: ArgOrigin, param: str, name: str, callers: list[Caller], position: int) -> ArgOrigin:
+    """What a parameter holds, from the callers of its callable (as `rules.project_callers`
+    decides for a construction's own parameter): a caller that passes a pretrained config
+    and does not load the result makes it that config; every caller passing a scratch
+    config makes it scratch; otherwise it stays as it was."""
+    passed = [(c, c.argument(position, param)) for c in callers if not c.loaded]
+    for caller, value in passed:
+        if value is not None and value.kind == "pretrained":
+            why = f"the parameter `{param}` of `{name}`, to which `{caller.where}` passes {value.why}"
+            return ArgOrigin("pretrained", why, value.checkpoint)
+    if passed and all(v is not None and v.kind == "scratch" for _, v in passed):
+        return ArgOrigin("scratch", f"the parameter `{param}` of `{name}`: every caller passes a config built from hyperparameters")
+    return origin

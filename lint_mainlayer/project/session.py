@@ -8,6 +8,7 @@ changed file, and a finding belongs to the file that holds the construction.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from lint_mainlayer.project.store import SummaryStore
     from lint_mainlayer.types import ProjectView
 
+# How many calls deep `context_modules` follows a named script's calls.
+_DEPTH = 3
 # `import x`, `from x import`, `from . import`: where a module may import the project.
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import|import[ \t]+([\w.]+))", re.MULTILINE)
 
@@ -38,8 +41,11 @@ class ProjectSession:
         self._cache_dir = cache_dir
         self.overrides = dict(overrides or {})
         self._indexes: dict[Path, ProjectIndex] = {}
-        # Named files that import transformers, in order: those that may configure a builder.
+        # Named files that may configure a builder (they import something), in order.
         self.scripts: list[Path] = []
+        # For each module `context_modules` found, the modules not named that a named script
+        # reaches it through: its findings are those the named files and these decide.
+        self.through: dict[Path, frozenset[Path]] = {}
         self._roots: dict[Path, Path | None] = {}
 
     @property
@@ -71,45 +77,101 @@ class ProjectSession:
         return index.view_for(path) if index is not None else None
 
     def note_script(self, path: Path) -> None:
-        """A named file imports transformers: `context_modules` looks at what it calls."""
+        """A named file imports something: `context_modules` looks at what it calls."""
         self.scripts.append(path)
 
     def context_modules(self, named: Iterable[Path], scripts: Iterable[Path] | None = None) -> list[tuple[Path, ProjectIndex]]:
         """Modules not among `named` that a named script (`scripts`, default: those noted)
         calls and that could hold a finding (the prefilter's text stage), in a stable order."""
-        named_set = {p.absolute() for p in named}
+        # Strings, not `Path`s: a run over a folder names hundreds of files.
+        named_files = {os.path.abspath(p) for p in named}
+        named_set = {Path(p) for p in named_files}
         out: list[tuple[Path, ProjectIndex]] = []
+        # Projects all of whose modules were named (a run over the whole project) have no
+        # module to add: decided by one walk, before any file is read again.
+        whole: dict[Path, bool] = {}
+        indexes: dict[str, ProjectIndex | None] = {}
         for path in self.scripts if scripts is None else scripts:
-            if path.suffix != ".py" or not _may_call_project(path, self):
+            if path.suffix != ".py":
                 continue
-            index = self.index_for(path)
+            folder = os.path.dirname(path)
+            if folder not in indexes:
+                indexes[folder] = self.index_for(path)
+            index = indexes[folder]
             if index is None:
                 continue
-            for callee in index.callees_of(path):
-                if callee in named_set or any(callee == p for p, _ in out):
-                    continue
-                text = index.text(callee)
-                if text is not None and prefilter.mentions_main_layer(text) and prefilter.imports_transformers(text):
-                    out.append((callee, index))
+            if index.root not in whole:
+                whole[index.root] = all(file in named_files for file in index.files())
+            if whole[index.root] or not _may_call_project(path, self, named_files):
+                continue
+            # The modules the script calls, and those they call in turn (a config handed on
+            # through a builder of another module): breadth first, a few calls deep, with
+            # the modules not named that each is reached through.
+            via: dict[Path, frozenset[Path]] = {path.absolute(): frozenset()}
+            layer = [path.absolute()]
+            for _ in range(_DEPTH):
+                following = []
+                for caller in layer:
+                    for callee in index.callees_of(caller):
+                        if callee in via:
+                            continue
+                        via[callee] = via[caller] | ({caller} - named_set)
+                        following.append(callee)
+                        if callee in named_set or any(callee == p for p, _ in out):
+                            continue
+                        text = index.text(callee)
+                        if text is not None and prefilter.mentions_main_layer(text) and prefilter.imports_transformers(text):
+                            out.append((callee, index))
+                            self.through[callee] = via[callee]
+                layer = following
         return out
 
 
-def _may_call_project(path: Path, session: ProjectSession) -> bool:
-    """A cheap screen before any index: the file imports transformers (where a config comes
-    from) and imports a module that exists in its project (relatively, or by a top-level
-    name that is a file or folder of the project)."""
+def _may_call_project(path: Path, session: ProjectSession, named: set[str]) -> bool:
+    """A cheap screen before any summary: the file imports a module that exists in its
+    project (relatively, or by a top-level name that is a file or folder of the project).
+    A file that does not import transformers (where a config comes from) must moreover
+    import a project module that was not named (its config may come from a factory of the
+    project): in a run over a whole folder, it has nothing to add."""
     index = session.index_for(path)
     if index is None:
         return False
     text = index.text(path)
-    if text is None or not prefilter.imports_transformers(text):
+    if text is None:
         return False
     bases = layout.source_roots(index.root)
+    imported = []
     for match in _IMPORT.finditer(text):
         name = match.group(1) or match.group(2) or ""
-        if name.startswith("."):
-            return True
         top = name.partition(".")[0]
-        if top and any((base / top).is_dir() or (base / f"{top}.py").is_file() for base in bases):
-            return True
-    return False
+        if name.startswith(".") or (top and any((base / top).is_dir() or (base / f"{top}.py").is_file() for base in bases)):
+            imported.append(name)
+    if not imported:
+        return False
+    if prefilter.imports_transformers(text):
+        return True
+    return any(file not in named for file in _module_files(path, imported, index))
+
+
+def _module_files(path: Path, names: list[str], index: ProjectIndex) -> list[str]:
+    """The project files that the imports `names` (as written in the module at `path`,
+    `from NAME import`/`import NAME`) may bind: the module, or a package's `__init__`
+    and the modules under it (`from pkg import modeling`)."""
+    named = layout.module_name(path, index.root)
+    here, is_package = named if named is not None else ("", False)
+    out = []
+    for name in names:
+        dots = len(name) - len(name.lstrip("."))
+        if dots:
+            parts = here.split(".") if here else []
+            if not is_package:
+                parts = parts[:-1]
+            parts = parts[: len(parts) - (dots - 1)] if dots > 1 else parts
+            rest = name[dots:]
+            name = ".".join([*parts, *([rest] if rest else [])])
+        modules = index.modules()
+        if name in modules:
+            out.append(modules[name])
+        # A package's modules (`from pkg import modeling`), one level down.
+        out.extend(modules[child] for child in index.children(name))
+    return out

@@ -49,25 +49,37 @@ class Context:
             self._models = model_sites(self.facts)
         return self._models
 
+    @property
+    def provenance(self) -> Provenance:
+        """Where the module's layers get their weights (`provenance`), made once."""
+        if self._provenance is None:
+            self._provenance = Provenance(self.facts, self.project.loaders if self.project is not None else None)
+        return self._provenance
+
     def reached(self, site: Construction) -> bool:
         """Whether a load of pretrained weights reaches what `site` built (`provenance`)."""
-        if self._provenance is None:
-            loaders = {k: set(v) for k, v in self.project.loaders.items()} if self.project is not None else None
-            self._provenance = Provenance(self.facts, loaders)
-        if self._provenance.reached(site):
+        if self.provenance.reached(site):
             return True
         # PROJECT HOOK (issue 16): every caller in other modules loads what the site's
         # function or class builds.
-        return self.project is not None and project_callers.loaded_by_callers(site, self.facts, self.project, self._provenance)
+        return self.project is not None and project_callers.loaded_by_callers(site, self.facts, self.project, self.provenance)
 
     def origin(self, site: Construction) -> Origin | None:
         key = id(site.call)
         if key not in self._origins:
-            origin = config_origin(site, self.facts)
+            project = self.project
+            if project is None:
+                origin = config_origin(site, self.facts)
+            else:
+                # PROJECT HOOK (issue 16): config factories of other modules, and parameters
+                # that only other modules pass.
+                origin = config_origin(
+                    site, self.facts, project.factories, lambda unit, name: project_callers.parameter_origin(unit, name, self.facts, project)
+                )
             if self.project is not None:
                 # PROJECT HOOK (issue 16): a parameter no caller in the module passes takes
                 # its origin from the callers in the project's other modules.
-                origin = project_callers.from_callers(site, self.facts, self.project, origin)
+                origin = project_callers.from_callers(site, self.facts, self.project, origin, self.provenance)
             self._origins[key] = origin
         return self._origins[key]
 

@@ -188,8 +188,9 @@ class PretrainedConfigModelWithoutWeights(Rule):
 
     ## Limits
     As for MLL001: loads are followed through the module, and through the project's other
-    modules for a model built from a parameter of a module-level function or a top-level
-    class (its callers' configs and loads, by the project analysis). Uses are found by the
+    modules for a model built from a parameter of a module-level function, a top-level
+    class or a method on an instance of one (its callers' configs and loads, by the
+    project analysis). Uses are found by the
     name the model is bound to, in the code that built it (the class, for `self.model`).
     """
 

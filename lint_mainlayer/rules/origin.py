@@ -18,7 +18,7 @@ otherwise the parameter's default decides, else unknown.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -26,6 +26,7 @@ from lint_mainlayer.rules.calls import args_of, config_arg, string_value
 from lint_mainlayer.rules.facts import Construction, ModuleFacts, Site
 from lint_mainlayer.rules.scope import Unit, binding_at, dotted, param_default
 from lint_mainlayer.rules.tree import call_args, children
+from lint_mainlayer.types import Factory
 
 _MAX_DEPTH = 8
 # Config attributes that change the architecture: a checkpoint's weights no longer fit.
@@ -72,10 +73,21 @@ class Origin:
         return code(self.checkpoint)
 
 
-def config_origin(site: Construction, facts: ModuleFacts | None = None) -> Origin | None:
+# A parameter's origin from the project's other modules (`rules.project_callers`).
+Outer = Callable[[Unit, str], "Origin | None"]
+
+
+def config_origin(
+    site: Construction,
+    facts: ModuleFacts | None = None,
+    factories: Mapping[str, Factory] | None = None,
+    outer: Outer | None = None,
+) -> Origin | None:
     """The origin of the site's config; None when the call passes no config at all.
-    With `facts`, parameters are followed to the callers in the module."""
-    classifier = _Classifier(facts)
+    With `facts`, parameters are followed to the callers in the module; `factories` are the
+    project's config factories the module imports (`ProjectView.factories`), and `outer`
+    gives a parameter that no caller in the module passes its origin from the project."""
+    classifier = _Classifier(facts, factories, outer)
     if isinstance(site, Site) and site.copy_of is not None:
         # A copy has the config of what it copies.
         original = site.copy_of
@@ -100,8 +112,14 @@ def config_origin(site: Construction, facts: ModuleFacts | None = None) -> Origi
 
 
 class _Classifier:
-    def __init__(self, facts: ModuleFacts | None) -> None:
+    def __init__(
+        self, facts: ModuleFacts | None, factories: Mapping[str, Factory] | None = None, outer: Outer | None = None
+    ) -> None:
         self.facts = facts
+        # PROJECT HOOK (issue 16): functions of other modules that return a config, and the
+        # origin of a parameter that only other modules pass.
+        self.factories = factories or {}
+        self.outer = outer
 
     def classify(self, expr: ast.expr, unit: Unit, index: int, depth: int) -> Origin:
         if depth > _MAX_DEPTH:
@@ -151,8 +169,15 @@ class _Classifier:
     def _parameter(self, name: str, unit: Unit, index: int, depth: int) -> Origin:
         default = param_default(unit, name)
         default_origin = self.classify(default, unit, index, depth + 1) if default is not None else None
+        callers = self._callers(unit)
+        if not callers and default_origin is None and self.outer is not None and depth > 0:
+            # A config handed on inside the module from a parameter that only other modules
+            # pass (the construction's own parameter is `project_callers.from_callers`'s).
+            found = self.outer(unit, name)
+            if found is not None:
+                return found
         passed: list[Origin] = []
-        for call, call_unit, call_index in self._callers(unit):
+        for call, call_unit, call_index in callers:
             arg = _argument(call, unit, name)
             if arg is None:
                 if default_origin is None:
@@ -213,6 +238,9 @@ class _Classifier:
             if read is not None:
                 return Origin("pretrained", "a checkpoint's `config.json`", call, read.directory, unit, index)
             return Origin("unknown", f"`{callee}(...)`")
+        factory = self.factories.get(callee)
+        if factory is not None and self._returned(callee, unit, depth) is None:
+            return _from_factory(callee, factory, call, unit, index)
         if last.startswith("from_"):
             return Origin("unknown", f"`{callee}(...)`")
         returned = self._returned(callee, unit, depth)
@@ -284,6 +312,32 @@ class _Classifier:
                     if directory is not None:
                         return directory
         return None
+
+
+def _from_factory(callee: str, factory: Factory, call: ast.Call, unit: Unit, index: int) -> Origin:
+    """The origin of a call of a config factory of another module (`Factory`)."""
+    origin = factory.origin
+    if origin.kind == "scratch":
+        return Origin("scratch", f"a config that `{callee}()` builds from hyperparameters")
+    if origin.kind != "pretrained":
+        return Origin("unknown", f"`{callee}(...)`")
+    why = f"a config that `{callee}()` loads"
+    if factory.param is not None:
+        # The checkpoint is the caller's argument: an expression of this module.
+        position, name = factory.param
+        positional, keywords = args_of(call)
+        arg = keywords.get(name) or (positional[position] if position < len(positional) else None)
+        if arg is None:
+            return Origin("unknown", f"`{callee}(...)`")
+        return Origin("pretrained", why, call, arg.value, unit, index, via_caller=True)
+    if origin.checkpoint is None:
+        return Origin("pretrained", why, call, None, None, via_caller=True)
+    try:
+        parsed: ast.expr | None = ast.parse(f"({origin.checkpoint})", mode="eval").body
+    except SyntaxError:
+        parsed = None
+    # The factory's own checkpoint, written in its module: never reusable here but as a literal.
+    return Origin("pretrained", why, call, parsed, None, via_caller=True, checkpoint_text=origin.checkpoint)
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,12 @@ was bound to it (`self.bert`, `wrapper.bert` of an instance) or is a variable vi
 - but a file written from a `from_pretrained` model holds pretrained weights;
 - `load_weights(h5, by_name=True)` fills a main layer only when its `name=` is the prefix
   checkpoints store (`bert`).
-A local function that loads into one of its parameters loads into what a caller passes,
-and so does a class whose `__init__` stores a parameter that one of its methods loads
+For a target whose inside the module cannot see (a loader helper's parameter, a call of
+another module's callable), `reached_when` and the loader table say when the loads found
+fill a main layer (`Loader.when`): always, by layer name, or into one attribute of the
+value (`model.bert = TFBertModel.from_pretrained(...).bert`, `model.bert.set_weights(...)`).
+A local function that loads into one of its parameters (itself, or through a helper
+defined before it) loads into what a caller passes, under its condition, and so does a class whose `__init__` stores a parameter that one of its methods loads
 into (`Trainer(model).warm_start()`).
 A holder attribute rebound to a `from_pretrained` result after the construction
 (`model.bert = TFBertModel.from_pretrained(...).bert`) replaces the layer: it is dead, and
@@ -67,6 +71,7 @@ from lint_mainlayer.rules.scope import Bind, Unit, binding_at, dotted
 from lint_mainlayer.rules.tree import Arg, call_args, children
 from lint_mainlayer.rules.tree import named_children as _named_children
 from lint_mainlayer.rules.values import path_value
+from lint_mainlayer.types import Loader
 
 # Methods by which a container or model takes in a layer.
 _ADD_METHODS = frozenset({"add", "append", "extend", "insert", "setdefault", "update", "add_module"})
@@ -105,14 +110,14 @@ class _Files:
 class Provenance:
     """Answers `reached(construction)` for the constructions of one module."""
 
-    def __init__(self, facts: ModuleFacts, imported_loaders: Mapping[str, set[int | str]] | None = None) -> None:
+    def __init__(self, facts: ModuleFacts, imported_loaders: Mapping[str, Loader] | None = None) -> None:
         self.facts = facts
         # PROJECT HOOK (issue 16): callables imported from other modules of the project that
-        # load weights into a parameter (local dotted name -> parameters), as `project.index`
-        # found them; they count as this module's own loader helpers.
+        # load weights into a parameter (local dotted name -> parameters and when), as
+        # `project.index` found them; they count as this module's own loader helpers.
         self._imported_loaders = dict(imported_loaders or {})
         self._files = self._collect_files()
-        self._loaders: dict[str, set[int | str]] | None = None
+        self._loaders: dict[str, Loader] | None = None
         self._held: dict[int, set[str]] = {}
         self._active: set[int] = set()
         self._key_cache: dict[int, frozenset[str]] = {}
@@ -373,8 +378,22 @@ class Provenance:
 
     # -- loads -------------------------------------------------------------------------
 
-    def _loads(self, unit: Unit, held: set[str], after: int | None, target: Construction | None) -> bool:
+    def _loads(
+        self,
+        unit: Unit,
+        held: set[str],
+        after: int | None,
+        target: Construction | None,
+        sink: set[str] | None = None,
+        aliases: frozenset[str] = frozenset(),
+    ) -> bool:
+        """Whether a call of `unit` (after `after`) loads pretrained weights into a holder.
+        With `sink`, and a target whose inside this module cannot see (a loader's parameter,
+        a call of another module's callable), the loads that fill a main layer only under a
+        condition (`Loader.when`) are added to `sink` instead: by layer name, or into an
+        attribute of one of `aliases` (names of the target's value itself)."""
         own: set[str] | None = None
+        opaque = sink is not None and not isinstance(target, Site)
         for event in unit.calls:
             if after is not None and event.index <= after:
                 continue
@@ -387,8 +406,13 @@ class Provenance:
                     path = keywords.get("filepath") or keywords.get("save_path") or (positional[0] if positional else None)
                     if path is not None and not self._path_loads_pretrained(path.value, unit, event.index):
                         continue
-                    if method == "load_weights" and _is_true(keywords.get("by_name")) and not self._by_name_fills(target):
-                        continue
+                    if method == "load_weights" and _is_true(keywords.get("by_name")):
+                        if opaque:
+                            assert sink is not None
+                            sink.add(BY_NAME)
+                            continue
+                        if not self._by_name_fills(target):
+                            continue
                     return True
                 if method in _VALUE_LOADS and self.holds(func.value, held, target):
                     source = keywords.get("weights") or keywords.get("value") or (positional[0] if positional else None)
@@ -399,21 +423,84 @@ class Provenance:
                     return True
                 if method in _SET_VALUE and positional and self.holds(positional[0].value, held, target):
                     return True
+                if opaque and method in _LOAD_NAMES - _SET_VALUE:
+                    attribute = _attribute_of(dotted(func.value), aliases)
+                    if attribute is not None and self._attribute_load(call, method, unit, event.index, held):
+                        assert sink is not None
+                        sink.add(ATTRIBUTE + attribute)
             callee = dotted(func)
             loaders = self._loader_params()
             if callee is not None and callee in loaders:
-                params = loaders[callee]
+                loader = loaders[callee]
                 for position, arg in enumerate(call_args(call)):
                     key: int | str = arg.keyword if arg.keyword else position
-                    if key in params and self.holds(arg.value, held, target):
-                        return True
+                    if key not in loader.params:
+                        continue
+                    if self.holds(arg.value, held, target):
+                        if not loader.when or (sink is None and not isinstance(target, Site)):
+                            return True
+                        if opaque:
+                            assert sink is not None
+                            sink |= loader.when
+                        elif any(self._fills_when(c, arg.value, held, target) for c in loader.when):
+                            return True
+                    elif opaque and not loader.when:
+                        attribute = _attribute_of(dotted(arg.value), aliases)
+                        if attribute is not None:
+                            assert sink is not None
+                            sink.add(ATTRIBUTE + attribute)
         # A holder attribute rebound to a pretrained layer: the constructed one is replaced.
         for bind in unit.binds:
             if after is not None and bind.index <= after:
                 continue
             replaced = bind.value is not None and any("." in t and t in held for t in bind.targets)
+            # A value that holds the layer itself does not replace it (nor makes what it
+            # is bound to a holder that a load then replaces).
+            replaced = replaced and not self.holds(bind.value, held, target)  # type: ignore[arg-type]
             if replaced and self._from_pretrained(bind.value, unit, bind.index, 0):  # type: ignore[arg-type]
                 return True
+            if opaque and bind.value is not None:
+                paths = [p for p in (_attribute_of(t, aliases) for t in bind.targets) if p is not None]
+                if paths and self._from_pretrained(bind.value, unit, bind.index, 0):
+                    assert sink is not None
+                    sink |= {ATTRIBUTE + p for p in paths}
+        return False
+
+    def _attribute_load(self, call: ast.Call, method: str, unit: Unit, index: int, held: set[str]) -> bool:
+        """Whether a load call into an attribute of the target loads pretrained weights (as
+        `_loads` tells for a holder: not the program's own checkpoint or weights)."""
+        positional, keywords = args_of(call)
+        if method in _PATH_LOADS:
+            path = keywords.get("filepath") or keywords.get("save_path") or (positional[0] if positional else None)
+            by_name = method == "load_weights" and _is_true(keywords.get("by_name"))
+            return not by_name and (path is None or self._path_loads_pretrained(path.value, unit, index))
+        source = keywords.get("weights") or keywords.get("value") or (positional[0] if positional else None)
+        if source is None:
+            return True
+        return not self._own(source.value, held, self._own_names(unit, held)) and not self._random_source(source.value, unit, None)
+
+    def _fills_when(self, condition: str, arg: ast.expr, held: set[str], target: Construction | None) -> bool:
+        """Whether a loader's conditional load (`Loader.when`) into `arg` fills the target."""
+        if condition == BY_NAME:
+            return self._by_name_fills(target)
+        name = dotted(arg)
+        if not condition.startswith(ATTRIBUTE) or name is None:
+            return False
+        path = f"{name}.{condition[len(ATTRIBUTE):]}"
+        return path in held or any(h.startswith(path + ".") for h in held)
+
+    def fills(self, site: Construction, when: tuple[str, ...] | frozenset[str], result_paths: set[str]) -> bool:
+        """Whether a load with these conditions (`Loader.when`) into a value holding the
+        site's layer under `result_paths` (attribute paths; "" for the value itself) fills it."""
+        if not when:
+            return True
+        for condition in when:
+            if condition == BY_NAME and self._by_name_fills(site):
+                return True
+            if condition.startswith(ATTRIBUTE):
+                path = condition[len(ATTRIBUTE):]
+                if any(p == path or p.startswith(path + ".") for p in result_paths):
+                    return True
         return False
 
     def _random_source(self, expr: ast.expr, unit: Unit, target: Construction | None) -> bool:
@@ -460,29 +547,42 @@ class Provenance:
         name = layer_name(target)
         return name is not None and name in target.layer.fields
 
-    def _loader_params(self) -> dict[str, set[int | str]]:
-        """Local functions that load weights into one of their parameters."""
+    def _loader_params(self) -> dict[str, Loader]:
+        """Local functions that load weights into one of their parameters, and when."""
         if self._loaders is not None:
             return self._loaders
-        self._loaders = dict(self._imported_loaders)
-        loaders: dict[str, set[int | str]] = dict(self._imported_loaders)
+        # Filled as found: a helper defined earlier counts in the ones after it that call it.
+        loaders: dict[str, Loader] = dict(self._imported_loaders)
+        self._loaders = loaders
         for unit in self.facts.units:
             if unit.kind != "function" or not unit.params or unit.name is None:
                 continue
-            if not (self._may_load(unit) or (unit.name == "__init__" and unit.owner is not None and self._class_may_load(unit))):
+            calls_loader = any(name.partition(".")[0] in unit.names for name in loaders)
+            if not (
+                self._may_load(unit)
+                or calls_loader
+                or (unit.name == "__init__" and unit.owner is not None and self._class_may_load(unit))
+            ):
                 continue
             params = unit.params[1:] if unit.owner is not None else unit.params
             found: set[int | str] = set()
+            when: set[str] = set()
+            always = False
             for position, param in enumerate(params):
                 held = self._holders(unit, {param}, None, {})
-                if self._loads(unit, held, None, None) or self._method_loads(unit, held):
-                    found |= {position, param}
+                sink: set[str] = set()
+                if self._loads(unit, held, None, None, sink, _aliases(unit, {param})) or self._method_loads(unit, held):
+                    always = True
+                elif not sink:
+                    continue
+                found |= {position, param}
+                when |= sink
             if found:
                 name = _callable_name(unit)
                 if unit.owner is not None and unit.name == "__init__":
                     # `Trainer(model)`: the class stores the model and a method loads into it.
                     name = unit.owner.name
-                loaders[name] = found
+                loaders[name] = Loader(frozenset(found), frozenset() if always else frozenset(when))
         self._loaders = loaders
         return loaders
 
@@ -532,13 +632,23 @@ class Provenance:
             self._reached[key] = self._reach(target)
         return self._reached[key]
 
-    def _reach(self, target: Construction) -> bool:
+    def reached_when(self, target: Construction) -> frozenset[str] | None:
+        """For a target whose inside this module cannot see (a call of another module's
+        callable): None when no load reaches what it returns, else when the loads that do
+        fill a main layer inside it (`Loader.when`; empty: always)."""
+        sink: set[str] = set()
+        if self._reach(target, sink):
+            return frozenset()
+        return frozenset(sink) if sink else None
+
+    def _reach(self, target: Construction, sink: set[str] | None = None) -> bool:
         units = self.facts.units
         home = target.unit
         # callable name -> attribute suffixes under which its instances hold the layer.
         attrs: dict[str, set[str]] = {}
         held = self._holders(home, {f"site:{id(target.call)}"}, target, attrs)
-        if self._loads(home, held, target.index, target):
+        aliases = _aliases(home, set(), target.call) if sink is not None else frozenset()
+        if self._loads(home, held, target.index, target, sink, aliases):
             return True
         callables: set[str] = set()
         self._spread(home, held, callables, attrs)
@@ -562,7 +672,7 @@ class Provenance:
                     continue
                 seen.add(key)
                 unit_held = self._holders(unit, seeds, target, attrs)
-                if self._loads(unit, unit_held, None, target):
+                if self._loads(unit, unit_held, None, target, sink):
                     return True
                 self._spread(unit, unit_held, callables, attrs)
             if (len(callables), sum(len(v) for v in attrs.values())) == before:
@@ -583,6 +693,42 @@ class Provenance:
             if not suffixes <= known:
                 known |= suffixes
             callables.add(name)
+
+
+# `Loader.when`'s conditions.
+BY_NAME = "by_name"
+ATTRIBUTE = "attr:"
+
+
+def _aliases(unit: Unit, seeds: set[str], call: ast.Call | None = None) -> frozenset[str]:
+    """Names of `unit` bound to the value itself: the `seeds`, names bound directly to
+    `call`, and names bound to those (`m = model`)."""
+    names = set(seeds)
+    changed = True
+    while changed:
+        changed = False
+        for bind in unit.binds:
+            if not bind.direct or bind.value is None or len(bind.targets) != 1:
+                continue
+            name = bind.targets[0]
+            if "." in name or name in names:
+                continue
+            value = bind.value
+            if value is call or (isinstance(value, ast.Name) and value.id in names):
+                names.add(name)
+                changed = True
+    return frozenset(names)
+
+
+def _attribute_of(name: str | None, aliases: frozenset[str]) -> str | None:
+    """The attribute path of `name` under one of `aliases` (`model.bert` -> `bert`), unless
+    it is a view of the variables (`model.weights`: the whole value's)."""
+    if name is None or "." not in name:
+        return None
+    head, _, path = name.partition(".")
+    if head not in aliases or path.partition(".")[0] in _PARTS:
+        return None
+    return path
 
 
 def _pairs(bind: Bind) -> list[tuple[str, ast.expr]]:

@@ -148,13 +148,18 @@ class PretrainedConfigWithoutWeights(Rule):
     ## Limits
     The analysis is per module (`rules/provenance.py` says what it models), and crosses
     modules only through the project analysis (README, "The project analysis"): calls of
-    a module-level function or a top-level class, imported from another module of the
-    project, that pass the config as the parameter the construction uses. There, a load
-    counts when a caller passes what the call returns to a load, or to a loader helper of
-    its own module or of the project (a helper that only delegates to another module's
-    helper is not followed), and a caller that loads is not a pretrained caller. Methods
-    called on instances, dynamic imports and installed packages are not followed, nor are
-    callers in excluded files. Order counts only in the unit that builds the layer: a
+    a module-level function, a top-level class, or a method on an instance of one
+    (`trainer.build(config)`), imported from another module of the project, that pass the
+    config the construction uses (as its parameter, or handed on inside its module), a
+    config handed on through callables of other modules, and config factories of other
+    modules. There, a load counts when a caller passes what the call returns to a load, or
+    to a loader helper of its own module or of the project, and a caller that loads is not
+    a pretrained caller; a helper's `load_weights(h5, by_name=True)` counts only into a
+    layer named as the checkpoint's prefix, and its load into an attribute of what it is
+    passed (`model.bert = ...`, `model.bert.set_weights(...)`) only into a layer held
+    there. Dynamic imports, star imports and installed packages are not followed, nor are
+    callers in excluded files, nor a caller's load into what a callable of another module
+    passed on. Order counts only in the unit that builds the layer: a
     load in another method, a caller, or a function reading a module-level holder counts
     wherever it is, and a load under an `if` counts as if it ran, unless its path may be
     `None` (`os.environ.get(k)`). A file counts as the program's own when a save in the
@@ -272,12 +277,15 @@ class UnknownConfigWithoutWeights(Rule):
     ## Limits
     As for MLL001. Callers are found by name in the same module (a function's name, a
     class's name for `__init__`, `self.<method>`); when there is none, the project
-    analysis looks for callers of a module-level function or a top-level class in the
-    project's other modules: every caller passing a config built from hyperparameters (or
-    loading the result) makes it clean, one passing a pretrained config makes it MLL001,
-    and otherwise the message names the callers seen (`callers seen: pkg/train.py:10
-    (unknown config: ...)`) or says there is no caller in the project. A parameter
-    passed through `*args` or `**kwargs` is unknown.
+    analysis looks for callers of a module-level function, a top-level class or a method
+    on an instance of one in the project's other modules (also for a parameter that
+    reaches the construction through another function of the module): every caller
+    passing a config built from hyperparameters (or loading the result) makes it clean,
+    one passing a pretrained config makes it MLL001, and otherwise the message names the
+    callers seen (`callers seen: pkg/train.py:10 (unknown config: ...)`) or says there is
+    no caller in the project. A caller's config is followed through its own module, a
+    config factory of another module (`small_config()`), and callers of its own callable
+    in further modules. A parameter passed through `*args` or `**kwargs` is unknown.
     """
 
     code = "MLL002"

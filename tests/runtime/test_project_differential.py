@@ -87,18 +87,6 @@ MODULE = "module"  # `lint-mainlayer <the module holding the construction>`
 TARGETS = (FOLDER, SCRIPT, MODULE)
 
 NEEDS_PROJECT = "needs the project analysis (issue 16)"
-_SCRATCH = f"{NEEDS_PROJECT}: the script passes a scratch config, so the builder's `config` is not pretrained"
-_LOADED = f"{NEEDS_PROJECT}: a helper of another module loads pretrained weights into what the builder built"
-_BUG = f"{NEEDS_PROJECT}: the construction is in the builder module, which linting only the script does not read"
-_CHAIN = f"{NEEDS_PROJECT}: a whole model built from a `config` parameter gets no finding unless a caller's pretrained config is followed"
-_BY_NAME = (
-    "a loader helper of another module counts as a load whatever it does: its `load_weights(h5, by_name=True)` "
-    "fills nothing in a layer whose name is not the checkpoint's prefix"
-)
-_SCRIPT_LOADER = (
-    "linting only the script: the loader helper of a third module is not read, so the script's call of the builder "
-    "looks unloaded"
-)
 _NO_FIX = (
     "no safe fix: the builder has only its `config` parameter, and the checkpoint is named by a caller in another "
     "module (MLL002's fix, `from_pretrained(config.name_or_path, ...)`, is unsafe: 4.x leaves `name_or_path` empty)"
@@ -111,24 +99,6 @@ _NO_MODEL_FIX = (
 # Where the linter disagrees with the runtime: (project, "module:line", kind, target) -> why.
 # Remove a row when its case XPASSes.
 DISAGREEMENTS: dict[tuple[str, str, str, str], str] = {
-    # (a) The bug: a pretrained config, nothing loads.
-    ("bug_by_name_unnamed_distilbert", "textenc/modeling.py:9", MISSED, SCRIPT): _BUG,
-    ("bug_keras_layer_gpt2", "scorer/layers.py:10", MISSED, SCRIPT): _BUG,
-    ("bug_loader_not_called_bert", "classifier/modeling.py:10", MISSED, SCRIPT): _BUG,
-    ("bug_model_chain_src_gpt2", "src/lm/modeling.py:7", MISSED, SCRIPT): _CHAIN,
-    # (b) Scratch: explicit hyperparameters or a changed architecture.
-    ("scratch_config_helper_albert", "src/qa/modeling.py:10", FALSE_FINDING, FOLDER): _SCRATCH,
-    ("scratch_config_helper_albert", "src/qa/modeling.py:10", FALSE_FINDING, MODULE): _SCRATCH,
-    # (c) Loaded by a helper of a third module.
-    ("loaded_build_then_set_src_albert", "src/qa/modeling.py:10", FALSE_FINDING, FOLDER): _LOADED,
-    ("loaded_build_then_set_src_albert", "src/qa/modeling.py:10", FALSE_FINDING, MODULE): _LOADED,
-    ("loaded_replace_field_bert", "classifier/modeling.py:10", FALSE_FINDING, FOLDER): _LOADED,
-    ("loaded_replace_field_bert", "classifier/modeling.py:10", FALSE_FINDING, MODULE): _LOADED,
-    # Found by the differential once the project analysis landed.
-    ("bug_by_name_unnamed_distilbert", "textenc/modeling.py:9", MISSED, FOLDER): _BY_NAME,
-    ("bug_by_name_unnamed_distilbert", "textenc/modeling.py:9", MISSED, MODULE): _BY_NAME,
-    ("loaded_build_then_set_src_albert", "src/qa/modeling.py:10", FALSE_FINDING, SCRIPT): _SCRIPT_LOADER,
-    ("loaded_replace_field_bert", "classifier/modeling.py:10", FALSE_FINDING, SCRIPT): _SCRIPT_LOADER,
     # Fixes (`--fix` on the folder: safe fixes only).
     ("bug_by_name_unnamed_distilbert", "textenc/modeling.py:9", FIX, FOLDER): _NO_FIX,
     ("bug_class_pkg_bert", "classifier/modeling.py:10", FIX, FOLDER): _NO_FIX,
