@@ -764,3 +764,53 @@ def test_a_failure_of_the_project_analysis_leaves_the_file_alone(
     code, results = run(case, ".", capsys=capsys, monkeypatch=monkeypatch)
     # As without the project analysis: the builder alone.
     assert code == 1 and [r["code"] for r in results] == ["MLL002"]
+
+
+LIBRARY = {
+    "pyproject.toml": "",
+    "lib/__init__.py": "",
+    "lib/models.py": (
+        "from transformers import TFBertMainLayer, TFBertPreTrainedModel\n"
+        "import tensorflow as tf\n"
+        "class Encoder(tf.keras.layers.Layer):\n"
+        "    def __init__(self, config, **kwargs):\n"
+        "        super().__init__(**kwargs)\n"
+        '        self.bert = TFBertMainLayer(config, name="bert")\n'
+        "class Tagger(TFBertPreTrainedModel):\n"
+        "    def __init__(self, config, *inputs, **kwargs):\n"
+        "        super().__init__(config, *inputs, **kwargs)\n"
+        '        self.encoder = Encoder(config, name="encoder")\n'
+    ),
+    **{
+        f"lib/user{n}.py": (
+            "from lib import models\nfrom lib.models import Tagger\n"
+            f"def make{n}(config):\n    return Tagger(config)\n"
+        )
+        for n in range(3)
+    },
+    "lib/unrelated.py": "import os\ndef f(config):\n    return os.path.join(config, 'x')\n",
+}
+
+
+@pytest.mark.parametrize("needs", [False, True], ids=["library-of-models", "a-builder"])
+def test_importers_are_analysed_only_for_a_module_whose_verdict_they_can_change(
+    needs: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every construction of `lib/models.py` is loaded by a model's `from_pretrained`: what its
+    # importers pass cannot change a verdict there, so they are not analysed (nor parsed, for a
+    # file that does not even spell the module's name).
+    files = dict(LIBRARY)
+    if needs:
+        files["lib/models.py"] += "def build(config):\n    return TFBertMainLayer(config)\n"
+    make_project(tmp_path, files)
+    from lint_mainlayer.project import index, summary
+
+    analysed: list[str] = []
+    parsed: list[str] = []
+    real_calls_of, real_imports = summary.calls_of, index.parse_imports
+    monkeypatch.setattr(summary, "calls_of", lambda text, *a, **k: analysed.append(text) or real_calls_of(text, *a, **k))
+    monkeypatch.setattr(index, "parse_imports", lambda text, *a, **k: parsed.append(text) or real_imports(text, *a, **k))
+    view = ProjectSession(None).view(tmp_path / "lib" / "models.py")
+    assert view is not None
+    assert len(analysed) == (3 if needs else 0)
+    assert not any("unrelated" in text or "os.path.join" in text for text in parsed)

@@ -133,6 +133,14 @@ class ProjectIndex:
         raw = self.store.get_or_compute(key, lambda: {k: summary.loader_to_json(v) for k, v in summary.loaders_of(text).items()})
         return {str(k): summary.loader_from_json(v) for k, v in raw.items()}
 
+    def needs_callers(self, path: Path) -> bool:
+        """Whether the module's verdicts may depend on its callers (`summary.needs_callers`)."""
+        text = self.text(path)
+        if text is None:
+            return False
+        key = SummaryStore.key("needs-callers", text)
+        return bool(self.store.get_or_compute(key, lambda: summary.needs_callers(text)))
+
     def own_factories(self, path: Path) -> dict[str, Factory]:
         """The module's top-level functions that return a config of a known origin."""
         text = self.text(path)
@@ -221,10 +229,11 @@ class ProjectIndex:
 
     # -- views ----------------------------------------------------------------------------
 
-    def refs(self, file: str) -> frozenset[str]:
+    def refs(self, file: str, may_name: Callable[[], bool] | None = None) -> frozenset[str]:
         """The dotted names the module's imports name (`pkg`, `pkg.modeling` for `from pkg
         import modeling`): which modules it may call. Kept by file size and modification
-        time (`SummaryStore.graph`), so that an unchanged file is not even read."""
+        time (`SummaryStore.graph`), so that an unchanged file is not even read. A file not
+        kept yet is parsed only when `may_name()` (a screen of its text) allows it."""
         if self.overrides and Path(file) in self.overrides:
             return _refs(self.imports(Path(file)))
         try:
@@ -236,6 +245,8 @@ class ProjectIndex:
         entry = graph.get(file)
         if entry is not None and entry[:2] == stamp:
             return frozenset(entry[2])
+        if may_name is not None and not may_name():
+            return frozenset()
         found = _refs(self.imports(Path(file)))
         graph[file] = [*stamp, sorted(found)]
         self.store.graph_changed(self.root)
@@ -249,7 +260,9 @@ class ProjectIndex:
         if named is None:
             return None
         module = named[0]
-        callers = self._callers_of(path, module, hidden)
+        # Only a module with a construction no model's `from_pretrained` loads asks for its
+        # callers: the importers of a library of models are not analysed.
+        callers = self._callers_of(path, module, hidden) if self.needs_callers(path) else {}
         frozen = {
             k: tuple(self._resolved(c, hidden, {(module, k)}, 0) for c in v) for k, v in sorted(callers.items())
         }
@@ -309,9 +322,19 @@ class ProjectIndex:
             if init is not None and module in self.refs(init):
                 targets.add(package)
         here = str(path.absolute())
+        # An import of a target spells its last name (`pkg.modeling`, `from .modeling`, `from
+        # pkg import`), unless it is relative from inside a target package (`from . import`):
+        # other files are not parsed for their imports (a project of thousands of modules).
+        spelled = {t.rpartition(".")[2] for t in targets}
+        inside = tuple(os.path.dirname(self.modules()[t]) + os.sep for t in targets if t in self.modules() and self.modules()[t].endswith("__init__.py"))
+
+        def may_name(file: str) -> bool:
+            text = self.text(Path(file))
+            return text is not None and (file.startswith(inside) or any(name in text for name in spelled))
+
         callers: dict[str, list[Caller]] = {}
         for file in self.files():
-            if file == here or not targets & self.refs(file) or self.shown(Path(file)) in hidden:
+            if file == here or self.shown(Path(file)) in hidden or not targets & self.refs(file, lambda: may_name(file)):
                 continue
             for site, target, name in self._targets(Path(file)):
                 if target != module:

@@ -84,6 +84,26 @@ def loaders_of(text: str) -> dict[str, Loader]:
     return {name: loader for name, loader in found.items() if name in top}
 
 
+def needs_callers(text: str) -> bool:
+    """Whether a construction of the module may take its verdict from callers in other
+    modules: one that no transformers model's `from_pretrained` loads (a main layer in a
+    `TF*PreTrainedModel` subclass, or in a layer such a model builds, never does). A library
+    of models (transformers itself) needs none, so its importers are never analysed."""
+    module = _parse(text)
+    if module is None:
+        return False
+    from lint_mainlayer.rules.base import Context
+    from lint_mainlayer.rules.facts import collect
+    from lint_mainlayer.rules.models import model_sites
+
+    try:
+        facts = collect(module, text)
+        exempt = facts.graph.loaded_by_pretrained_models
+        return any(not Context._in_classes(site, exempt) for site in [*facts.sites, *model_sites(facts)])
+    except RecursionError:
+        return True
+
+
 def may_return_config(text: str) -> bool:
     """Whether the text could hold a function returning a config at all."""
     return "Config" in text or "from_pretrained" in text
