@@ -51,6 +51,20 @@ class Run:
     output: str
     seconds: float
 
+    def on_line(self, path: str | Path, line: int) -> list[Recorded]:
+        """The layers built on `line` of the file at `path`."""
+        return [layer for layer in self.layers if layer.line == line and same_file(layer.file, path)]
+
+    def statuses(self, path: str | Path, line: int) -> list[str]:
+        return [layer.status for layer in self.on_line(path, line)]
+
+    def explain(self, path: str | Path, line: int) -> str:
+        details = [f"  {layer.class_name}: {layer.status}: {layer.detail}" for layer in self.on_line(path, line)]
+        return "\n".join(details) or "  (nothing recorded on that line)"
+
+    def failure(self) -> str:
+        return f"{self.script} failed:\n{self.error}\n--- its output ---\n{self.output}"
+
 
 @dataclass(frozen=True)
 class Job:

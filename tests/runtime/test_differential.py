@@ -185,19 +185,6 @@ def differential_runs(
     )
 
 
-def _statuses(run: Run, script: Script, line: int) -> list[str]:
-    return [layer.status for layer in run.layers if layer.line == line and same_file(layer.file, script.path)]
-
-
-def _failure(run: Run) -> str:
-    return f"{Path(run.script).name} failed:\n{run.error}\n--- its output ---\n{run.output}"
-
-
-def _explain(run: Run, script: Script, line: int) -> str:
-    details = [f"  {l.class_name}: {l.status}: {l.detail}" for l in run.layers if l.line == line and same_file(l.file, script.path)]
-    return "\n".join(details) or "  (nothing recorded on that line)"
-
-
 def test_disagreements_table_is_current() -> None:
     """Every row names a case that exists: a stale row (line moved, case gone) must go."""
     keys = {c.key for c in LINT_CASES} | {c.key for c in FIX_CASES}
@@ -207,12 +194,12 @@ def test_disagreements_table_is_current() -> None:
 @pytest.mark.parametrize("case", _params([Case(s, t, "") for s in SCRIPTS.values() for t in s.truths]))
 def test_stated_truth_is_measured(case: Case, differential_runs: Runs) -> None:
     run = differential_runs.original[case.script.name]
-    assert run.error is None, _failure(run)
-    statuses = _statuses(run, case.script, case.truth.line)
+    assert run.error is None, run.failure()
+    statuses = run.statuses(case.script.path, case.truth.line)
     assert statuses, f"{case.id}: marked `{case.truth}` but no main layer was constructed on that line"
     assert set(statuses) == {case.truth.status}, (
         f"{case.id}: the script says `{case.truth}`, the checker measured {statuses}; correct the script\n"
-        + _explain(run, case.script, case.truth.line)
+        + run.explain(case.script.path, case.truth.line)
     )
 
 
@@ -231,7 +218,7 @@ def test_every_layer_is_marked(name: str, differential_runs: Runs) -> None:
 @pytest.mark.parametrize("case", _params(LINT_CASES))
 def test_linter_agrees_with_runtime(case: Case, differential_runs: Runs) -> None:
     run = differential_runs.original[case.script.name]
-    statuses = _statuses(run, case.script, case.truth.line)
+    statuses = run.statuses(case.script.path, case.truth.line)
     random_by_mistake = bool(statuses) and set(statuses) == {"random"} and not case.truth.deliberate
     findings = [d for d in _FINDINGS[case.script.name] if d.line == case.truth.line]
     shown = "; ".join(f"{d.code} {d.message}" for d in findings) or "no finding"
@@ -252,15 +239,15 @@ def test_every_finding_is_on_a_marked_line(name: str) -> None:
 def test_fix_turns_random_into_pretrained(case: Case, differential_runs: Runs) -> None:
     fixed = differential_runs.fixed[case.script.name]
     script, run = (case.script, differential_runs.original[case.script.name]) if fixed is None else fixed
-    assert run.error is None, _failure(run)
+    assert run.error is None, run.failure()
     # Markers are comments, which fixes keep: the n-th marker of the copy is the n-th of the original.
     assert len(script.truths) == len(case.script.truths), "--fix dropped or added a `# truth:` marker"
     line = script.truths[case.script.truths.index(case.truth)].line
-    statuses = _statuses(run, script, line)
+    statuses = run.statuses(script.path, line)
     want = GOOD if case.truth.wants_finding else {case.truth.status}
     assert statuses and set(statuses) <= want, (
         f"{case.id} (`{case.truth}`): after --fix {statuses}, want {' or '.join(sorted(want))}"
         + ("" if fixed is not None else " (--fix changed nothing)")
         + "\n"
-        + _explain(run, script, line)
+        + run.explain(script.path, line)
     )

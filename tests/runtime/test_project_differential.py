@@ -56,7 +56,6 @@ from differential_worker import (
     Run,
     forget_modules,
     run_all,
-    same_file,
     worker_environment,
 )
 from runtime_support import REPO, subprocess_env
@@ -282,21 +281,6 @@ def _fixed_copy(project: Project, folder: Path) -> Project | None:
     return parse_project(copy) if changed else None
 
 
-def _statuses(run: Run, module: Script, line: int) -> list[str]:
-    return [layer.status for layer in run.layers if layer.line == line and same_file(layer.file, module.path)]
-
-
-def _failure(run: Run) -> str:
-    return f"{run.script} failed:\n{run.error}\n--- its output ---\n{run.output}"
-
-
-def _explain(run: Run, module: Script, line: int) -> str:
-    details = [
-        f"  {l.class_name}: {l.status}: {l.detail}" for l in run.layers if l.line == line and same_file(l.file, module.path)
-    ]
-    return "\n".join(details) or "  (nothing recorded on that line)"
-
-
 def test_disagreements_table_is_current() -> None:
     """Every row names a case that exists: a stale row (line moved, case gone) must go."""
     assert not sorted(set(DISAGREEMENTS) - {c.key for c in LINT_CASES + FIX_CASES})
@@ -306,12 +290,12 @@ def test_disagreements_table_is_current() -> None:
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in MEASURED_CASES])
 def test_stated_truth_is_measured(case: Case, project_runs: Runs) -> None:
     run = project_runs.runs[case.project.name]
-    assert run.error is None, _failure(run)
-    statuses = _statuses(run, case.module, case.truth.line)
+    assert run.error is None, run.failure()
+    statuses = run.statuses(case.module.path, case.truth.line)
     assert statuses, f"{case.id}: marked `{case.truth}` but no main layer was constructed on that line"
     assert set(statuses) == {case.truth.status}, (
         f"{case.id}: the project says `{case.truth}`, the checker measured {statuses}; correct the project\n"
-        + _explain(run, case.module, case.truth.line)
+        + run.explain(case.module.path, case.truth.line)
     )
 
 
@@ -319,7 +303,7 @@ def test_stated_truth_is_measured(case: Case, project_runs: Runs) -> None:
 def test_every_layer_is_marked(name: str, project_runs: Runs) -> None:
     project = PROJECTS[name]
     run = project_runs.runs[name]
-    assert run.error is None, _failure(run)
+    assert run.error is None, run.failure()
     assert run.layers, "the script built no main layer"
     unmarked = []
     for layer in run.layers:
@@ -332,7 +316,7 @@ def test_every_layer_is_marked(name: str, project_runs: Runs) -> None:
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=_xfail(DISAGREEMENTS.get(c.key))) for c in LINT_CASES])
 def test_linter_agrees_with_runtime(case: Case, project_runs: Runs) -> None:
     run = project_runs.runs[case.project.name]
-    statuses = _statuses(run, case.module, case.truth.line)
+    statuses = run.statuses(case.module.path, case.truth.line)
     random_by_mistake = bool(statuses) and set(statuses) == {"random"} and not case.truth.deliberate
     [target] = _targets(case.project, case.target, case.module)
     findings = [f for f in _lint(target) if f.line == case.truth.line and f.path == case.module.path.resolve()]
@@ -346,18 +330,18 @@ def test_linter_agrees_with_runtime(case: Case, project_runs: Runs) -> None:
 def test_fix_turns_random_into_pretrained(case: Case, project_runs: Runs) -> None:
     fixed = project_runs.fixed[case.project.name]
     project, run = (case.project, project_runs.runs[case.project.name]) if fixed is None else fixed
-    assert run.error is None, _failure(run)
+    assert run.error is None, run.failure()
     module = _copy_of(project, case.module)
     # Markers are comments, which fixes keep: the n-th marker of the copy is the n-th of the original.
     assert len(module.truths) == len(case.module.truths), "--fix dropped or added a `# truth:` marker"
     line = module.truths[case.module.truths.index(case.truth)].line
-    statuses = _statuses(run, module, line)
+    statuses = run.statuses(module.path, line)
     want = GOOD if case.truth.wants_finding else {case.truth.status}
     assert statuses and set(statuses) <= want, (
         f"{case.id} (`{case.truth}`): after --fix {statuses}, want {' or '.join(sorted(want))}"
         + ("" if fixed is not None else " (--fix changed nothing)")
         + "\n"
-        + _explain(run, module, line)
+        + run.explain(module.path, line)
     )
 
 
