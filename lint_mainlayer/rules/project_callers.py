@@ -110,18 +110,9 @@ def from_callers(
     fills = _filler(site, found, provenance)
     loading = {id(c) for c in callers if fills(c)}
     pending = [(c, p) for c, p in passed if id(c) not in loading]
-    for caller, value in pending:
-        if value is not None and value.kind == "pretrained":
-            return Origin(
-                "pretrained",
-                f"the parameter `{name}`, to which `{caller.where}` passes {value.why}",
-                checkpoint=_expression(value.checkpoint),
-                via_caller=True,
-                caller=caller.where,
-                checkpoint_text=value.checkpoint,
-            )
-    if pending and all(p is not None and p.kind == "scratch" for _, p in pending):
-        return Origin("scratch", f"the parameter `{name}`: every caller in the project passes a config built from hyperparameters")
+    decided = _decided(f"the parameter `{name}`", pending)
+    if decided is not None:
+        return decided
     if not pending:
         # Every caller loads the result: `loaded_by_callers` says so.
         return origin
@@ -139,18 +130,24 @@ def parameter_origin(unit: Unit, name: str, facts: ModuleFacts, view: ProjectVie
         return None
     position = found.params.index(name)
     pending = [(c, c.argument(position, name)) for c in view.callers.get(found.name, ()) if not c.loaded]
+    return _decided(f"the parameter `{name}` of `{found.name}`", pending)
+
+
+def _decided(parameter: str, pending: list[tuple[Caller, ArgOrigin | None]]) -> Origin | None:
+    """What the callers that do not load the result make of `parameter`: the first one's
+    pretrained config, scratch when every one passes a scratch config, else None."""
     for caller, value in pending:
         if value is not None and value.kind == "pretrained":
             return Origin(
                 "pretrained",
-                f"the parameter `{name}` of `{found.name}`, to which `{caller.where}` passes {value.why}",
+                f"{parameter}, to which `{caller.where}` passes {value.why}",
                 checkpoint=_expression(value.checkpoint),
                 via_caller=True,
                 caller=caller.where,
                 checkpoint_text=value.checkpoint,
             )
     if pending and all(p is not None and p.kind == "scratch" for _, p in pending):
-        return Origin("scratch", f"the parameter `{name}` of `{found.name}`: every caller in the project passes a config built from hyperparameters")
+        return Origin("scratch", f"{parameter}: every caller in the project passes a config built from hyperparameters")
     return None
 
 
