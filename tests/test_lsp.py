@@ -315,6 +315,11 @@ def _published(client: LanguageClient, uri: str) -> list[types.PublishDiagnostic
 async def _open(client: LanguageClient, path: Path, text: str) -> list[types.Diagnostic]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8", newline="")
+    return await _open_buffer(client, path, text)
+
+
+async def _open_buffer(client: LanguageClient, path: Path, text: str) -> list[types.Diagnostic]:
+    """Open `path` with `text`, which need not be what the file holds."""
     uri = path.as_uri()
     before = len(_published(client, uri))
     client.text_document_did_open(

@@ -12,10 +12,9 @@ import pytest
 pytest.importorskip("pygls.lsp.server", reason="needs pygls 2 (the [lsp] extra)")
 pytest.importorskip("pytest_lsp", reason="needs pytest-lsp")
 
-from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.test_lsp import _change, _published, _until, client  # noqa: F401 - `client` is a fixture
+from tests.test_lsp import _change, _open_buffer, _published, _until, client  # noqa: F401 - `client` is a fixture
 
 pytestmark = pytest.mark.lsp
 
@@ -27,19 +26,6 @@ def _project(tmp_path: Path, case: str) -> Path:
     folder = tmp_path / case
     shutil.copytree(FIXTURES / case, folder)
     return folder
-
-
-async def _open_buffer(client: LanguageClient, path: Path, text: str) -> list[types.Diagnostic]:
-    """Open `path` with `text`, which need not be what the file holds."""
-    uri = path.as_uri()
-    before = len(_published(client, uri))
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
-        )
-    )
-    await _until(lambda: len(_published(client, uri)) > before, "diagnostics on open")
-    return list(_published(client, uri)[-1].diagnostics)
 
 
 @pytest.mark.asyncio
