@@ -1,68 +1,52 @@
 """The command line: options in, formatted results and an exit code out.
 
 Exit codes: 0 clean, 1 findings (or changes `--diff` would make), 2 errors.
+
+A plain lint run imports no click: `cli_options` parses the common command lines, and
+everything else (help, subcommands, errors to report) goes to click in `cli_click`, which
+calls `check` here with the same values.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
-import click
-
-from lint_mainlayer import __version__, api
+from lint_mainlayer import api, cli_options
 from lint_mainlayer.api import RULE_NAMES, ConfigError, UnknownCodeError, default_cache_directory, parse_version
+from lint_mainlayer.console import echo, pacify_broken_pipe
 from lint_mainlayer.formats import json_format, text
 from lint_mainlayer.types import FileResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-def _lazy_verify() -> click.Command:
-    from lint_mainlayer.runtime.command import verify
+class BadParameter(Exception):
+    """An option's value `check` refuses; `cli_click` reports it as click.BadParameter."""
 
-    return verify
-
-
-def _lazy_lsp() -> click.Command:
-    from lint_mainlayer.lsp_command import lsp
-
-    return lsp
+    def __init__(self, message: str, param_hint: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param_hint = param_hint
 
 
-def _lazy_rule() -> click.Command:
-    from lint_mainlayer.rule_command import rule
+class UsageError(Exception):
+    """A command line `check` refuses; `cli_click` reports it as click.UsageError."""
 
-    return rule
-
-
-# Subcommands are imported only when named, so the lint path stays light.
-SUBCOMMANDS: dict[str, Callable[[], click.Command]] = {
-    "verify": _lazy_verify,
-    "lsp": _lazy_lsp,
-    "rule": _lazy_rule,
-}
-
-_EPILOG = """\b
-Other commands:
-  lint-mainlayer check [OPTIONS] [PATHS]  the same as without `check` (as in ruff)
-  lint-mainlayer rule MLL001 | --all      print a rule's documentation
-  lint-mainlayer verify SCRIPT [ARGS]...  run a script with TensorFlow and report which
-                                          main layers hold pretrained weights (executes it)
-  lint-mainlayer lsp                      start the language server (stdio)
-
-Exit status: 0 clean, 1 findings (or changes --diff would make), 2 errors.
-"""
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def _codes(values: Sequence[str], option: str) -> frozenset[str]:
     try:
         return api.parse_codes(values, option)
     except UnknownCodeError as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None
+        raise BadParameter(str(exc), param_hint=option) from None
 
 
 def _color(mode: str) -> bool:
@@ -91,7 +75,7 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 def _warn(message: str) -> None:
     """Prints the walk's warnings (`path: warning: ...`) on stderr as they come."""
-    click.echo(message, err=True)
+    echo(message, err=True)
 
 
 @dataclass(frozen=True)
@@ -106,76 +90,6 @@ class _Output:
     show_fixes: bool
 
 
-@click.command(
-    context_settings={"help_option_names": ["-h", "--help"]},
-    epilog=_EPILOG,
-)
-@click.argument("paths", nargs=-1, type=click.Path(allow_dash=True, path_type=Path))
-@click.option("--fix", is_flag=True, help="Apply safe fixes (and unsafe ones with --unsafe-fixes).")
-@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff (summary on stderr); write nothing.")
-@click.option("--unsafe-fixes", is_flag=True, help="Also apply (or show) fixes marked unsafe.")
-@click.option("--show-fixes", is_flag=True, help="With --fix, list the fixes applied per file.")
-@click.option(
-    "--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated; ALL for all)."
-)
-@click.option(
-    "--extend-select", multiple=True, metavar="CODES", help="Add these rule codes or prefixes to the selection."
-)
-@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes (comma-separated).")
-@click.option(
-    "--output-format",
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "sarif", "github"]),
-    default="text",
-    show_default=True,
-    help="Output format (--format is an alias).",
-)
-@click.option("--show-source", is_flag=True, help="Show each finding's source with the span underlined.")
-@click.option("--statistics", is_flag=True, help="Print how many findings each rule has, instead of the findings.")
-@click.option("--add-noqa", is_flag=True, help="Add a `# noqa: CODE` comment to every line with a finding.")
-@click.option("--show-settings", is_flag=True, help="Print the settings for the first file found, then exit.")
-@click.option("--show-files", is_flag=True, help="Print the files that would be checked, then exit.")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (errors still exit 2).")
-@click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
-@click.option(
-    "--color",
-    type=click.Choice(["auto", "always", "never"]),
-    default="auto",
-    show_default=True,
-    help="Colour the text output (auto: on a terminal, unless NO_COLOR; FORCE_COLOR forces it).",
-)
-@click.option(
-    "--stdin-filename",
-    metavar="PATH",
-    help="The file name to report (and configure) for source read from standard input.",
-)
-@click.option(
-    "--target-transformers",
-    metavar="VERSION",
-    help="The transformers version the code runs with (default: the project's pin, in a lock or "
-    "requirements file or pyproject.toml; else the installed one; else the newest 4.x).",
-)
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="Processes for the files that need the full rules (default: the number of cores; 1: this process).",
-)
-@click.option(
-    "--no-project",
-    is_flag=True,
-    help="Check each file alone: do not follow configs and loads into the project's other modules.",
-)
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    metavar="DIR",
-    help="Where to keep the result cache (default: .lint_mainlayer_cache in the project root).",
-)
-@click.version_option(__version__, "--version", prog_name="lint-mainlayer")
 def check(
     paths: tuple[Path, ...],
     fix: bool,
@@ -201,16 +115,13 @@ def check(
     no_cache: bool,
     cache_dir: Path | None,
 ) -> int:
-    """Find transformers TensorFlow main layers that silently run with random weights.
-
-    PATHS are files and folders (searched for *.py, *.pyi and *.ipynb); '-' (or
-    --stdin-filename alone) reads standard input. With no PATHS, the current folder is
-    checked. Settings come from [tool.lint-mainlayer] in the nearest pyproject.toml.
-    """
+    """Runs `lint-mainlayer [check]` with the values click (or `cli_options.parse`) read
+    from its options; returns the exit status. Raises BadParameter or UsageError, before
+    doing anything, for a command line it refuses."""
     try:
         target = parse_version(target_transformers) if target_transformers else None
     except ConfigError as exc:
-        raise click.BadParameter(str(exc), param_hint="--target-transformers") from None
+        raise BadParameter(str(exc), param_hint="--target-transformers") from None
     options = api.Options(
         fix=fix and not diff and not add_noqa,
         diff=diff,
@@ -241,7 +152,7 @@ def _dispatch(
         # As in ruff: --stdin-filename alone reads standard input.
         paths = [Path("-")]
     if Path("-") in paths and paths != [Path("-")]:
-        raise click.UsageError("'-' (standard input) cannot be combined with other paths")
+        raise UsageError("'-' (standard input) cannot be combined with other paths")
     if show_settings or show_files:
         from lint_mainlayer.show import show
 
@@ -260,10 +171,10 @@ def _run(paths: list[Path], options: api.Options, output: _Output) -> int:
     try:
         for result in api.check_paths(paths, options, _warn):
             if result.error is not None:
-                click.echo(f"{result.path}: error: {result.error}", err=True)
+                echo(f"{result.path}: error: {result.error}", err=True)
             results.append(result)
     except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
+        echo(f"error: {exc}", err=True)
         return EXIT_ERROR
     return _report(results, options, output)
 
@@ -273,7 +184,7 @@ def _run_stdin(options: api.Options, filename: str | None, output: _Output) -> i
     try:
         result, new_data = api.check_stdin(data, filename, options)
     except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
+        echo(f"error: {exc}", err=True)
         return EXIT_ERROR
     if options.fix:
         # As ruff does: the fixed source goes to stdout (the source as read when it cannot be
@@ -281,13 +192,13 @@ def _run_stdin(options: api.Options, filename: str | None, output: _Output) -> i
         sys.stdout.buffer.write(new_data if new_data is not None else data)
         sys.stdout.buffer.flush()
         if result.error is not None:
-            click.echo(f"{result.path}: error: {result.error}", err=True)
+            echo(f"{result.path}: error: {result.error}", err=True)
             return EXIT_ERROR
         for d in result.diagnostics:
-            click.echo(text.line(result, d, color=False, unsafe_fixes=options.unsafe_fixes), err=True)
+            echo(text.line(result, d, color=False, unsafe_fixes=options.unsafe_fixes), err=True)
         return EXIT_FINDINGS if result.diagnostics and not output.exit_zero else EXIT_CLEAN
     if result.error is not None:
-        click.echo(f"{result.path}: error: {result.error}", err=True)
+        echo(f"{result.path}: error: {result.error}", err=True)
         return EXIT_ERROR
     return _report([result], options, output)
 
@@ -298,11 +209,11 @@ def _report(results: list[FileResult], options: api.Options, output: _Output) ->
     if options.diff:
         for result in results:
             if result.diff:
-                click.echo(result.diff, nl=False)
+                echo(result.diff, nl=False)
         changed = [r for r in results if r.changed]
         if not output.quiet:
             # On stderr, as ruff's: stdout stays a diff that `patch` and `git apply` accept.
-            click.echo(_diff_summary(results, options), err=True)
+            echo(_diff_summary(results, options), err=True)
         if errors:
             return EXIT_ERROR
         return EXIT_FINDINGS if changed and not output.exit_zero else EXIT_CLEAN
@@ -312,13 +223,13 @@ def _report(results: list[FileResult], options: api.Options, output: _Output) ->
     else:
         rendered = _render(results, output.output_format, output.color, options)
     if rendered:
-        click.echo(rendered, color=output.color)
+        echo(rendered, color=output.color)
     if output.output_format == "text" and not output.quiet:
         if options.fix and output.show_fixes:
             fixes = _fixes_applied(results)
             if fixes:
-                click.echo(fixes)
-        click.echo(_summary(results, options), color=output.color)
+                echo(fixes)
+        echo(_summary(results, options), color=output.color)
     if errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if findings and not output.exit_zero else EXIT_CLEAN
@@ -433,31 +344,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: `lint-mainlayer [check] [OPTIONS] PATHS...`, or `lint-mainlayer
     rule|verify|lsp ...`. Returns the exit status (the console script exits with it)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    name = args[0] if args else None
-    if name in SUBCOMMANDS:
-        return _invoke(SUBCOMMANDS[name](), args[1:], f"lint-mainlayer {name}")
-    if name == "check":
-        return _invoke(check, args[1:], "lint-mainlayer check")
-    return _invoke(check, args, "lint-mainlayer")
+    values = cli_options.parse(args)
+    if values is not None:
+        try:
+            return _guarded(values)
+        except (BadParameter, UsageError):
+            # Raised before anything ran or printed: click reads the command line again
+            # and reports the error its own way (usage line, exit 2).
+            pass
+    from lint_mainlayer.cli_click import run
+
+    return run(args)
 
 
-def _invoke(command: click.Command, args: list[str], prog_name: str) -> int:
-    # Not click's standalone mode: the command returns its status, and click's own errors
-    # (usage, bad parameters) are shown here and become exit 2.
+def _guarded(values: dict[str, cli_options.Value]) -> int:
+    # What click's `main` and `cli_click.run` do around `check` on the click path, so
+    # both paths end alike on an interrupt, a closed pipe or a bug.
     try:
-        status = command.main(args, prog_name=prog_name, standalone_mode=False)
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("Aborted!", err=True)
+        return check(**values)  # type: ignore[arg-type]
+    except (BadParameter, UsageError):
+        raise
+    except (EOFError, KeyboardInterrupt):
+        echo(err=True)
+        echo("Aborted!", err=True)
         return EXIT_ERROR
     except SystemExit as exc:
-        # A subcommand that ends the process its own way (the checker runs user scripts).
         if exc.code is None:
             return EXIT_CLEAN
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     except Exception as exc:  # noqa: BLE001 - exit 2 with one line, never a traceback and exit 1
-        click.echo(f"error: internal error, please report: {type(exc).__name__}: {exc}", err=True)
-        return EXIT_ERROR
-    return status if isinstance(status, int) else EXIT_CLEAN
+        if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+            pacify_broken_pipe()
+            return EXIT_FINDINGS
+        return internal_error(exc)
+
+
+def internal_error(exc: Exception) -> int:
+    """Reports a bug in one line on stderr; returns the exit status, 2."""
+    echo(f"error: internal error, please report: {type(exc).__name__}: {exc}", err=True)
+    return EXIT_ERROR

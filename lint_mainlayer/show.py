@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
-
 from lint_mainlayer import api
 from lint_mainlayer.api import ConfigError, ProjectConfig, discover, for_directory
+from lint_mainlayer.console import echo
 
 EXIT_CLEAN, EXIT_ERROR = 0, 2
 
@@ -65,22 +64,22 @@ def show(
             candidates = []
             for candidate in discover(paths, warn):
                 if candidate.error is not None:
-                    click.echo(f"{candidate.path}: error: {candidate.error}", err=True)
+                    echo(f"{candidate.path}: error: {candidate.error}", err=True)
                     errors += 1
                     continue
                 candidates.append((str(candidate.path), candidate.config))
                 if settings:
                     break
     except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
+        echo(f"error: {exc}", err=True)
         return EXIT_ERROR
     if settings:
         if candidates:
-            click.echo(describe(candidates[0][0], candidates[0][1], options))
+            echo(describe(candidates[0][0], candidates[0][1], options))
         else:
             folder = Path.cwd()
-            click.echo(describe(str(folder), for_directory(folder), options))
+            echo(describe(str(folder), for_directory(folder), options))
     else:
         for name, _ in candidates:
-            click.echo(name)
+            echo(name)
     return EXIT_ERROR if errors else EXIT_CLEAN

@@ -5,8 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Sequence
 
-import click
-
+from lint_mainlayer.console import style
 from lint_mainlayer.formats import in_cell
 from lint_mainlayer.types import Diagnostic, FileResult
 
@@ -28,9 +27,9 @@ def line(result: FileResult, d: Diagnostic, *, color: bool, unsafe_fixes: bool) 
     where = f"{result.path}:{'' if cell is None else f'cell {cell}:'}{d.line}:{d.column}:"
     mark = " [*]" if fixable(d, unsafe_fixes) else ""
     if color:
-        where = click.style(where, bold=True)
-        code = click.style(d.code, fg="red", bold=True)
-        mark = click.style(mark, fg="cyan") if mark else ""
+        where = style(where, bold=True)
+        code = style(d.code, fg="red", bold=True)
+        mark = style(mark, fg="cyan") if mark else ""
     else:
         code = d.code
     return f"{where} {code} {d.message}{mark}"
@@ -49,7 +48,7 @@ def excerpt(source: str, d: Diagnostic, *, color: bool) -> str:
         pad = " " * _width(text[:start])
         marks = "^" * max(1, _width(text[start:end]))
         if color:
-            marks = click.style(marks, fg="red", bold=True)
+            marks = style(marks, fg="red", bold=True)
         label = f" {d.code}" if number == d.end_line else ""
         out.append(f"{'':>{gutter}} | {pad}{marks}{label}")
     return "\n".join(out)
