@@ -75,6 +75,9 @@ CASES: list[tuple[list[str], bool]] = [
     (["--fix", "--"], FAST),
     (["ünïcödé/模型.py", "--select", "MLL00١"], FAST),
     (["a.py", "check", "rule"], FAST),  # not the first word: paths
+    ([""], FAST),
+    (["--select", "", "--stdin-filename", ""], FAST),
+    (["-", "-"], FAST),  # refused by `check` itself, not the parser
     # Left to click.
     (["-h"], CLICK),
     (["--help"], CLICK),
