@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -16,6 +15,7 @@ import click
 from lint_mainlayer import __version__, api
 from lint_mainlayer.api import RULE_NAMES, ConfigError, UnknownCodeError, default_cache_directory, parse_version
 from lint_mainlayer.formats import json_format, text
+from lint_mainlayer.records import record
 from lint_mainlayer.types import FileResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -94,7 +94,7 @@ def _warn(message: str) -> None:
     click.echo(message, err=True)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Output:
     """How to print: format, colour and the summary options."""
 
