@@ -19,6 +19,7 @@ import inspect
 import operator
 from _thread import get_ident
 from collections.abc import Callable
+from keyword import iskeyword
 from typing import Any, Final, TypeVar, dataclass_transform, overload
 
 _T = TypeVar("_T")
@@ -137,10 +138,9 @@ def _make(cls: type[_T], options: dict[str, bool]) -> type[_T]:
     # defines is kept, as dataclasses keeps it.
     methods: dict[str, Any] = {}
     if init is not None:
-        init.__qualname__ = f"{cls.__qualname__}.__init__"
         methods["__init__"] = init
     if options["repr"] and "__repr__" not in cls.__dict__:
-        methods["__repr__"] = _repr_fn(cls, [f.name for f in fields if f.repr])
+        methods["__repr__"] = _repr_fn([f.name for f in fields if f.repr])
     if options["eq"] and "__eq__" not in cls.__dict__:
         methods["__eq__"] = _eq_fn(_tuple_getter([f.name for f in fields if f.compare]))
     if frozen and not frozen_base:
@@ -155,6 +155,9 @@ def _make(cls: type[_T], options: dict[str, bool]) -> type[_T]:
             methods["__hash__"] = None
     methods[MARKER] = 3 if frozen and frozen_base else 1
     for name, value in methods.items():
+        if callable(value):
+            # Each is a function of its own, named as dataclasses names its methods.
+            value.__qualname__ = f"{cls.__qualname__}.{name}"
         setattr(cls, name, value)
     if not own_doc:
         cls.__doc__ = cls.__name__ + _signature_text(cls, fields, init is not None)
@@ -175,10 +178,14 @@ def _handled(cls: type, options: dict[str, bool]) -> bool:
     bases = [b for b in cls.__mro__[1:] if "__dataclass_fields__" in b.__dict__]
     if bases and _frozen_dataclass_base(cls) != options["frozen"]:
         return False
+    # The class's own annotations, read as dataclasses reads them.
+    annotations: dict[Any, Any] = cls.__dict__.get("__annotations__", {})  # noqa: RUF063
+    # The generated `__init__` is source made of field names: only identifiers go in it.
+    if not all(isinstance(name, str) and name.isidentifier() and not iskeyword(name) for name in annotations):
+        return False
     # InitVars reach `__post_init__`; a string annotation naming one falls back too (it may
     # be a false alarm, which only costs time).
-    # The class's own annotations, read as dataclasses reads them.
-    for annotation in cls.__dict__.get("__annotations__", {}).values():  # noqa: RUF063
+    for annotation in annotations.values():
         if isinstance(annotation, str):
             if "InitVar" in annotation:
                 return False
@@ -300,7 +307,7 @@ def _tuple_getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
     return lambda obj: ()
 
 
-def _repr_fn(cls: type, names: list[str]) -> Callable[[Any], str]:
+def _repr_fn(names: list[str]) -> Callable[[Any], str]:
     running: set[tuple[int, int]] = set()
 
     def __repr__(self: Any) -> str:
@@ -315,7 +322,6 @@ def _repr_fn(cls: type, names: list[str]) -> Callable[[Any], str]:
             running.discard(key)
         return f"{self.__class__.__qualname__}({inner})"
 
-    __repr__.__qualname__ = f"{cls.__qualname__}.__repr__"
     return __repr__
 
 

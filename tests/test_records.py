@@ -281,6 +281,11 @@ def test_the_class_is_the_dataclass(shape: str) -> None:
     assert ("__eq__" in rec.__dict__) == ("__eq__" in std.__dict__)
     assert ("__repr__" in rec.__dict__) == ("__repr__" in std.__dict__)
     assert ("__setattr__" in rec.__dict__) == ("__setattr__" in std.__dict__)
+    for name in ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__"):
+        method, std_method = rec.__dict__.get(name), std.__dict__.get(name)
+        assert _normal(getattr(method, "__qualname__", ""), rec) == _normal(
+            getattr(std_method, "__qualname__", ""), std
+        )
 
 
 def test_instances_behave_the_same(shape: str) -> None:
@@ -497,3 +502,14 @@ def test_every_dataclass_off_runtime_is_a_record() -> None:
                 ]
                 assert len(compiled) <= value.__dict__[MARKER]
     assert len(seen) >= 60
+
+
+def test_a_field_name_that_is_no_identifier_never_reaches_the_generated_source() -> None:
+    # Only dataclasses sees it (and fails as it fails): `record` compiles only identifiers.
+    namespace = {"__annotations__": {"a=print('ran')": int}, "__doc__": "Doc.", "__module__": __name__}
+    errors = []
+    for decorate in (record, dataclasses.dataclass):
+        with pytest.raises(SyntaxError) as caught:
+            decorate(type("C", (), dict(namespace)))
+        errors.append(type(caught.value))
+    assert errors[0] is errors[1]
