@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, NamedTuple
@@ -37,6 +37,7 @@ from lint_mainlayer.config import (
 from lint_mainlayer.files import Candidate, Warn, discover, excluded, warn_on_stderr
 from lint_mainlayer.noqa import NOQA, noqa_edits
 from lint_mainlayer.parallel import Failed, call_safely, map_ordered
+from lint_mainlayer.records import record
 from lint_mainlayer.source import (
     DecodedSource,
     DecodeError,
@@ -107,7 +108,7 @@ __all__ = [
 MIN_FILES_FOR_WORKERS = 3
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Options:
     """How to run: fix or not, command-line overrides of the project settings, how many
     processes, and where the result cache lives (None: no cache)."""
@@ -148,7 +149,7 @@ def settings_for(config: ProjectConfig, options: Options) -> Settings:
     return settings
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Job:
     """A file that passed the cheap stages: what the engine stage needs (picklable)."""
 
@@ -163,7 +164,7 @@ class _Job:
     project: ProjectView | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Analysed:
     """What the engine stage gives for one job (picklable, sent back from workers)."""
 
@@ -492,7 +493,7 @@ def check_stdin(data: bytes, filename: str | None, options: Options) -> Checked:
 # -- the editor's entry points: text in memory, not bytes on disk ----------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class DocumentSettings:
     """How to check one editor document: its settings, or None when the project's config
     excludes it; `warning` says why the defaults are used instead of a broken config."""

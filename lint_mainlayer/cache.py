@@ -16,12 +16,13 @@ import itertools
 import json
 import os
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from lint_mainlayer import __version__
+from lint_mainlayer.records import record
 from lint_mainlayer.types import Diagnostic, Settings, diagnostic_from_dict
 
 DIRECTORY_NAME = ".lint_mainlayer_cache"
@@ -31,7 +32,7 @@ _PACKAGE = Path(__file__).resolve().parent
 _counter = itertools.count()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Entry:
     """The lint result for one file content: findings, or the error that stopped it."""
 

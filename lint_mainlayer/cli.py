@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -20,6 +19,7 @@ from lint_mainlayer import api, cli_options
 from lint_mainlayer.api import RULE_NAMES, ConfigError, UnknownCodeError, default_cache_directory, parse_version
 from lint_mainlayer.console import echo, pacify_broken_pipe
 from lint_mainlayer.formats import json_format, text
+from lint_mainlayer.records import record
 from lint_mainlayer.types import FileResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -78,7 +78,7 @@ def _warn(message: str) -> None:
     echo(message, err=True)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Output:
     """How to print: format, colour and the summary options."""
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Sequence
+
+from lint_mainlayer.records import record
 
 Kind = Literal["flag", "value", "multiple", "choice", "int", "directory"]
 # What `check` receives: the paths, flags, values and tuples of values click gives it.
 Value = bool | str | int | Path | None | tuple[str, ...] | tuple[Path, ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Option:
     """One option of `check`, as click declares it.
 

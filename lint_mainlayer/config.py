@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from lint_mainlayer import codes, project_version
+from lint_mainlayer.records import record
 from lint_mainlayer.types import Settings
 
 SECTION = "lint-mainlayer"
@@ -25,7 +26,7 @@ class ConfigError(Exception):
     """A configuration file or value is wrong; the message names it."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProjectConfig:
     """One project's settings and excludes; `root` is the folder patterns are relative to."""
 

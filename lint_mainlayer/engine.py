@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Collection
-from dataclasses import dataclass
 
 from lint_mainlayer import prefilter
 from lint_mainlayer.noqa import silenced
 from lint_mainlayer.positions import locate
+from lint_mainlayer.records import record
 from lint_mainlayer.render import plan_nodes, render
 from lint_mainlayer.rules import ALL_RULES
 from lint_mainlayer.rules.base import Context, Finding
@@ -32,7 +32,7 @@ MAX_FIX_PASSES = 10
 Key = tuple[str, int, int]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Analysis:
     """The findings in one source, sorted by position with `# noqa` applied; or the
     one-line reason it could not be analysed. `module` is Python's parse, when the rules ran."""
@@ -42,7 +42,7 @@ class Analysis:
     module: ast.Module | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FixResult:
     """The fixed source, how many findings its fixes fixed, and the findings left in it; or
     the reason nothing was fixed. `internal` marks a bug of lint-mainlayer (a fix that does

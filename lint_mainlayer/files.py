@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from lint_mainlayer.config import DEFAULT_INCLUDE, ProjectConfig, for_directory
+from lint_mainlayer.records import record
 
 if TYPE_CHECKING:
     # pathspec is imported where patterns are compiled: a run on named files without
@@ -34,7 +34,7 @@ DEFAULT_EXCLUDE = (
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Candidate:
     """A file to lint with its config, or (with `error`) a path that could not be read."""
 

@@ -15,8 +15,8 @@ import io
 import re
 import tokenize
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from lint_mainlayer.records import record
 from lint_mainlayer.types import LINE_BREAK, Diagnostic
 
 # Bare, or with codes: `# noqa`, `# noqa: MLL001, MLL002`.
@@ -61,7 +61,7 @@ def silenced(source: str, findings: Sequence[tuple[str, int, int]]) -> set[int]:
     return out
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NoqaEdit:
     """Replace columns `start`..`end` (code points) of `line` (1-based) with `text`."""
 

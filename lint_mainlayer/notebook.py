@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Callable
 
 from lint_mainlayer.prefilter import MARKER
+from lint_mainlayer.records import record
 from lint_mainlayer.source import DecodedSource, DecodeError, EncodeError, decode, encode, may_hold_ipython
 from lint_mainlayer.types import CellIndex, FileResult
 
@@ -116,7 +117,7 @@ def _escaped(line: str, index: int) -> bool:
     return backslashes % 2 == 1
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Masked:
     """A source with its IPython lines masked; `originals[N]` is masked line N's text."""
 
@@ -182,7 +183,7 @@ def unmask(text: str, originals: tuple[str, ...]) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MaskedSource(DecodedSource):
     """A `.py` file's decoded text with IPython lines masked (`originals` restores them)."""
 
@@ -257,7 +258,7 @@ def _elements(text: str, i: int) -> list[tuple[int, int]]:
         raise ValueError("expected ',' or ']'")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Cell:
     number: int  # 1-based among all cells, as ruff numbers them
     span: tuple[int, int]  # the `source` value's span in the notebook's text
@@ -267,7 +268,7 @@ class _Cell:
     line_count: int  # lines in the joined source, the final newline added if it lacked one
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class DecodedNotebook(DecodedSource):
     """A notebook's code cells as one masked Python source, and what maps it back."""
 

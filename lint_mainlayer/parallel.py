@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
+
+from lint_mainlayer.records import record
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -20,7 +21,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Failed:
     """An item whose function raised or whose worker process died; `reason` is one line."""
 
@@ -36,7 +37,7 @@ def call_safely(fn: Callable[[T], R], item: T) -> R | Failed:
         return Failed(f"{type(exc).__name__}: {first}" if first else type(exc).__name__)
 
 
-@dataclass
+@record
 class _Run(Generic[T, R]):
     fn: Callable[[T], R]
     items: Sequence[T]

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
+from lint_mainlayer.records import record
 from lint_mainlayer.rules.tree import Line, SourceText
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CodePosition:
     line: int
     # 0-based, in code points.
     column: int
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CodeRange:
     start: CodePosition
     end: CodePosition

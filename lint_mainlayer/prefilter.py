@@ -48,8 +48,10 @@ import ast
 import re
 import threading
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
+
+from lint_mainlayer.records import record
 
 MARKER = "MainLayer"
 # Every registry model class and `TFAutoModel*` class name starts so (a test checks).
@@ -283,7 +285,7 @@ _WARNINGS_LOCK = threading.Lock()
 _TOO_NESTED = ("too many nested parentheses", "too complex", "too many statically nested blocks")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PythonFacts:
     """What one parse with Python's own parser says of a source, and the tree itself: the
     rules analyse it (`engine.parse`), so a source is parsed once."""

@@ -25,11 +25,12 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Callable, Iterator
+
+from lint_mainlayer.records import record
 
 # tomllib, json and configparser are imported by the readers of the files that need them:
 # most folders have none of those files (~5 ms of start-up).
@@ -50,7 +51,7 @@ _REQUIREMENT = re.compile(
 _CONDA = re.compile(r"^\s*-\s*transformers\s*(?P<spec>[<>=!~][^#]*)?(?:#.*)?$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProjectVersion:
     """The transformers version a project file pins.
 

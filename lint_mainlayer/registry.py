@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
+
+from lint_mainlayer.records import record
 
 _T = TypeVar("_T")
 
@@ -22,7 +23,7 @@ _T = TypeVar("_T")
 _DATA = Path(__file__).resolve().parent / "data"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Extra:
     """A constructor parameter of a main layer beyond `config`."""
 
@@ -33,7 +34,7 @@ class Extra:
     default: str | None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MainLayer:
     """One `TF*MainLayer` class and how its pretrained weights are reached."""
 
@@ -162,7 +163,7 @@ ModelKind = Literal["family", "base", "pretraining", "task"]
 """
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Holding:
     """A field a model class's `__init__` fills: `self.bert = TFBertMainLayer(...)` is
     `Holding("bert", "TFBertMainLayer")`. `cls` is a main layer (`load()[cls]`) in
@@ -172,7 +173,7 @@ class Holding:
     cls: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ModelClass:
     """One TF model class: a `TFPreTrainedModel` subclass, or `TFPreTrainedModel` itself."""
 
@@ -208,7 +209,7 @@ class ModelClass:
         return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AutoClass:
     """One `TFAutoModel*` class and its mapping, model type -> model class names.
 

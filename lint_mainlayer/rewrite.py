@@ -8,18 +8,18 @@ fixes alike, and it applies exactly the `Fix` records that JSON output shows.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from lint_mainlayer.parsing import parse
+from lint_mainlayer.records import record
 from lint_mainlayer.rules.tree import LINE_BREAK
 from lint_mainlayer.types import Fix
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rewritten:
     """The new source and the fixes it applied; or why the result is not valid Python.
     `module` is the new source's parse, when fixing the imports needed one."""

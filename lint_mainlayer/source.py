@@ -17,7 +17,8 @@ import io
 import re
 import tokenize
 import warnings
-from dataclasses import dataclass
+
+from lint_mainlayer.records import record
 
 # A line that may start IPython syntax (`%magic`, `!shell`, `obj?`, `x = !ls`): cheap enough
 # to run on every `.py` file first, so that `notebook` is imported only for those that may.
@@ -34,7 +35,7 @@ class DecodeError(Exception):
     """The bytes cannot be read as Python source; the message is one line."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class DecodedSource:
     text: str
     encoding: str

@@ -8,9 +8,11 @@ transport's job.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from collections.abc import Mapping
 from typing import Any, Literal
+
+from lint_mainlayer.records import record
 
 Applicability = Literal["safe", "unsafe"]
 
@@ -26,7 +28,7 @@ def split_lines(text: str) -> list[str]:
     return LINE_BREAK.split(text)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ImportChange:
     """`from module import name [as alias]`, or `import module [as alias]` when `name` is None."""
 
@@ -35,7 +37,7 @@ class ImportChange:
     alias: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Fix:
     """A proposed rewrite of the flagged code: the one record of a fix that `--fix`, JSON
     output, the result cache and the editor all use.
@@ -62,7 +64,7 @@ class Fix:
         return self.applicability == "safe" or unsafe
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Diagnostic:
     """One finding of one rule."""
 
@@ -84,7 +86,7 @@ class Diagnostic:
         return (self.code, self.line, self.column)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CellIndex:
     """Where a notebook's code cells start in the one source the rules read: cell
     `numbers[i]` (1-based among all cells, as ruff counts them) starts at line `starts[i]`."""
@@ -100,7 +102,7 @@ class CellIndex:
         return self.numbers[at], line - self.starts[at] + 1
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FileResult:
     """The outcome for one file: its findings, or the error that stopped it.
 
@@ -123,7 +125,7 @@ class FileResult:
     context: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RuleDoc:
     """What the outputs say about a rule: its code, name, one-line summary, how often it can
     fix, and its documentation (markdown with ruff's headings)."""
@@ -137,7 +139,7 @@ class RuleDoc:
     url: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Settings:
     """What to check: rule selection and the transformers version the code targets."""
 
@@ -264,7 +266,7 @@ def _prefix_length(prefix: str) -> int:
 # -- the project analysis (`project/`): what other modules say about one module ------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ArgOrigin:
     """Where a config passed at a call site comes from, as the caller's module shows it
     (`rules.origin`'s kinds); `checkpoint` is the checkpoint expression's source text."""
@@ -278,7 +280,7 @@ class ArgOrigin:
     parameter: tuple[str, int, str] | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Caller:
     """A call, in another module of the project, of one of this module's callables."""
 
@@ -311,7 +313,7 @@ class Caller:
         return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Loader:
     """A callable of the project that loads weights into one of its parameters: which ones
     (positions and names), and when the load fills a main layer inside what is passed.
@@ -324,7 +326,7 @@ class Loader:
     when: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Factory:
     """A function of the project that returns a config: the origin of what it returns, and
     when its checkpoint is one of its parameters, that parameter's position and name (the
@@ -334,7 +336,7 @@ class Factory:
     param: tuple[int, str] | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProjectView:
     """One module's place in its project: who calls its callables from other modules, and
     which of the callables it imports from the project load weights into a parameter."""

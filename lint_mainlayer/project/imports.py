@@ -5,11 +5,12 @@ a project module and a name in it."""
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import Callable
 
+from lint_mainlayer.records import record
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class Import:
     """`local` is bound to `module` (`import pkg.mod as local`; `name` None) or to the
     attribute `name` of `module` (`from module import name as local`). For `import a.b`,

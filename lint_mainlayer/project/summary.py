@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from lint_mainlayer.project.imports import Import
+from lint_mainlayer.records import record
 from lint_mainlayer.types import ArgOrigin, Factory, Loader
 
 # Words a load of weights cannot be written without (`provenance`'s load names, and the
@@ -36,7 +36,7 @@ from lint_mainlayer.types import ArgOrigin, Factory, Loader
 _LOAD_WORDS = ("load_weights", "set_weights", ".restore(", ".read(", ".assign(", "set_value", "from_pretrained")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CallSite:
     """A call of an imported project callable, as written (`callee`) at `line`."""
 

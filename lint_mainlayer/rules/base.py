@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import ClassVar, Iterator, Literal
 
+from lint_mainlayer.records import record
 from lint_mainlayer.rules.facts import Construction, ModuleFacts
 from lint_mainlayer.rules.fixes import FixPlan
 from lint_mainlayer.rules.intent import Intent, Intents
@@ -18,7 +19,7 @@ from lint_mainlayer.types import ProjectView, Settings
 Fixable = Literal["always", "sometimes", "never"]
 
 
-@dataclass
+@record
 class Finding:
     code: str
     message: str
@@ -28,7 +29,7 @@ class Finding:
     top: ast.AST | None = None
 
 
-@dataclass
+@record
 class Context:
     """One module's facts, shared by the rules, with analyses computed once on demand."""
 
@@ -109,7 +110,7 @@ class Context:
         return False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Valid:
     """An inline case the rule must leave clean; `name` is its test id."""
 
@@ -117,7 +118,7 @@ class Valid:
     code: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Invalid:
     """An inline case the rule must flag. `expected_fix` is what `--fix --unsafe-fixes`
     makes of `code` with only this rule selected; None when the finding has no fix."""

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from typing import Callable
 
+from lint_mainlayer.records import record
 from lint_mainlayer.registry import is_transformers_module, lookup_model
 from lint_mainlayer.rules.scope import Unit, dotted
 
 _PRETRAINED_BASE = re.compile(r"TF\w*Pre[tT]rainedModel$")
 
 
-@dataclass
+@record
 class ClassInfo:
     name: str
     node: ast.ClassDef

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Callable
 
 from lint_mainlayer import registry
+from lint_mainlayer.records import record
 from lint_mainlayer.registry import MainLayer, is_transformers_module
 from lint_mainlayer.rules.calls import string_value
 from lint_mainlayer.rules.classes import ClassGraph, ClassInfo
@@ -33,7 +34,7 @@ from lint_mainlayer.rules.tree import (
 )
 
 
-@dataclass(kw_only=True)
+@record(kw_only=True)
 class Construction:
     """A call that builds something whose weights the rules follow: where it is, and what
     holds its result. The analyses (`provenance`, `origin`, `intent`) ask only this of a
@@ -55,7 +56,7 @@ class Construction:
     enclosing: ast.stmt | None = None
 
 
-@dataclass(kw_only=True)
+@record(kw_only=True)
 class Site(Construction):
     """A call that constructs a transformers main layer."""
 
@@ -76,7 +77,7 @@ class Site(Construction):
     copy_of: ast.Call | None = None
 
 
-@dataclass(kw_only=True)
+@record(kw_only=True)
 class ModelCall(Construction):
     """A call that builds or loads a whole model, as far as names tell: a transformers TF
     model class or `TFAutoModel*` class (called, or its `from_config`/`from_pretrained`), a
@@ -90,7 +91,7 @@ class ModelCall(Construction):
     branches: tuple[tuple[ast.If, bool], ...] = ()
 
 
-@dataclass
+@record
 class ModuleFacts:
     module: ast.Module
     units: list[Unit]
@@ -816,7 +817,7 @@ def _shallow(node: ast.AST) -> list[ast.AST]:
     return out
 
 
-@dataclass
+@record
 class _Candidate:
     call: ast.Call
     unit: Unit

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from typing import Union
 
+from lint_mainlayer.records import record
 from lint_mainlayer.rules.calls import args_of, has_star_args, string_value
 from lint_mainlayer.rules.facts import Construction, ModuleFacts, Site
 from lint_mainlayer.rules.origin import Origin, is_pure, reusable_at
@@ -33,7 +33,7 @@ from lint_mainlayer.rules.tree import (
 from lint_mainlayer.types import Applicability, ImportChange
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ReplaceCall:
     """Replace one call (with its own parentheses) with a new expression."""
 
@@ -41,7 +41,7 @@ class ReplaceCall:
     new_expr: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AppendAfter:
     """Rewrite the line of `statement` (replacing `call` in it, if given) and add `after`
     below it, at its indentation."""
@@ -54,7 +54,7 @@ class AppendAfter:
     replacement: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AddMethod:
     """Append `method` to the body of `klass`, after a blank line."""
 
@@ -65,7 +65,7 @@ class AddMethod:
 Edit = Union[ReplaceCall, AppendAfter, AddMethod]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FixPlan:
     edit: Edit
     description: str
@@ -85,7 +85,7 @@ class FixPlan:
         return self.applicability == "safe" or unsafe
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NoFix:
     reason: str
 
@@ -159,7 +159,7 @@ class Writer:
         return self.text(start, self.source.start(call)), self.text(self.source.end(call), end)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Piece:
     """An argument of a new call: its code, its comma (None: none yet), and the whitespace
     after it (libcst's `Arg`)."""

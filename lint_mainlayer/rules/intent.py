@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 
+from lint_mainlayer.records import record
 from lint_mainlayer.rules.calls import string_value
 from lint_mainlayer.rules.facts import Construction
 from lint_mainlayer.rules.scope import Unit, dotted
@@ -34,7 +34,7 @@ _CHECKPOINT = frozenset({"checkpoint", "ckpt", "weights", "pretrained", "init"})
 _NEGATIONS = frozenset({"no", "not", "without", "skip", "disable", "dont"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Intent:
     """What the branch around a construction says: `deliberate` when it is the
     no-pretraining path, False when it is the pretrained one."""

@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from typing import Literal
 
 from lint_mainlayer import registry
+from lint_mainlayer.records import record
 from lint_mainlayer.registry import AutoClass, ModelClass
 from lint_mainlayer.rules.calls import args_of
 from lint_mainlayer.rules.classes import ClassInfo
@@ -43,7 +43,7 @@ from lint_mainlayer.rules.tree import call_args, children, walk
 How = Literal["constructor", "from_config", "from_pretrained", "instance_from_pretrained"]
 
 
-@dataclass(kw_only=True)
+@record(kw_only=True)
 class ModelSite(Construction):
     """A call that builds or loads a whole model."""
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Literal
 
+from lint_mainlayer.records import record
 from lint_mainlayer.rules.calls import args_of, config_arg, string_value
 from lint_mainlayer.rules.facts import Construction, ModuleFacts, Site
 from lint_mainlayer.rules.scope import Unit, binding_at, dotted, param_default
@@ -45,7 +46,7 @@ ARCHITECTURE = frozenset(
 OriginKind = Literal["pretrained", "scratch", "unknown"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Origin:
     kind: OriginKind
     why: str
@@ -340,7 +341,7 @@ def _from_factory(callee: str, factory: Factory, call: ast.Call, unit: Unit, ind
     return Origin("pretrained", why, call, parsed, None, via_caller=True, checkpoint_text=origin.checkpoint)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Read:
     """A dict read from a checkpoint's `config.json`, and the checkpoint directory if known."""
 

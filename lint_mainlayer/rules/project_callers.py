@@ -21,11 +21,12 @@ site's layer meets it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Callable
 
 import ast
 
+from lint_mainlayer.records import record
 from lint_mainlayer.types import ArgOrigin, Caller, ProjectView
 from lint_mainlayer.rules.calls import config_arg
 from lint_mainlayer.rules.facts import Construction, ModuleFacts, Site
@@ -36,7 +37,7 @@ from lint_mainlayer.rules.scope import Unit, binding_at, dotted
 _SHOWN_CALLERS = 3
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Callable:
     """The module-level callable a construction belongs to, as other modules call it."""
 

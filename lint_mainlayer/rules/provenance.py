@@ -63,8 +63,9 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from lint_mainlayer.records import record
 from lint_mainlayer.rules.calls import args_of, string_value
 from lint_mainlayer.rules.facts import Construction, ModuleFacts, Site
 from lint_mainlayer.rules.scope import Bind, Unit, binding_at, dotted
@@ -98,7 +99,7 @@ def _prefixes(name: str) -> list[str]:
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-@dataclass
+@record
 class _Files:
     """Paths the program writes: from its own weights, or from a pretrained model."""
 

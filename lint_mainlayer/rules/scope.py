@@ -13,9 +13,10 @@ cost: the provider alone took longer than the whole analysis. The nodes are Pyth
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Iterator, Literal
 
+from lint_mainlayer.records import record
 from lint_mainlayer.rules.tree import SourceText
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def dotted(node: ast.AST | None) -> str | None:
     return None
 
 
-@dataclass
+@record
 class Bind:
     targets: tuple[str, ...]
     value: ast.expr | None
@@ -48,13 +49,13 @@ class Bind:
     elements: tuple[str | None, ...] | None = None
 
 
-@dataclass
+@record
 class CallEvent:
     node: ast.Call
     index: int
 
 
-@dataclass
+@record
 class Unit:
     """A body whose statements run together: the module, a function, or a class body."""
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 import ast
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 # The one line-break pattern (defined with the records, below every layer, so that the api
 # and noqa can use it without importing the rules).
+from lint_mainlayer.records import record
 from lint_mainlayer.types import LINE_BREAK as LINE_BREAK
 from lint_mainlayer.types import split_lines as split_lines
 
@@ -125,14 +125,14 @@ def skip_space(text: str, index: int, high: int) -> int:
     return index
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Line:
     """Simple statements on one logical line (`a = 1; b = 2`): libcst's `SimpleStatementLine`."""
 
     body: tuple[ast.stmt, ...]
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Arg:
     """One argument of a call, in source order, with the text libcst kept around it:
     `star` ("", "*", "**"), the keyword, the value (its parentheses included), the comma
@@ -151,7 +151,7 @@ class Arg:
     prefix: str  # the code before the value: `*`, `**`, `name=` (as written)
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class CallText:
     func_end: int
     open_paren: int

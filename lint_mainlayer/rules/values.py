@@ -13,8 +13,8 @@ load of such a path loads nothing on a run where it is `None`.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 
+from lint_mainlayer.records import record
 from lint_mainlayer.rules.calls import args_of, string_value
 from lint_mainlayer.rules.scope import Unit, binding_at, dotted, param_default
 
@@ -23,7 +23,7 @@ _IDENTITY = frozenset({"Path", "PurePath", "PosixPath", "str", "fspath", "abspat
 _JOIN = frozenset({"join", "joinpath"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PathValue:
     # The normalised text, opaque parts in braces; None when nothing is known.
     text: str | None
