@@ -165,7 +165,6 @@ def calls_of(
     from lint_mainlayer.rules.facts import Construction, collect
     from lint_mainlayer.rules.origin import _Classifier
     from lint_mainlayer.rules.provenance import Provenance
-    from lint_mainlayer.rules.scope import dotted
 
     try:
         facts = collect(module, text)
