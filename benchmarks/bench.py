@@ -2,6 +2,11 @@
 
     python benchmarks/bench.py [--runs 7] [--cli "lint-mainlayer"] [--only a,b,c,c+,d,e]
 
+Time the install users have, not an editable one (whose import hook adds ~15 ms to every
+process; the table's first line says which was timed):
+
+    python -m venv /tmp/lm && /tmp/lm/bin/pip install . && python benchmarks/bench.py --cli /tmp/lm/bin/lint-mainlayer
+
 Every case runs each tool once untimed (to warm the file cache), then `--runs` times,
 the tools taking turns so that all see the same machine load; the table shows medians and
 the ratios to ruff (`ruff check --isolated --no-cache --select F401`) and to
@@ -155,6 +160,28 @@ def default_cli() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "lint_mainlayer"]
 
 
+def python_of(command: list[str]) -> str:
+    """The interpreter behind a lint-mainlayer command: a console script's shebang."""
+    first = Path(command[0])
+    try:
+        line = first.read_bytes().split(b"\n", 1)[0]
+    except OSError:
+        return command[0]
+    return line[2:].decode().strip() if line.startswith(b"#!") else command[0]
+
+
+def install_kind(python: str) -> str:
+    """How lint-mainlayer is installed for `python` (PEP 610's direct_url.json): an editable
+    install's import hook costs every process ~15 ms that a normal install does not pay."""
+    probe = (
+        "import importlib.metadata as m, json\n"
+        "d = m.distribution('lint-mainlayer').read_text('direct_url.json')\n"
+        "print('editable' if d and json.loads(d).get('dir_info', {}).get('editable') else 'normal')"
+    )
+    done = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=False)
+    return done.stdout.strip() or "unknown"
+
+
 def tool(name: str) -> str:
     found = shutil.which(name) or str(Path(sys.executable).with_name(name))
     if not Path(found).exists():
@@ -215,7 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", default="a,b,c,c+,d,e,f", help="comma-separated cases")
     args = parser.parse_args(argv)
     cli = shlex.split(args.cli) if args.cli else default_cli()
-    lint_python = sys.executable if not args.cli else cli[0]
+    lint_python = sys.executable if not args.cli else python_of(cli)
+    kind = install_kind(lint_python)
     ruff = [tool("ruff"), "check", "--isolated", "--no-cache", "--select", "F401", "--exit-zero", "-q"]
     grep = [tool("grep"), "-rlF", "MainLayer"]
     wanted = set(args.only.split(","))
@@ -319,7 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         load_after = os.getloadavg()[0]
 
     print(f"{os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable), Python {sys.version.split()[0]}, "
-          f"median of {args.runs} runs, load average {load_before:.1f} before / {load_after:.1f} after\n")
+          f"median of {args.runs} runs, load average {load_before:.1f} before / {load_after:.1f} after, "
+          f"lint-mainlayer: {kind} install\n")
     print("| case | lint-mainlayer | ruff F401 | grep | vs ruff | vs grep | peak RSS | target | met |")
     print("|---|---:|---:|---:|---:|---:|---:|---|---|")
     medians = {case.name: t["lint-mainlayer"].median for case, t in rows}
