@@ -26,8 +26,8 @@ from lint_mainlayer.rules.tree import (
     Line,
     SourceText,
     call_args,
+    IDENTIFIERS,
     children,
-    identifiers,
     inline_body,
     named_children,
 )
@@ -126,6 +126,16 @@ _COMPOUND = (
     ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Match,
 )
 _LOOPS = (ast.While, ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_LOOP_TYPES = frozenset(_LOOPS)
+# Every statement type: the walk tests each node's exact type (a set lookup), not isinstance.
+_STATEMENTS = frozenset(kind for kind in vars(ast).values() if isinstance(kind, type) and issubclass(kind, ast.stmt))
+# The identifiers a node spells that belong to the unit around it (a definition's name goes
+# to its own unit, by its visitor).
+_OWN_IDENTIFIERS = {
+    kind: spelled
+    for kind, spelled in IDENTIFIERS.items()
+    if kind not in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+}
 
 
 class _Collector:
@@ -203,7 +213,7 @@ class _Collector:
             return
         if kind is ast.Constant:
             value = node.value  # type: ignore[attr-defined]
-            if isinstance(value, str) and not isinstance(parent, ast.JoinedStr):
+            if isinstance(value, str) and type(parent) is not ast.JoinedStr:
                 self.strings.append(value)
             return
         if kind is ast.Attribute:
@@ -211,22 +221,23 @@ class _Collector:
             self.index += 1
             unit.names.add(node.attr)  # type: ignore[attr-defined]
             return
-        names = identifiers(node)
-        if names and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            unit.names.update(names)
-        is_statement = isinstance(node, ast.stmt)
+        spelled = _OWN_IDENTIFIERS.get(kind)
+        if spelled is not None:
+            unit.names.update(spelled(node))
+        is_statement = kind in _STATEMENTS
         if is_statement:
             self.enclosing.append(node)  # type: ignore[arg-type]
         handler = _HANDLERS.get(kind)
         if handler is not None:
             handler(self, node)
-        else:
-            if isinstance(node, _LOOPS):
-                self.loops[-1] += 1
+        elif kind in _LOOP_TYPES:
+            self.loops[-1] += 1
             for child in children(node):
                 self._node(child, node)
-            if isinstance(node, _LOOPS):
-                self.loops[-1] -= 1
+            self.loops[-1] -= 1
+        else:
+            for child in children(node):
+                self._node(child, node)
         if is_statement:
             self.enclosing.pop()
 
