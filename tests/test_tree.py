@@ -38,6 +38,7 @@ def _trees() -> list[tuple[str, ast.Module]]:
             continue
     out.append(("match", ast.parse("match x:\n    case [a, *b] if a: pass\n    case {'k': v, **r}: nonlocal_ = v\n")))
     out.append(("try_star", ast.parse("try:\n    pass\nexcept* ValueError as e:\n    global g\n")))
+    out.append(("parameters", ast.parse("def f(a, /, b=1, *c, d, e=2, f, **g): pass\nlambda x, *, y=3, **z: 0\n")))
     return out
 
 
@@ -61,6 +62,10 @@ def test_reordered_children_are_the_fields_children_in_source_order() -> None:
                 continue
             got = tree.children(node)
             assert sorted(map(id, got)) == sorted(map(id, tree.field_children(node)))
+            if isinstance(node, ast.arguments):
+                # Parameters and defaults interleave in the source: sorted by position.
+                want = sorted(ast.iter_child_nodes(node), key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
+                assert [id(n) for n in got] == [id(n) for n in want]
 
 
 @pytest.mark.parametrize(

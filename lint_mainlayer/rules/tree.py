@@ -359,7 +359,15 @@ def _dict_children(node: ast.Dict) -> list[ast.AST]:
 
 
 def _arguments_children(node: ast.arguments) -> list[ast.AST]:
-    found: list[ast.AST] = [n for n in ast.iter_child_nodes(node)]
+    # The fields' order (what `ast.iter_child_nodes` gives), then sorted, stably.
+    found: list[ast.AST] = [*node.posonlyargs, *node.args]
+    if node.vararg is not None:
+        found.append(node.vararg)
+    found += node.kwonlyargs
+    found += [default for default in node.kw_defaults if default is not None]
+    if node.kwarg is not None:
+        found.append(node.kwarg)
+    found += node.defaults
     found.sort(key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
     return found
 
