@@ -8,7 +8,6 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from collections.abc import Iterable
 from typing import Any, Callable
 
 from lint_mainlayer import registry
@@ -205,13 +204,19 @@ class _Collector:
             self.statements.pop()
             i = j
 
+    # `_node` and `_children` visit names, constants and `a.b` (over half of all nodes)
+    # themselves, as `_node` would, rather than by a call each; the loop is written in both
+    # because a call between two levels of the tree would halve the nesting the walk can take
+    # before Python's recursion limit ("too deeply nested to analyse").
+
     def _node(self, node: ast.AST, parent: ast.AST) -> None:
         self.index += 1
-        self.parents[id(node)] = parent
-        unit = self.stack[-1]
+        parents = self.parents
+        parents[id(node)] = parent
+        names = self.stack[-1].names
         kind = type(node)
         if kind is ast.Name:
-            unit.names.add(node.id)  # type: ignore[attr-defined]
+            names.add(node.id)  # type: ignore[attr-defined]
             return
         if kind is ast.Constant:
             value = node.value  # type: ignore[attr-defined]
@@ -219,58 +224,79 @@ class _Collector:
                 self.strings.append(value)
             return
         if kind is ast.Attribute:
-            self._nodes((node.value,), node)  # type: ignore[attr-defined]
+            inner = node.value  # type: ignore[attr-defined]
+            if type(inner) is ast.Name:
+                self.index += 1
+                parents[id(inner)] = node
+                names.add(inner.id)
+            else:
+                self._node(inner, node)
             self.index += 1
-            unit.names.add(node.attr)  # type: ignore[attr-defined]
+            names.add(node.attr)  # type: ignore[attr-defined]
             return
         spelled = _OWN_IDENTIFIERS.get(kind)
         if spelled is not None:
-            unit.names.update(spelled(node))
+            names.update(spelled(node))
         is_statement = kind in _STATEMENTS
         if is_statement:
             self.enclosing.append(node)  # type: ignore[arg-type]
         handler = _HANDLERS.get(kind)
         if handler is not None:
             handler(self, node)
-        elif kind in _LOOP_TYPES:
-            self.loops[-1] += 1
-            self._nodes(children(node), node)
-            self.loops[-1] -= 1
         else:
-            self._nodes(children(node), node)
+            loop = kind in _LOOP_TYPES
+            if loop:
+                self.loops[-1] += 1
+            for child in children(node):
+                kind = type(child)
+                if kind is ast.Name:
+                    self.index += 1
+                    parents[id(child)] = node
+                    names.add(child.id)  # type: ignore[attr-defined]
+                elif kind is ast.Constant:
+                    self.index += 1
+                    parents[id(child)] = node
+                    value = child.value  # type: ignore[attr-defined]
+                    if isinstance(value, str) and type(node) is not ast.JoinedStr:
+                        self.strings.append(value)
+                elif kind is ast.Attribute and type(child.value) is ast.Name:  # type: ignore[attr-defined]
+                    self.index += 3
+                    parents[id(child)] = node
+                    parents[id(child.value)] = child  # type: ignore[attr-defined]
+                    names.add(child.value.id)  # type: ignore[attr-defined]
+                    names.add(child.attr)  # type: ignore[attr-defined]
+                else:
+                    self._node(child, node)
+            if loop:
+                self.loops[-1] -= 1
         if is_statement:
             self.enclosing.pop()
 
-    def _nodes(self, nodes: Iterable[ast.AST], parent: ast.AST) -> None:
-        """`_node` of each of `nodes`, names, constants and `a.b` (over half of all nodes)
-        done here, as `_node` does them, rather than by a call each."""
+    def _children(self, node: ast.AST) -> None:
         parents = self.parents
         # A nested unit is pushed and popped within one `_node` call: the unit stays.
         names = self.stack[-1].names
-        for child in nodes:
+        for child in children(node):
             kind = type(child)
             if kind is ast.Name:
                 self.index += 1
-                parents[id(child)] = parent
+                parents[id(child)] = node
                 names.add(child.id)  # type: ignore[attr-defined]
             elif kind is ast.Constant:
                 self.index += 1
-                parents[id(child)] = parent
+                parents[id(child)] = node
                 value = child.value  # type: ignore[attr-defined]
-                if isinstance(value, str) and type(parent) is not ast.JoinedStr:
+                if isinstance(value, str) and type(node) is not ast.JoinedStr:
                     self.strings.append(value)
             elif kind is ast.Attribute and type(child.value) is ast.Name:  # type: ignore[attr-defined]
-                # `a.b`: the attribute, its value and its own name, counted as `_node` counts them.
+                # The attribute, its value and its own name, counted as `_node` counts them.
                 self.index += 3
-                parents[id(child)] = parent
+                parents[id(child)] = node
                 parents[id(child.value)] = child  # type: ignore[attr-defined]
                 names.add(child.value.id)  # type: ignore[attr-defined]
                 names.add(child.attr)  # type: ignore[attr-defined]
             else:
-                self._node(child, parent)
-
-    def _children(self, node: ast.AST) -> None:
-        self._nodes(children(node), node)
+                self._node(child, node)
 
     @property
     def unit(self) -> Unit:
