@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from lint_mainlayer import engine
 from lint_mainlayer.rules import tree
 from tests.conftest import FIXTURES
 
@@ -98,3 +99,26 @@ def test_identifiers_of_inner_nodes() -> None:
     assert tree.identifiers(function.args.args[0]) == ["x"]  # type: ignore[attr-defined]
     handler = ast.parse("try:\n    pass\nexcept E as e:\n    pass").body[0].handlers[0]  # type: ignore[attr-defined]
     assert tree.identifiers(handler) == ["e"]
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        pytest.param("a" + ".b" * 600, id="attributes"),
+        pytest.param(" + ".join(["a"] * 600), id="operators"),
+        pytest.param("a" + "[0]" * 600, id="subscripts"),
+    ],
+)
+def test_the_walk_takes_deep_expressions(expression: str) -> None:
+    # One frame per level of the tree: a helper between two levels would halve the nesting
+    # analysed before Python's recursion limit (about 990 levels from a shallow stack; at
+    # two frames a level, these 600 fail).
+    source = (
+        "from transformers import BertConfig, TFBertMainLayer\n"
+        'config = BertConfig.from_pretrained("bert-base-uncased")\n'
+        "layer = TFBertMainLayer(config)\n"
+        f"x = {expression}\n"
+    )
+    analysis = engine.analyse(source)
+    assert analysis.error is None
+    assert [d.code for d in analysis.diagnostics] == ["MLL001"]
