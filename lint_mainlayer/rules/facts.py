@@ -27,8 +27,8 @@ from lint_mainlayer.rules.tree import (
     Line,
     SourceText,
     call_args,
+    IDENTIFIERS,
     children,
-    identifiers,
     inline_body,
     named_children,
 )
@@ -127,6 +127,17 @@ _COMPOUND = (
     ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Match,
 )
 _LOOPS = (ast.While, ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_COMPOUND_TYPES = frozenset(_COMPOUND)
+_LOOP_TYPES = frozenset(_LOOPS)
+# Every statement type: the walk tests each node's exact type (a set lookup), not isinstance.
+_STATEMENTS = frozenset(kind for kind in vars(ast).values() if isinstance(kind, type) and issubclass(kind, ast.stmt))
+# The identifiers a node spells that belong to the unit around it (a definition's name goes
+# to its own unit, by its visitor).
+_OWN_IDENTIFIERS = {
+    kind: spelled
+    for kind, spelled in IDENTIFIERS.items()
+    if kind not in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+}
 
 
 class _Collector:
@@ -175,14 +186,14 @@ class _Collector:
         i = 0
         while i < len(body):
             statement = body[i]
-            if inline or isinstance(statement, _COMPOUND):
+            if inline or type(statement) in _COMPOUND_TYPES:
                 if top_level:
                     self.top = statement
                 self._node(statement, parent)
                 i += 1
                 continue
             j = i + 1
-            while j < len(body) and not isinstance(body[j], _COMPOUND) and body[j].lineno == body[j - 1].end_lineno:
+            while j < len(body) and type(body[j]) not in _COMPOUND_TYPES and body[j].lineno == body[j - 1].end_lineno:
                 j += 1
             line = Line(tuple(body[i:j]))
             if top_level:
@@ -194,46 +205,99 @@ class _Collector:
             self.statements.pop()
             i = j
 
+    # `_node` and `_children` visit names, constants and `a.b` (over half of all nodes)
+    # themselves, as `_node` would, rather than by a call each; the loop is written in both
+    # because a call between two levels of the tree would halve the nesting the walk can take
+    # before Python's recursion limit ("too deeply nested to analyse").
+
     def _node(self, node: ast.AST, parent: ast.AST) -> None:
         self.index += 1
-        self.parents[id(node)] = parent
-        unit = self.stack[-1]
+        parents = self.parents
+        parents[id(node)] = parent
+        names = self.stack[-1].names
         kind = type(node)
         if kind is ast.Name:
-            unit.names.add(node.id)  # type: ignore[attr-defined]
+            names.add(node.id)  # type: ignore[attr-defined]
             return
         if kind is ast.Constant:
             value = node.value  # type: ignore[attr-defined]
-            if isinstance(value, str) and not isinstance(parent, ast.JoinedStr):
+            if isinstance(value, str) and type(parent) is not ast.JoinedStr:
                 self.strings.append(value)
             return
         if kind is ast.Attribute:
-            self._node(node.value, node)  # type: ignore[attr-defined]
+            inner = node.value  # type: ignore[attr-defined]
+            if type(inner) is ast.Name:
+                self.index += 1
+                parents[id(inner)] = node
+                names.add(inner.id)
+            else:
+                self._node(inner, node)
             self.index += 1
-            unit.names.add(node.attr)  # type: ignore[attr-defined]
+            names.add(node.attr)  # type: ignore[attr-defined]
             return
-        names = identifiers(node)
-        if names and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            unit.names.update(names)
-        is_statement = isinstance(node, ast.stmt)
+        spelled = _OWN_IDENTIFIERS.get(kind)
+        if spelled is not None:
+            names.update(spelled(node))
+        is_statement = kind in _STATEMENTS
         if is_statement:
             self.enclosing.append(node)  # type: ignore[arg-type]
         handler = _HANDLERS.get(kind)
         if handler is not None:
             handler(self, node)
         else:
-            if isinstance(node, _LOOPS):
+            loop = kind in _LOOP_TYPES
+            if loop:
                 self.loops[-1] += 1
             for child in children(node):
-                self._node(child, node)
-            if isinstance(node, _LOOPS):
+                kind = type(child)
+                if kind is ast.Name:
+                    self.index += 1
+                    parents[id(child)] = node
+                    names.add(child.id)  # type: ignore[attr-defined]
+                elif kind is ast.Constant:
+                    self.index += 1
+                    parents[id(child)] = node
+                    value = child.value  # type: ignore[attr-defined]
+                    if isinstance(value, str) and type(node) is not ast.JoinedStr:
+                        self.strings.append(value)
+                elif kind is ast.Attribute and type(child.value) is ast.Name:  # type: ignore[attr-defined]
+                    self.index += 3
+                    parents[id(child)] = node
+                    parents[id(child.value)] = child  # type: ignore[attr-defined]
+                    names.add(child.value.id)  # type: ignore[attr-defined]
+                    names.add(child.attr)  # type: ignore[attr-defined]
+                else:
+                    self._node(child, node)
+            if loop:
                 self.loops[-1] -= 1
         if is_statement:
             self.enclosing.pop()
 
     def _children(self, node: ast.AST) -> None:
+        parents = self.parents
+        # A nested unit is pushed and popped within one `_node` call: the unit stays.
+        names = self.stack[-1].names
         for child in children(node):
-            self._node(child, node)
+            kind = type(child)
+            if kind is ast.Name:
+                self.index += 1
+                parents[id(child)] = node
+                names.add(child.id)  # type: ignore[attr-defined]
+            elif kind is ast.Constant:
+                self.index += 1
+                parents[id(child)] = node
+                value = child.value  # type: ignore[attr-defined]
+                if isinstance(value, str) and type(node) is not ast.JoinedStr:
+                    self.strings.append(value)
+            elif kind is ast.Attribute and type(child.value) is ast.Name:  # type: ignore[attr-defined]
+                # The attribute, its value and its own name, counted as `_node` counts them.
+                self.index += 3
+                parents[id(child)] = node
+                parents[id(child.value)] = child  # type: ignore[attr-defined]
+                names.add(child.value.id)  # type: ignore[attr-defined]
+                names.add(child.attr)  # type: ignore[attr-defined]
+            else:
+                self._node(child, node)
 
     @property
     def unit(self) -> Unit:

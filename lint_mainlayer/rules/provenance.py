@@ -92,6 +92,8 @@ _COPIES = frozenset(
     {"get_weights", "get_config", "count_params", "to_json", "summary", "save_weights", "save", "clone_model", "from_config"}
 )
 _SAVES = frozenset({"save_weights", "save", "save_pretrained", "write"})
+# The callees whose arguments name a file the program writes (`_collect_files`).
+_WRITES = _SAVES | {"ModelCheckpoint", "CheckpointManager"}
 
 
 def _prefixes(name: str) -> list[str]:
@@ -134,6 +136,8 @@ class Provenance:
                 call = event.node
                 callee = dotted(call.func) or ""
                 last = callee.rpartition(".")[2]
+                if last not in _WRITES:
+                    continue
                 positional, keywords = args_of(call)
                 if isinstance(call.func, ast.Attribute) and last in _SAVES:
                     path = keywords.get("filepath") or keywords.get("file_prefix") or (positional[0] if positional else None)
@@ -400,9 +404,10 @@ class Provenance:
                 continue
             call = event.node
             func = call.func
-            positional, keywords = args_of(call)
             if isinstance(func, ast.Attribute):
                 method = func.attr
+                # Only the loads below read the arguments: most calls are none.
+                positional, keywords = args_of(call) if method in _LOAD_NAMES else ([], {})
                 if method in _PATH_LOADS and self.holds(func.value, held, target):
                     path = keywords.get("filepath") or keywords.get("save_path") or (positional[0] if positional else None)
                     if path is not None and not self._path_loads_pretrained(path.value, unit, event.index):
