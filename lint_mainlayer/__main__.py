@@ -9,6 +9,6 @@ import sys
 if not sys.flags.safe_path and sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.getcwd():
     del sys.path[0]
 
-from lint_mainlayer.cli import main
+from lint_mainlayer.entry import main
 
 raise SystemExit(main())

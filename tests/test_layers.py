@@ -31,7 +31,7 @@ def module_name(path: Path) -> str:
 def layer(module: str) -> str:
     rest = module.removeprefix("lint_mainlayer").lstrip(".")
     head = rest.split(".")[0]
-    if head in ("cli", "cli_options", "cli_click", "console", "lsp", "lsp_command", "__main__", "formats", "add_noqa", "show",
+    if head in ("cli", "cli_options", "cli_click", "console", "entry", "lsp", "lsp_command", "__main__", "formats", "add_noqa", "show",
                 "rule_command"):
         return TRANSPORT
     if head == "api":
