@@ -248,6 +248,9 @@ class _Collector:
             loop = kind in _LOOP_TYPES
             if loop:
                 self.loops[-1] += 1
+            # The same loop as `_children`, written out here: calling it would add a Python
+            # frame per level of the tree and halve the nesting analysed before the
+            # recursion limit (tests/test_tree.py's deep chains).
             for child in children(node):
                 kind = type(child)
                 if kind is ast.Name:
