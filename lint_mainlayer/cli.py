@@ -351,7 +351,8 @@ def main(argv: Sequence[str] | None = None, *, exit_fast: bool = False) -> int:
     `exit_fast` (the console script's): a lint run ends the process itself once its output
     is flushed, without tearing down the interpreter."""
     args = list(sys.argv[1:] if argv is None else argv)
-    values = cli_options.parse(args)
+    # `check` is the default command, spelled out as ruff users do: the same fast path.
+    values = cli_options.parse(args[1:] if args[:1] == ["check"] else args)
     if values is not None:
         try:
             with _collecting_between_files():

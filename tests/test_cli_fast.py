@@ -253,6 +253,9 @@ RUNS: list[tuple[list[str], bool]] = [
     (["--no-cache", "--color=always", "buggy.py", "missing.py"], True),
     (["--no-cache", "--stdin-filename", "buggy.py", "--fix"], True),
     (["--no-cache", "--", "模型.py"], True),
+    (["check", "--no-cache", "buggy.py"], True),
+    (["check", "--no-cache", "--fix", "buggy.py"], True),
+    (["check"], True),
     # Refused by `check`: the click path reports it.
     (["--no-cache", "--select", "MLL0O1", "buggy.py"], False),
     (["--no-cache", "-", "buggy.py"], False),
@@ -303,7 +306,7 @@ def test_a_bug_on_the_fast_path_is_one_line_and_exit_2(
     assert main(["--no-cache", str(tmp_path)]) == 2
     assert capsys.readouterr().err == "error: internal error, please report: RuntimeError: boom\n"
     # The click path says the same.
-    assert main(["check", "--no-cache", str(tmp_path)]) == 2
+    assert cli_click.run(["--no-cache", str(tmp_path)]) == 2
     assert capsys.readouterr().err == "error: internal error, please report: RuntimeError: boom\n"
 
 
@@ -316,8 +319,8 @@ def test_an_interrupt_on_the_fast_path_ends_as_on_the_click_path(
 
     monkeypatch.setattr(cli, "_dispatch", interrupted)
     outputs = []
-    for argv in (["--no-cache", str(tmp_path)], ["check", "--no-cache", str(tmp_path)]):
-        assert main(argv) == 2
+    for run in (main, cli_click.run):
+        assert run(["--no-cache", str(tmp_path)]) == 2
         outputs.append(capsys.readouterr())
     assert outputs[0] == outputs[1] and outputs[0].err == "\nAborted!\n"
 
@@ -329,9 +332,9 @@ def test_a_closed_pipe_on_the_fast_path_ends_as_on_the_click_path(
         raise BrokenPipeError(32, "Broken pipe")
 
     monkeypatch.setattr(cli, "_dispatch", closed)
-    for argv in (["--no-cache", str(tmp_path)], ["check", "--no-cache", str(tmp_path)]):
+    for run in (main, cli_click.run):
         # Both leave the standard streams quiet on a later broken flush, as click does.
         monkeypatch.setattr(sys, "stdout", sys.stdout)
         monkeypatch.setattr(sys, "stderr", sys.stderr)
-        assert main(argv) == 1
+        assert run(["--no-cache", str(tmp_path)]) == 1
         assert type(sys.stdout).__name__ == "_PacifyFlushWrapper"
