@@ -221,12 +221,12 @@ def _triage(
     if not prefilter.mentions_main_layer(decoded.text):
         if session is not None and settings.project_analysis and "import" in decoded.text:
             # A script may configure a builder of another module (`_context_results`).
-            session.note_script(Path(path))
+            session.note_script(path)
         return FileResult(path, source=keep)
     if not prefilter.imports_transformers(decoded.text):
         return FileResult(path, source=keep)
     if session is not None and settings.project_analysis:
-        session.note_script(Path(path))
+        session.note_script(path)
     if not path.endswith(NOTEBOOK_SUFFIX) and may_hold_ipython(decoded.text):
         # IPython lines (`!pip install`, `%%time`) of a script exported from a notebook, masked.
         decoded = _notebook().decode_python(decoded)
@@ -610,7 +610,7 @@ def check_dependents(text: str, path: str, settings: Settings, options: Options 
     if not settings.project_analysis or not prefilter.imports_transformers(text):
         return []
     session = _editor_session({Path(path): text})
-    session.note_script(Path(path))
+    session.note_script(path)
     return [replace(r, path=str(Path(r.path).absolute())) for r in _context_results(session, [Path(path)], options)]
 
 

@@ -152,8 +152,8 @@ def discover(paths: list[Path], warn: Warn = warn_on_stderr) -> Iterator[Candida
         if _is_dir(path):
             root = path.absolute()
             stop = _git_root(root)
-            for found in _walk(root, stop, warn):
-                key = _identity(found.path) if found.error is None else found.path
+            for found, identity in _walk(root, stop, warn):
+                key: object = identity if identity is not None else found.path
                 if key not in seen:
                     seen.add(key)
                     yield found
@@ -161,7 +161,8 @@ def discover(paths: list[Path], warn: Warn = warn_on_stderr) -> Iterator[Candida
             config = for_directory(path.absolute().parent)
             if excluded(path, config, explicit=True):
                 continue
-            key = _identity(path)
+            identity = _identity(path)
+            key = identity if identity is not None else path.absolute()
             if key not in seen:
                 seen.add(key)
                 if not os.path.lexists(path):
@@ -170,28 +171,31 @@ def discover(paths: list[Path], warn: Warn = warn_on_stderr) -> Iterator[Candida
                     yield Candidate(path, config.for_file(path))
 
 
-def _identity(path: Path) -> object:
+def _identity(path: str | Path) -> tuple[int, int] | None:
     # One stat instead of resolve()'s lstat of every component: the same file reached
-    # through two paths or a link has the same device and inode.
+    # through two paths or a link has the same device and inode. None: it does not exist
+    # (a dangling link).
     try:
         info = os.stat(path)
     except OSError:
-        return path.absolute()
+        return None
     return (info.st_dev, info.st_ino)
 
 
-def _walk(root: Path, stop: Path, warn: Warn) -> Iterator[Candidate]:
+def _walk(root: Path, stop: Path, warn: Warn) -> Iterator[tuple[Candidate, tuple[int, int] | None]]:
+    """The walk's candidates, each with the identity of its file (None for a folder that
+    cannot be read)."""
     cwd = Path.cwd()  # once per walk, not once per file
     unreadable: list[OSError] = []
-    for file, config, exists in _walk_entries(root, stop, unreadable):
-        yield from _unreadable(unreadable, cwd)
-        if not exists:
+    for file, config, identity in _walk_entries(root, stop, unreadable):
+        yield from ((c, None) for c in _unreadable(unreadable, cwd))
+        path = Path(file)
+        if identity is None:
             # A dangling symlink: nothing to lint, and not the user's mistake to fail on.
-            warn(f"{_display(Path(file), cwd)}: warning: broken symbolic link, skipped")
+            warn(f"{_display(path, cwd)}: warning: broken symbolic link, skipped")
             continue
-        shown = _display(Path(file), cwd)
-        yield Candidate(shown, config.for_file(Path(file)))
-    yield from _unreadable(unreadable, cwd)
+        yield Candidate(_display(path, cwd), config.for_file(path)), identity
+    yield from ((c, None) for c in _unreadable(unreadable, cwd))
 
 
 def walk_files(root: Path) -> Iterator[str]:
@@ -200,14 +204,17 @@ def walk_files(root: Path) -> Iterator[str]:
     (for the project analysis, which walks a whole project to find its modules).
     Folders that cannot be listed and dangling links are passed over."""
     root = root.absolute()
-    for file, _, exists in _walk_entries(root, _git_root(root), []):
-        if exists:
+    for file, _, identity in _walk_entries(root, _git_root(root), []):
+        if identity is not None:
             yield file
 
 
-def _walk_entries(root: Path, stop: Path, unreadable: list[OSError]) -> Iterator[tuple[str, ProjectConfig, bool]]:
-    """(file, its folder's config, whether it exists) for every file the walk keeps; the
-    folders that cannot be listed are appended to `unreadable` as the walk meets them."""
+def _walk_entries(
+    root: Path, stop: Path, unreadable: list[OSError]
+) -> Iterator[tuple[str, ProjectConfig, tuple[int, int] | None]]:
+    """(file, its folder's config, its identity or None when it does not exist) for every
+    file the walk keeps; the folders that cannot be listed are appended to `unreadable` as
+    the walk meets them."""
     # Each folder's .gitignore specs are its parent's plus its own: computed once per folder.
     specs: dict[str, Specs] = {str(root): _specs_above(root, stop)}
     # followlinks=False: a symlink loop cannot hang the walk; linked files are still listed.
@@ -236,7 +243,7 @@ def _walk_entries(root: Path, stop: Path, unreadable: list[OSError]) -> Iterator
                 continue
             if (own_patterns and excluded(Path(file), config)) or _ignored(file, False, inherited):
                 continue
-            yield file, config, os.path.exists(file)
+            yield file, config, _identity(file)
 
 
 def _unreadable(errors: list[OSError], cwd: Path) -> Iterator[Candidate]:

@@ -42,7 +42,7 @@ class ProjectSession:
         self.overrides = dict(overrides or {})
         self._indexes: dict[Path, ProjectIndex] = {}
         # Named files that may configure a builder (they import something), in order.
-        self.scripts: list[Path] = []
+        self.scripts: list[str] = []
         # For each module `context_modules` found, the modules not named that a named script
         # reaches it through: its findings are those the named files and these decide.
         self.through: dict[Path, frozenset[Path]] = {}
@@ -76,30 +76,37 @@ class ProjectSession:
         index = self.index_for(path)
         return index.view_for(path) if index is not None else None
 
-    def note_script(self, path: Path) -> None:
+    def note_script(self, path: str | Path) -> None:
         """A named file imports something: `context_modules` looks at what it calls."""
-        self.scripts.append(path)
+        # A string: a run over a folder notes nearly every file, most of them outside any
+        # project, and a `Path` each would cost more than the rest of this.
+        self.scripts.append(os.fspath(path))
 
-    def context_modules(self, named: Iterable[Path], scripts: Iterable[Path] | None = None) -> list[tuple[Path, ProjectIndex]]:
+    def context_modules(
+        self, named: Iterable[Path], scripts: Iterable[str | Path] | None = None
+    ) -> list[tuple[Path, ProjectIndex]]:
         """Modules not among `named` that a named script (`scripts`, default: those noted)
         calls and that could hold a finding (the prefilter's text stage), in a stable order."""
         # Strings, not `Path`s: a run over a folder names hundreds of files.
         named_files = {os.path.abspath(p) for p in named}
-        named_set = {Path(p) for p in named_files}
+        named_set: set[Path] | None = None  # made for the first script in a project
         out: list[tuple[Path, ProjectIndex]] = []
         # Projects all of whose modules were named (a run over the whole project) have no
         # module to add: decided by one walk, before any file is read again.
         whole: dict[Path, bool] = {}
         indexes: dict[str, ProjectIndex | None] = {}
-        for path in self.scripts if scripts is None else scripts:
-            if path.suffix != ".py":
+        for script in self.scripts if scripts is None else scripts:
+            if os.path.splitext(script)[1] != ".py":
                 continue
-            folder = os.path.dirname(path)
+            folder = os.path.dirname(script)
             if folder not in indexes:
-                indexes[folder] = self.index_for(path)
+                indexes[folder] = self.index_for(Path(script))
             index = indexes[folder]
             if index is None:
                 continue
+            path = Path(script)
+            if named_set is None:
+                named_set = {Path(p) for p in named_files}
             if index.root not in whole:
                 whole[index.root] = all(file in named_files for file in index.files())
             if whole[index.root] or not _may_call_project(path, self, named_files):
