@@ -191,3 +191,31 @@ def test_head_of_unknown_width_makes_the_fix_unsafe(body: str) -> None:
     replacement, unsafe = _build_fix(body)
     assert unsafe is not None and "self.classifier" in unsafe
     assert "self.classifier.build" not in replacement
+
+
+# A layer without weights between the main layer and the head: the head is as wide as the
+# main layer only when that layer keeps the last dimension.
+BETWEEN = {
+    "GlobalMaxPool1D": True,
+    "GlobalAveragePooling1D": True,
+    "Activation('tanh')": True,
+    "Flatten": False,
+    "Lambda(lambda x: tf.concat([x, x], -1))": False,
+    "Reshape((-1,))": False,
+}
+
+
+@pytest.mark.parametrize(("layer", "keeps_width"), BETWEEN.items(), ids=BETWEEN.keys())
+def test_head_width_through_a_layer_without_weights(layer: str, keeps_width: bool) -> None:
+    constructor = layer if "(" in layer else f"{layer}()"
+    source = HEAD_CLASS.replace(
+        "        self.dropout = tf.keras.layers.Dropout(0.1)\n",
+        f"        self.between = tf.keras.layers.{constructor}\n",
+    ) + "        return self.classifier(self.between(self.bert(input_ids)[0]))\n"
+    [finding] = [d for d in engine.lint_source(source) if d.code == "MLL004"]
+    assert finding.fix is not None
+    built = "self.classifier.build([None, None, self.config.hidden_size])" in finding.fix.replacement
+    assert built is keeps_width
+    assert (finding.fix.unsafe_reason is None) is keeps_width
+    # A layer without weights is never named as one to build by hand.
+    assert "self.between" not in (finding.fix.unsafe_reason or "")
