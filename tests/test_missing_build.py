@@ -142,6 +142,12 @@ KNOWN_HEADS = {
         "            outputs = (self.compute_loss(labels, logits),) + outputs\n"
         "        return outputs\n"
     ),
+    "the head's result bound to the name it reads": (
+        "        x = self.bert(input_ids)[0]\n"
+        "        x = self.dropout(x, training=training)\n"
+        "        x = self.classifier(x)\n"
+        "        return x\n"
+    ),
     "both branches from the main layer": (
         "        if training:\n"
         "            x = self.bert(input_ids, training=True)[0]\n"
@@ -165,6 +171,17 @@ UNKNOWN_HEADS = {
         "            y = self.classifier(x)\n"
         "            x = tf.concat([x, y], axis=-1)\n"
         "        return y\n"
+    ),
+    "fed by its own earlier output": (
+        "        x = self.bert(input_ids)[0]\n"
+        "        x = self.classifier(x)\n"
+        "        return self.classifier(x)\n"
+    ),
+    "fed by its own output in a loop": (
+        "        x = self.bert(input_ids)[0]\n"
+        "        for _ in range(2):\n"
+        "            x = self.classifier(x)\n"
+        "        return x\n"
     ),
     "unpacked with other values": (
         "        x, extra = self.bert(input_ids)[0], labels\n"

@@ -213,11 +213,15 @@ class _Heads:
             # The bindings that may reach the read: every one before it (either branch of
             # an `if`), so `pooled = self.dropout(pooled)` reads the `pooled` bound above it,
             # and `outputs = (logits,) + outputs[2:]` after the head's call does not count;
-            # in a loop a later binding may reach it too.
+            # in a loop a later binding may reach it too. Outside loops, the binding whose
+            # value holds the read (`x = self.classifier(x)`) comes after it.
+            looped = id(expr) in in_loops
             binds = [
                 b
                 for b in unit.binds
-                if expr.id in b.targets and (b.index < index or id(expr) in in_loops)
+                if expr.id in b.targets
+                and (b.index < index or looped)
+                and (looped or b.value is None or not any(n is expr for n in ast.walk(b.value)))
             ]
             return bool(binds) and all(
                 b.targets == (expr.id,)
