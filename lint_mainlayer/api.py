@@ -571,7 +571,7 @@ def check_text(text: str, path: str, settings: Settings) -> FileResult:
     read from disk, this one from `text`."""
     from lint_mainlayer import engine
 
-    masked = _notebook().mask(text) if prefilter.MARKER in text and may_hold_ipython(text) else None
+    masked = _notebook().mask(text) if prefilter.mentions_main_layer(text) and may_hold_ipython(text) else None
     source = masked.text if masked is not None else text
     view = _editor_view(path, source, settings)
     analysis = engine.analyse(source, settings, project=view)
@@ -638,7 +638,7 @@ def fix_text(
     how many findings were fixed; an `error` when nothing could be fixed."""
     from lint_mainlayer import engine
 
-    masked = _notebook().mask(text) if prefilter.MARKER in text and may_hold_ipython(text) else None
+    masked = _notebook().mask(text) if prefilter.mentions_main_layer(text) and may_hold_ipython(text) else None
     source = masked.text if masked is not None else text
     outcome = engine.fix_source(source, settings, unsafe=unsafe, only=None if only is None else {only})
     if outcome.error is not None:

@@ -27,7 +27,7 @@ import re
 from dataclasses import replace
 from typing import Any, Callable
 
-from lint_mainlayer.prefilter import MARKER
+from lint_mainlayer.prefilter import mentions_main_layer
 from lint_mainlayer.records import record
 from lint_mainlayer.source import DecodedSource, DecodeError, EncodeError, decode, encode, may_hold_ipython
 from lint_mainlayer.types import CellIndex, FileResult
@@ -192,8 +192,9 @@ class MaskedSource(DecodedSource):
 
 def decode_python(decoded: DecodedSource) -> DecodedSource:
     """`decoded` with its IPython lines masked (itself when it has none)."""
-    # Only a source the rules could flag is worth the scan (the prefilter's first stage).
-    masked = mask(decoded.text) if MARKER in decoded.text else None
+    # Only a source the rules could flag is worth the scan (the prefilter's first stage:
+    # a main layer, and since the model rules a TF model class or a copy).
+    masked = mask(decoded.text) if mentions_main_layer(decoded.text) else None
     if masked is None:
         return decoded
     return MaskedSource(masked.text, decoded.encoding, masked.originals)
@@ -320,7 +321,7 @@ def decode_notebook(data: bytes) -> DecodedNotebook:
         text = data.decode("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
     except UnicodeDecodeError as exc:
         raise DecodeError(f"notebook is not UTF-8: byte {exc.start}: {exc.reason}") from None
-    if MARKER not in text:
+    if not mentions_main_layer(text):
         # Nothing the rules could flag (the prefilter's first stage), so no need to parse it.
         return DecodedNotebook("", "utf-8", notebook=text)
     try:

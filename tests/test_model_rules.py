@@ -59,6 +59,20 @@ SIGNALS = {
         "m = TFBertModel(config)\nm(tf.ones((1, 8), dtype=tf.int32))\n",
         "m = TFBertModel(config)\nm(tf.ones((1, 8), dtype=tf.int32))\nm(input_ids)\n",
     ),
+    "constant inputs of a computed shape": (
+        "n = int(sys.argv[1])\nm = TFBertModel(config)\nm(tf.ones((n, 8), dtype=tf.int32))\n",
+        "n = int(sys.argv[1])\nm = TFBertModel(config)\nm(tf.convert_to_tensor(n))\n",
+    ),
+    "random inputs of a computed shape, through a dict": (
+        "n, seq = parse()\ninputs = {'input_ids': tf.random.uniform((n, seq), maxval=9, dtype=tf.int32)}\n"
+        "m = TFAutoModel.from_config(config)\nm(**inputs)\n",
+        "n, seq = parse()\ninputs = {'input_ids': tf.constant(tokenize(n, seq))}\n"
+        "m = TFAutoModel.from_config(config)\nm(**inputs)\n",
+    ),
+    "zeros shaped like data": (
+        "m = TFBertModel(config)\nm(np.zeros_like(batch))\n",
+        "m = TFBertModel(config)\nm(np.array(batch))\n",
+    ),
     "dummy inputs only": (
         "m = TFBertModel(config)\nm(m.dummy_inputs)\n",
         "m = TFBertModel(config)\nm(m.dummy_inputs)\nm.predict(batch)\n",
@@ -89,6 +103,18 @@ SIGNALS = {
     "set_weights from a loaded model": (
         "m = TFBertModel(config)\nm.set_weights(TFBertModel.from_pretrained(ckpt).get_weights())\nm.fit(data)\n",
         "m = TFBertModel(config)\nm.get_weights()\nm.fit(data)\n",
+    ),
+    "the instance only a receiver of from_pretrained": (
+        'm = TFBertModel(config).from_pretrained("bert-base-uncased")\nm.fit(data)\n',
+        'm = TFBertModel(config).bert\nm.fit(data)\n',
+    ),
+    "the instance only a receiver of from_pretrained, returned": (
+        "def build(ckpt):\n    return TFBertForSequenceClassification(config).from_pretrained(ckpt)\n",
+        "def build(ckpt):\n    return TFBertForSequenceClassification(config)\n",
+    ),
+    "the instance only a receiver of from_pretrained, passed on": (
+        "train(TFAutoModel.from_config(config).from_pretrained(ckpt), data)\n",
+        "train(TFAutoModel.from_config(config), data)\n",
     ),
     "loaded into the same name afterwards": (
         'm = TFBertModel(config)\nm = m.from_pretrained("bert-base-uncased")\nm.fit(data)\n',

@@ -238,3 +238,40 @@ def test_show_source_numbers_lines_in_the_cell(project: Path, capsys: pytest.Cap
     write(project / "nb.ipynb", NOTEBOOK)
     _, out, _ = run(["--show-source", "nb.ipynb"], capsys)
     assert f"5 | {LAYER}\n" in out and "  |        ^^^^^^^^^^^^^^^^^^^^^^^ MLL001" in out
+
+
+# Whole models (MLL005) and copies, with no main layer in sight: the notebook and the
+# exported script are read as for main layers (a model-only notebook was skipped unread,
+# and a model-only exported script failed on its first magic).
+MODEL_IMPORTS = "from transformers import AutoConfig, TFAutoModel, TFBertForSequenceClassification"
+MODEL_CONFIG = 'config = AutoConfig.from_pretrained("bert-base-uncased")'
+MODEL_SHAPES = {
+    "auto class from_config": "model = TFAutoModel.from_config(config)",
+    "model class constructor": "model = TFBertForSequenceClassification(config)",
+}
+
+
+@pytest.mark.parametrize("build", MODEL_SHAPES.values(), ids=MODEL_SHAPES.keys())
+def test_model_only_notebook_is_checked(build: str, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    nb = make(
+        [
+            ("code", ["!pip install transformers\n", MODEL_IMPORTS]),
+            ("code", ["%%time\n", MODEL_CONFIG]),
+            ("code", [build + "\n", "model.fit(train_dataset)\n"]),
+        ]
+    )
+    write(project / "model.ipynb", nb)
+    code, out, _ = run(["model.ipynb"], capsys)
+    assert code == 1 and out.startswith("model.ipynb:cell 3:1:9: MLL005"), out
+
+
+@pytest.mark.parametrize("build", MODEL_SHAPES.values(), ids=MODEL_SHAPES.keys())
+def test_model_only_exported_script_with_magics(build: str, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = f"!pip install transformers\n{MODEL_IMPORTS}\n%%time\n{MODEL_CONFIG}\n{build}\nmodel.fit(train_dataset)\n"
+    (project / "exported.py").write_text(script)
+    code, out, err = run(["exported.py"], capsys)
+    assert code == 1 and out.startswith("exported.py:5:9: MLL005"), (out, err)
+    assert run(["--fix", "exported.py"], capsys)[0] == 0
+    fixed = (project / "exported.py").read_text()
+    assert "%%time\n" in fixed and "!pip install transformers\n" in fixed
+    assert 'from_pretrained("bert-base-uncased", config=config)' in fixed

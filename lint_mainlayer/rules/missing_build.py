@@ -20,15 +20,31 @@ from lint_mainlayer.types import ImportChange
 # TFPreTrainedModel leaves empty.
 FIRST_AFFECTED = (4, 37)
 
-# Keras layers that hold no weights, so need no explicit build.
-_UNWEIGHTED = frozenset(
+# Keras layers that hold no weights and keep the last dimension of their input (channels
+# last, Keras' default), so a head after them is as wide as before them. Pooling layers go
+# by both their names (`GlobalMaxPooling1D` and its alias `GlobalMaxPool1D`).
+_WIDTH_KEEPING = frozenset(
     {
         "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
         "GaussianDropout", "AlphaDropout", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax",
-        "Flatten", "Reshape", "Permute", "RepeatVector", "Lambda", "Masking", "Identity",
-        "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
-        "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "Concatenate",
-        "Add", "Multiply", "Average", "Maximum", "Minimum", "Subtract", "Dot",
+        "RepeatVector", "Masking", "Identity", "ActivityRegularization",
+        *(
+            f"{kind}{dims}D"
+            for kind in (
+                "GlobalAveragePooling", "GlobalAvgPool", "GlobalMaxPooling", "GlobalMaxPool",
+                "MaxPooling", "MaxPool", "AveragePooling", "AvgPool",
+            )
+            for dims in (1, 2, 3)
+        ),
+    }
+)
+# Keras layers that hold no weights, so need no explicit build. Those not above may change
+# the width (`Flatten`, `Reshape`, `Permute`, `Lambda`, the merges of several inputs).
+_UNWEIGHTED = _WIDTH_KEEPING | frozenset(
+    {
+        "Flatten", "Reshape", "Permute", "Lambda", "Concatenate", "Add", "Multiply", "Average",
+        "Maximum", "Minimum", "Subtract", "Dot",
+        *(f"{kind}{dims}D" for kind in ("UpSampling", "ZeroPadding", "Cropping") for dims in (1, 2, 3)),
     }
 )
 # Weighted layers whose weights depend only on the input's last dimension.
@@ -154,7 +170,7 @@ class _Heads:
             if attr in main_attrs or not last[:1].isupper() or _NOT_LAYERS.search(f".{callee}"):
                 continue
             layers[attr] = last
-        self.unweighted = {a for a, kind in layers.items() if kind in _UNWEIGHTED}
+        self.width_keeping = {a for a, kind in layers.items() if kind in _WIDTH_KEEPING}
         for attr, kind in layers.items():
             if kind in _UNWEIGHTED:
                 continue
@@ -166,32 +182,65 @@ class _Heads:
                 self.unknown.append(attr)
 
     def _fed_by_main_layer(self, call: Unit, attr: str, main_attrs: set[str]) -> bool:
-        uses = [e.node for e in call.calls if dotted(e.node.func) == f"self.{attr}"]
+        uses = [e for e in call.calls if dotted(e.node.func) == f"self.{attr}"]
+        in_loops = _in_loops(call.node)
         return bool(uses) and all(
-            call_args(u) and self._from_main(call_args(u)[0].value, call, main_attrs, 0) for u in uses
+            call_args(u.node)
+            and self._from_main(call_args(u.node)[0].value, call, main_attrs, 0, u.index, in_loops)
+            for u in uses
         )
 
-    def _from_main(self, expr: ast.expr, unit: Unit, main: set[str], depth: int) -> bool:
-        # Width-preserving steps only: indexing, output attributes, dropout-like layers, names.
+    def _from_main(
+        self, expr: ast.expr, unit: Unit, main: set[str], depth: int, index: int, in_loops: set[int]
+    ) -> bool:
+        """Whether `expr`, evaluated at `index`, is the main layer's output (width kept)."""
+        # Width-preserving steps only: indexing, output attributes, dropout-like layers and
+        # pooling, names.
         if depth > 12:
             return False
         if isinstance(expr, ast.Call):
             callee = dotted(expr.func) or ""
             if callee.startswith("self.") and callee[5:] in main:
                 return True
-            if callee.startswith("self.") and callee[5:] in self.unweighted and call_args(expr):
-                return self._from_main(call_args(expr)[0].value, unit, main, depth + 1)
+            if callee.startswith("self.") and callee[5:] in self.width_keeping and call_args(expr):
+                return self._from_main(call_args(expr)[0].value, unit, main, depth + 1, index, in_loops)
             return False
         if isinstance(expr, ast.Subscript):
-            return self._from_main(expr.value, unit, main, depth + 1)
+            return self._from_main(expr.value, unit, main, depth + 1, index, in_loops)
         if isinstance(expr, ast.Attribute):
-            return self._from_main(expr.value, unit, main, depth + 1)
+            return self._from_main(expr.value, unit, main, depth + 1, index, in_loops)
         if isinstance(expr, ast.Name):
-            binds = [b for b in unit.binds if b.targets == (expr.id,) and b.direct and b.value is not None]
+            # The bindings that may reach the read: every one before it (either branch of
+            # an `if`), so `pooled = self.dropout(pooled)` reads the `pooled` bound above it,
+            # and `outputs = (logits,) + outputs[2:]` after the head's call does not count;
+            # in a loop a later binding may reach it too. Outside loops, the binding whose
+            # value holds the read (`x = self.classifier(x)`) comes after it.
+            looped = id(expr) in in_loops
+            binds = [
+                b
+                for b in unit.binds
+                if expr.id in b.targets
+                and (b.index < index or looped)
+                and (looped or b.value is None or not any(n is expr for n in ast.walk(b.value)))
+            ]
             return bool(binds) and all(
-                self._from_main(b.value, unit, main, depth + 1) for b in binds if b.value is not None
+                b.targets == (expr.id,)
+                and b.direct
+                and b.value is not None
+                and self._from_main(b.value, unit, main, depth + 1, b.index, in_loops)
+                for b in binds
             )
         return False
+
+
+def _in_loops(function: ast.AST) -> set[int]:
+    """The ids of the nodes inside a loop of `function` (a read there may see a binding that
+    comes after it in the text)."""
+    inside: set[int] = set()
+    for node in ast.walk(function):
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            inside.update(id(n) for n in ast.walk(node))
+    return inside
 
 
 def _tf_name(facts: ModuleFacts) -> tuple[str, tuple[ImportChange, ...]]:
@@ -288,7 +337,9 @@ class MissingBuild(Rule):
     ## Fix safety
     The fix adds that `build()`, one `with` block per main layer, and one per weighted head
     whose input width is known: a `Dense` or `LayerNormalization` fed (through indexing,
-    output attributes and dropout) by the main layer's output is built with
+    output attributes, dropout, pooling, and names bound before the read, as in
+    `pooled_output = self.dropout(pooled_output)`; not `Flatten`, `Reshape` or `Lambda`,
+    which may change the width) by the main layer's output is built with
     `[None, None, self.config.hidden_size]`, an `Embedding` with `None`. It adds
     `import tensorflow as tf` when the module has no name for TensorFlow. It is safe unless
     the class has weighted sub-layers whose input shape cannot be derived: then it is unsafe

@@ -150,10 +150,11 @@ class PretrainedConfigModelWithoutWeights(Rule):
     scratch"); a call in one branch of an `if` whose other branch loads a model with
     `from_pretrained`, or whose test names the choice (`scratch`, `pretrain`, `random`,
     `init`, `checkpoint`, `name_or_path`, `resume`); and a model bound to a name that is
-    later loaded into (`model = model.from_pretrained(...)`). Nor is a model whose weights
-    nothing depends on: one never trained or run on data (only called on constant inputs
-    such as `tf.ones(...)` or `model.dummy_inputs`, saved, converted, summarised), or never
-    used. A model trained (`fit`, a call on data), run (`predict`, `evaluate`, `generate`),
+    later loaded into (`model = model.from_pretrained(...)`), or built only to call
+    `from_pretrained` on (`TFBertModel(config).from_pretrained(ckpt)` returns a new, loaded
+    model). Nor is a model whose weights nothing depends on: one never trained or run on
+    data (only called on constant inputs such as `tf.ones(...)` of any shape, random
+    tensors, or `model.dummy_inputs`, saved, converted, summarised), or never used. A model trained (`fit`, a call on data), run (`predict`, `evaluate`, `generate`),
     returned, stored, or handed to another function is checked. Models built inside a
     transformers model subclass (a composite model's parts) are loaded by its
     `from_pretrained` and are not checked.

@@ -22,7 +22,8 @@ The signals the model rules use live here, each one function:
   handed to a function other than a saver or converter). A model only measured, exported or
   converted, or never used, does not depend on its weights.
 - `replaced_by_load`: the model is only a template: `model = model.from_pretrained(...)`, or
-  the discarded `model.from_pretrained(...)` statement, follows it.
+  the discarded `model.from_pretrained(...)` statement, follows it, or the instance is only
+  the receiver of `from_pretrained` (`TFBertModel(config).from_pretrained(ckpt)`).
 """
 
 from __future__ import annotations
@@ -258,12 +259,18 @@ _NEUTRAL_CALLEES = frozenset(
         "count_params", "assertIsNotNone", "assertIsInstance", "info", "debug", "warning",
     }
 )
-# Callees whose result is a constant input (shapes and literals in, a tensor out).
+# Callees whose result is a constant input when their arguments are (literals in, a tensor
+# out): the values of the tensor are the arguments'.
 _CONSTANT_FACTORIES = frozenset(
+    {"fill", "constant", "full", "convert_to_tensor", "array", "int32", "int64", "float32"}
+)
+# Callees whose values never come from their arguments, which are shapes, dtypes and bounds
+# (`tf.ones((batch_size, seq_len))` with a batch size read from the command line, as latency
+# benchmarks take it, is as constant as `tf.ones((1, 128))`).
+_SHAPED_FACTORIES = frozenset(
     {
-        "ones", "zeros", "ones_like", "zeros_like", "fill", "constant", "uniform", "normal",
-        "truncated_normal", "randint", "rand", "randn", "random", "range", "arange", "linspace",
-        "full", "eye", "convert_to_tensor", "array", "int32", "int64", "float32", "TensorSpec",
+        "ones", "zeros", "ones_like", "zeros_like", "uniform", "normal", "truncated_normal",
+        "randint", "rand", "randn", "random", "range", "arange", "linspace", "eye", "TensorSpec",
     }
 )
 _MODULE_ROOTS = frozenset({"tf", "tensorflow", "np", "numpy", "jnp", "keras"})
@@ -352,6 +359,8 @@ def _is_constant(expr: ast.expr, constants: frozenset[str]) -> bool:
         return _is_constant(expr.operand, constants)
     if isinstance(expr, ast.Call):
         last = (dotted(expr.func) or "").rpartition(".")[2]
+        if last in _SHAPED_FACTORIES:
+            return True
         return last in _CONSTANT_FACTORIES and all(_is_constant(a.value, constants) for a in call_args(expr))
     return False
 
@@ -426,7 +435,18 @@ class _Uses:
 def replaced_by_load(site: ModelSite) -> bool:
     """Whether the unit that binds the model later calls `from_pretrained` on that name
     (`model = model.from_pretrained(...)`, or the discarded statement): the model is only
-    a template."""
+    a template. So is an instance built only to call `from_pretrained` on
+    (`TFBertModel(config).from_pretrained(ckpt)`): the class method returns a new, loaded
+    model, and the instance is gone."""
+    if site.statement is not None and any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "from_pretrained"
+        and node.func.value is site.call
+        for small in site.statement.body
+        for node in ast.walk(small)
+    ):
+        return True
     name = dotted(site.assign_target) if site.assign_target is not None else None
     if name is None:
         return False

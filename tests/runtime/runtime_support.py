@@ -57,6 +57,7 @@ FIX_FIXTURES: dict[str, str] = {
     "siamese": "bert",
     "mll003_subclass": "bert",
     "mll004_missing_build": "bert",
+    "mll004_bert_rebound_head": "bert",
     **{f"mll004_{arch}_{kind}": arch for arch in ("bert", "distilbert", "roberta") for kind in ("head", "plain")
        if (arch, kind) != ("bert", "head")},
 }
