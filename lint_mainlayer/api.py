@@ -280,7 +280,7 @@ def _analyse(job: _Job) -> _Analysed:
     result = FileResult(
         path,
         outcome.diagnostics,
-        fixed=outcome.applied,
+        fixed_codes=outcome.applied,
         changed=True,
         diff=_notebook().diff(job.decoded, outcome.source, path, _unified_diff) if options.diff else None,
         source=outcome.source if options.keep_source else None,
@@ -644,7 +644,7 @@ def fix_text(
     if outcome.error is not None:
         return FileResult(path, error=outcome.error)
     fixed = _notebook().unmask(outcome.source, masked.originals) if masked is not None else outcome.source
-    return FileResult(path, outcome.diagnostics, fixed=outcome.applied, changed=fixed != text, source=fixed)
+    return FileResult(path, outcome.diagnostics, fixed_codes=outcome.applied, changed=fixed != text, source=fixed)
 
 
 def add_noqa_to(result: FileResult) -> tuple[int, str | None]:

@@ -281,12 +281,19 @@ def _statistics(results: list[FileResult], options: api.Options, output_format: 
 
 
 def _fixes_applied(results: list[FileResult]) -> str:
+    # As ruff's --show-fixes: each file, then how many of each code its fixes fixed.
     fixed = [r for r in results if r.fixed]
     if not fixed:
         return ""
     total = sum(r.fixed for r in fixed)
     lines = [f"Fixed {_plural(total, 'finding')}:"]
-    lines += [f"- {r.path}: {_plural(r.fixed, 'fix', 'fixes')}" for r in fixed]
+    for result in fixed:
+        lines.append(f"- {result.path}:")
+        counts: dict[str, int] = {}
+        for code in result.fixed_codes:
+            counts[code] = counts.get(code, 0) + 1
+        for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            lines.append(f"    {n} × {code} ({RULE_NAMES.get(code, '')})")
     return "\n".join(lines)
 
 

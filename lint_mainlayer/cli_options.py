@@ -44,7 +44,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(("--fix",), "fix", "flag", "Apply safe fixes (and unsafe ones with --unsafe-fixes)."),
     Option(("--diff",), "diff", "flag", "Print the fixes as a unified diff (summary on stderr); write nothing."),
     Option(("--unsafe-fixes",), "unsafe_fixes", "flag", "Also apply (or show) fixes marked unsafe."),
-    Option(("--show-fixes",), "show_fixes", "flag", "With --fix, list the fixes applied per file."),
+    Option(("--show-fixes",), "show_fixes", "flag", "With --fix, list each file's fixes, counted per rule code."),
     Option(
         ("--select",),
         "select",

@@ -44,12 +44,12 @@ class Analysis:
 
 @record(frozen=True)
 class FixResult:
-    """The fixed source, how many findings its fixes fixed, and the findings left in it; or
-    the reason nothing was fixed. `internal` marks a bug of lint-mainlayer (a fix that does
+    """The fixed source, the code of each finding its fixes fixed, and the findings left in
+    it; or the reason nothing was fixed. `internal` marks a bug of lint-mainlayer (a fix that does
     not parse: never written), as opposed to a source that cannot be analysed."""
 
     source: str
-    applied: int = 0
+    applied: tuple[str, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     error: str | None = None
     internal: bool = False
@@ -162,7 +162,8 @@ def fix_source(
     analysis = analyse(source, settings, project=project)
     if analysis.error is not None:
         return FixResult(source, error=analysis.error)
-    current, applied = source, 0
+    current = source
+    applied: tuple[str, ...] = ()
     for _ in range(1 if only is not None else MAX_FIX_PASSES):
         chosen = [
             d
@@ -179,5 +180,5 @@ def fix_source(
             reason = rewritten.error or f"the fixed source does not parse ({after.error if after else ''})"
             return FixResult(source, diagnostics=analysis.diagnostics, error=f"{reason}; nothing was written", internal=True)
         current, analysis = rewritten.source, after
-        applied += sum(1 for d in chosen if d.fix in rewritten.applied)
+        applied += tuple(d.code for d in chosen if d.fix in rewritten.applied)
     return FixResult(current, applied, analysis.diagnostics)

@@ -106,14 +106,14 @@ class CellIndex:
 class FileResult:
     """The outcome for one file: its findings, or the error that stopped it.
 
-    After `--fix`, `fixed` counts the findings whose fix was applied and `diagnostics`
-    holds what remains in the fixed source.
+    After `--fix`, `fixed_codes` holds the code of each finding whose fix was applied
+    (`fixed` counts them) and `diagnostics` what remains in the fixed source.
     """
 
     path: str
     diagnostics: tuple[Diagnostic, ...] = ()
     error: str | None = None
-    fixed: int = 0
+    fixed_codes: tuple[str, ...] = ()
     changed: bool = False
     diff: str | None = None
     # The (fixed) source, when the caller asked for it (to show source lines).
@@ -123,6 +123,11 @@ class FileResult:
     # A module that was not named, reported because a named module's call decides one of its
     # findings (the project analysis): never fixed, never edited (`--add-noqa`).
     context: bool = False
+
+    @property
+    def fixed(self) -> int:
+        """How many findings `--fix` fixed."""
+        return len(self.fixed_codes)
 
 
 @record(frozen=True)

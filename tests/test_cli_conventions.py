@@ -313,7 +313,42 @@ def test_show_fixes(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["--fix", "--show-fixes", "."], capsys)
     assert code == 0
     assert out == (
-        "Fixed 2 findings:\n- buggy.py: 1 fix\n- second.py: 1 fix\nFound 2 findings (2 fixed, 0 remaining).\n"
+        "Fixed 2 findings:\n"
+        "- buggy.py:\n    1 × MLL001 (pretrained-config-without-weights)\n"
+        "- second.py:\n    1 × MLL001 (pretrained-config-without-weights)\n"
+        "Found 2 findings (2 fixed, 0 remaining).\n"
+    )
+
+
+SUBCLASS = """\
+import tensorflow as tf
+from transformers import TFBertMainLayer, TFBertPreTrainedModel
+
+
+class Classifier(TFBertPreTrainedModel):
+    def __init__(self, config, *inputs, **kwargs):
+        super().__init__(config, *inputs, **kwargs)
+        self.encoder = TFBertMainLayer(config)
+        self.head = tf.keras.layers.Dense(2)
+
+    def call(self, inputs):
+        return self.head(self.encoder(inputs)[1])
+"""
+
+
+def test_show_fixes_counts_each_code_of_each_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As ruff's --show-fixes: per file, how many findings of each code were fixed, the
+    most fixed first (then by code); files without a fix are not listed."""
+    (project / "buggy.py").write_text(BUGGY + "other = TFBertMainLayer(config)\n")
+    (project / "model.py").write_text(SUBCLASS)
+    (project / "clean.py").write_text("x = 1\n")
+    code, out, _ = run(["--fix", "--unsafe-fixes", "--show-fixes", "."], capsys)
+    assert code == 0
+    assert out == (
+        "Fixed 4 findings:\n"
+        "- buggy.py:\n    2 × MLL001 (pretrained-config-without-weights)\n"
+        "- model.py:\n    1 × MLL003 (main-layer-name-mismatch)\n    1 × MLL004 (pretrained-subclass-without-build)\n"
+        "Found 4 findings (4 fixed, 0 remaining).\n"
     )
 
 

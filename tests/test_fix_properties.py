@@ -91,5 +91,5 @@ def test_fix_invariants(source: str) -> None:
         left = engine.lint_source(first.source)
         assert not [d for d in left if d.fix and (unsafe or d.fix.applicability == "safe")]
         if found[0].fix is not None and (unsafe or found[0].fix.applicability == "safe"):
-            assert first.applied == 1 and left == [], first.source
+            assert len(first.applied) == 1 and left == [], first.source
             assert ".from_pretrained(" in first.source and "MainLayer(" not in first.source

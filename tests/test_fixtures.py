@@ -80,7 +80,7 @@ def test_fix_gives_expected_and_is_idempotent(case: Path, unsafe: bool) -> None:
     first = engine.fix_source(source, unsafe=unsafe)
     assert without_markers(first.source) == without_markers(want)
     second = engine.fix_source(first.source, unsafe=unsafe)
-    assert second.source == first.source and second.applied == 0
+    assert second.source == first.source and second.applied == ()
     left = engine.lint_source(first.source)
     assert not [d for d in left if d.fix is not None and (unsafe or d.fix.applicability == "safe")]
 
