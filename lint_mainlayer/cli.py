@@ -13,6 +13,7 @@ import errno
 import gc
 import os
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -172,11 +173,12 @@ def _dispatch(
 def _run(paths: list[Path], options: api.Options, output: _Output) -> int:
     results: list[FileResult] = []
     try:
-        for result in api.check_paths(paths, options, _warn):
-            if result.error is not None:
-                echo(f"{result.path}: error: {result.error}", err=True)
-            results.append(result)
-            _collect_if_due()
+        with _collecting_between_files():
+            for result in api.check_paths(paths, options, _warn):
+                if result.error is not None:
+                    echo(f"{result.path}: error: {result.error}", err=True)
+                results.append(result)
+                _collect_if_due()
     except ConfigError as exc:
         echo(f"error: {exc}", err=True)
         return EXIT_ERROR
@@ -186,7 +188,8 @@ def _run(paths: list[Path], options: api.Options, output: _Output) -> int:
 def _run_stdin(options: api.Options, filename: str | None, output: _Output) -> int:
     data = sys.stdin.buffer.read()
     try:
-        result, new_data = api.check_stdin(data, filename, options)
+        with _collecting_between_files():
+            result, new_data = api.check_stdin(data, filename, options)
     except ConfigError as exc:
         echo(f"error: {exc}", err=True)
         return EXIT_ERROR
@@ -289,9 +292,7 @@ def _fixes_applied(results: list[FileResult]) -> str:
     lines = [f"Fixed {_plural(total, 'finding')}:"]
     for result in fixed:
         lines.append(f"- {result.path}:")
-        counts: dict[str, int] = {}
-        for code in result.fixed_codes:
-            counts[code] = counts.get(code, 0) + 1
+        counts = Counter(result.fixed_codes)
         for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
             lines.append(f"    {n} × {code} ({RULE_NAMES.get(code, '')})")
     return "\n".join(lines)
@@ -362,8 +363,7 @@ def main(argv: Sequence[str] | None = None, *, exit_fast: bool = False) -> int:
     values = cli_options.parse(args[1:] if args[:1] == ["check"] else args)
     if values is not None:
         try:
-            with _collecting_between_files():
-                status = _guarded(values)
+            status = _guarded(values)
         except (BadParameter, UsageError):
             # Raised before anything ran or printed: click reads the command line again
             # and reports the error its own way (usage line, exit 2).
@@ -386,7 +386,8 @@ def _collecting_between_files() -> Iterator[None]:
     # A lint run allocates a module's whole tree and its facts at once: every object is
     # alive until the file is done and refcounting then frees nearly all of it, so the
     # collector's passes during the parse and the analysis find nothing and cost ~10% of
-    # a large file's run. The run collects at file boundaries instead (`_run`).
+    # a large file's run. The run collects at file boundaries instead (`_collect_if_due`).
+    # Only where files are analysed: `--add-noqa` and `--show-settings` keep the collector.
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -397,7 +398,7 @@ def _collecting_between_files() -> Iterator[None]:
 
 
 def _collect_if_due() -> None:
-    if not gc.isenabled() and gc.get_count()[0] > GC_BATCH:
+    if gc.get_count()[0] > GC_BATCH:
         gc.collect()
 
 

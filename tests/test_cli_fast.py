@@ -172,6 +172,12 @@ def test_the_click_command_is_built_from_the_table() -> None:
     assert cli_click.check.params[0].name == "paths"
 
 
+def test_the_fast_parser_leaves_every_command_to_click() -> None:
+    """The first words the fast parser hands to click are exactly the commands click has:
+    a subcommand missing there would be read as a path to lint."""
+    assert cli_options.COMMANDS == {"check", *cli_click.SUBCOMMANDS}
+
+
 # Printing without click prints what click printed.
 @pytest.mark.parametrize("message", ["plain", "", "é \x1b[1mbold\x1b[0m \x1b[31;1mred\x1b[0m", "a\nb\n"])
 @pytest.mark.parametrize("err", [False, True])
